@@ -1,0 +1,1 @@
+"""What crosses the bus: events, RPC payloads and errors. The only code services share."""

@@ -1,0 +1,37 @@
+"""Errors that services raise on purpose; servicekit makes them cross RPC as the same class.
+
+Each takes one human-readable message, because a remote exception is rebuilt
+from its class path and its message alone.
+"""
+
+class DiasporaHubError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code = "error"
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.code
+
+
+class NotFound(DiasporaHubError):
+    code = "not_found"
+
+
+class Conflict(DiasporaHubError):
+    code = "conflict"
+
+
+class Invalid(DiasporaHubError):
+    code = "invalid"
+
+
+class Forbidden(DiasporaHubError):
+    code = "forbidden"
+
+
+class Unavailable(DiasporaHubError):
+    code = "unavailable"
+
+
+EXPECTED_ERRORS = (NotFound, Conflict, Invalid, Forbidden, Unavailable)

@@ -1,0 +1,42 @@
+"""Who listens to what on the bus, declared in one place.
+
+Each subscription becomes a durable queue bound to the publishing service's
+event exchange, with its own dead-letter queue. Declaring them all before any
+service publishes means an event sent while its consumer is down waits in the
+queue instead of being dropped.
+"""
+
+from dataclasses import dataclass
+
+from contracts.events import AssociationRegisteredV1, AssociationUpdatedV1, EventEnvelope
+
+DEAD_LETTER_EXCHANGE = "diasporahub.dead-letter"
+
+
+def events_exchange(source: str) -> str:
+    return f"{source}.events"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    queue: str
+    events: tuple[type[EventEnvelope], ...]
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.queue}.dead-letter"
+
+
+SEARCH_INDEXER = Subscription(
+    queue="search.index-associations",
+    events=(AssociationRegisteredV1, AssociationUpdatedV1),
+)
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (SEARCH_INDEXER,)
+
+
+def subscription(queue: str) -> Subscription:
+    for candidate in SUBSCRIPTIONS:
+        if candidate.queue == queue:
+            return candidate
+    raise LookupError(f"no subscription for queue {queue!r}")

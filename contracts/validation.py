@@ -1,0 +1,38 @@
+"""Turning a payload into a contract model, with errors a person can read."""
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from contracts.errors import Invalid
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def describe_problems(exc: ValidationError) -> list[dict[str, str]]:
+    """One entry per problem: the field's dotted path and what is wrong with it."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a field of this request"
+        problems.append({"field": field, "problem": message})
+    return problems
+
+
+class InvalidPayload(Invalid):
+    """Invalid, with the problems per field for callers in the same process."""
+
+    def __init__(self, message: str, problems: list[dict[str, str]] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def parse(model: type[Model], payload: object) -> Model:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        problems = describe_problems(exc)
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise InvalidPayload(message, problems) from None

@@ -1,0 +1,1 @@
+"""The HTTP API (and, later, the web pages): parses HTTP into contracts and calls the services."""

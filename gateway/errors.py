@@ -1,0 +1,39 @@
+"""The one table from errors to HTTP statuses, and the JSON body every error has."""
+
+import json
+import logging
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from contracts.errors import Conflict, DiasporaHubError, Forbidden, Invalid, NotFound, Unavailable
+from contracts.validation import InvalidPayload
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[DiasporaHubError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+
+
+def json_response(status: int, body: object) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def error_response(exc: BaseException) -> Response:
+    """Never a traceback or SQL: the person gets a sentence, the log gets the details."""
+    if isinstance(exc, DiasporaHubError):
+        status = next(code for error, code in STATUS_BY_ERROR.items() if isinstance(exc, error))
+        body = {"error": exc.code, "message": exc.message}
+        if isinstance(exc, InvalidPayload) and exc.problems:
+            body["problems"] = exc.problems
+        return json_response(status, body)
+    if isinstance(exc, HTTPException):
+        error = (exc.name or "error").lower().replace(" ", "_")
+        return json_response(exc.code or 500, {"error": error, "message": exc.description})
+    log.error("unexpected error while handling a request", exc_info=exc)
+    return json_response(500, {"error": "internal", "message": "Something went wrong on our side; it has been logged."})

@@ -1,0 +1,55 @@
+"""The `api` entrypoint: JSON in, JSON out, every error through gateway.errors."""
+
+import json
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Request, Response
+
+from gateway.errors import error_response, json_response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class JsonWsgiApp(WsgiApp):
+    """Unknown paths and wrong methods answer in JSON too."""
+
+    def __call__(self, environ, start_response):
+        try:
+            return super().__call__(environ, start_response)
+        except HTTPException as exc:
+            return error_response(exc)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
+class ApiEndpoint(HttpRequestHandler):
+    server = JsonWebServer()
+
+    def response_from_result(self, result) -> Response:
+        if isinstance(result, Response):
+            return result
+        status, body = result if isinstance(result, tuple) else (200, result)
+        return json_response(status, body)
+
+    def response_from_exception(self, exc) -> Response:
+        return error_response(exc)
+
+
+api = ApiEndpoint.decorator
+
+
+def read_json(request: Request) -> object:
+    """The request body as JSON, at most 1 MiB."""
+    request.max_content_length = MAX_BODY_BYTES
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise BadRequest("The request has no body; send a JSON object.")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None

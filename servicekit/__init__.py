@@ -1,0 +1,1 @@
+"""What every DiasporaHub service is built with: configuration, database, outbox, bus, RPC, logs."""

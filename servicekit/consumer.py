@@ -1,0 +1,91 @@
+"""A nameko entrypoint for events from a declared subscription: typed, retried, dead-lettered.
+
+The method receives the validated event model. A failing handler is retried a
+few times with a pause; then the message goes to the subscription's
+dead-letter queue, never dropped and never looping forever. A repeat of an
+event already handled (servicekit.database.AlreadyHandled) is acknowledged.
+"""
+
+import logging
+from functools import partial
+
+import eventlet
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+from pydantic import ValidationError
+
+from contracts.events import EventEnvelope
+from contracts.topology import Subscription
+from servicekit.bus import subscription_queue
+from servicekit.database import AlreadyHandled
+
+log = logging.getLogger(__name__)
+
+
+class EventConsumer(Consumer):
+    def __init__(self, subscription: Subscription, *, attempts: int = 3, retry_delay_seconds: float = 0.5, **kwargs):
+        self.subscription = subscription
+        self.attempts = attempts
+        self.retry_delay_seconds = retry_delay_seconds
+        self.event_types = {event_type.routing_key: event_type for event_type in subscription.events}
+        expected = tuple(kwargs.pop("expected_exceptions", ())) + (AlreadyHandled,)
+        super().__init__(subscription_queue(subscription), expected_exceptions=expected, **kwargs)
+
+    def handling(self, worker_ctx) -> tuple[str, EventEnvelope]:
+        """What servicekit.database records as handled by this worker's unit of work."""
+        return self.subscription.queue, worker_ctx.args[0]
+
+    def handle_message(self, body, message):
+        try:
+            event = self._parse(body, message)
+        except (ValidationError, LookupError) as exc:
+            log.error("dead-lettering an unreadable message on %s: %s", self.subscription.queue, exc)
+            self._reject(message)
+            return
+        self._spawn(message, event, attempt=1)
+
+    def _parse(self, body, message) -> EventEnvelope:
+        routing_key = message.delivery_info["routing_key"]
+        event_type = self.event_types.get(routing_key)
+        if event_type is None:
+            raise LookupError(f"{self.subscription.queue} does not subscribe to {routing_key!r}")
+        return event_type.model_validate(body)
+
+    def _spawn(self, message, event: EventEnvelope, attempt: int) -> None:
+        try:
+            self.container.spawn_worker(
+                self,
+                (event,),
+                {},
+                context_data=self.unpack_message_headers(message),
+                handle_result=partial(self._settle, message, event, attempt),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _settle(self, message, event, attempt, worker_ctx, result=None, exc_info=None):
+        if exc_info is None or isinstance(exc_info[1], AlreadyHandled):
+            self.queue_consumer.ack_message(message)
+        elif attempt < self.attempts:
+            self.container.spawn_managed_thread(partial(self._retry, message, event, attempt + 1))
+        else:
+            log.error(
+                "dead-lettering event %s on %s after %d attempts: %r",
+                event.event_id,
+                self.subscription.queue,
+                attempt,
+                exc_info[1],
+            )
+            self._reject(message)
+        return result, exc_info
+
+    def _retry(self, message, event, attempt: int) -> None:
+        eventlet.sleep(self.retry_delay_seconds * attempt)
+        self._spawn(message, event, attempt)
+
+    def _reject(self, message) -> None:
+        if message.channel.connection:
+            message.reject(requeue=False)
+
+
+event_consumer = EventConsumer.decorator

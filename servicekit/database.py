@@ -1,0 +1,153 @@
+"""Engines, a unit of work, and the nameko provider that hands one to each worker."""
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.events import EventEnvelope
+from servicekit import inbox, outbox
+from servicekit.settings import DatabaseSettings
+
+
+def create_database_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+
+    @event.listens_for(engine, "connect")
+    def _tune_sqlite(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+class AlreadyHandled(Exception):
+    """The event this worker was started for has been handled before; nothing is done again."""
+
+
+class UnitOfWork:
+    """One transaction: the state changes and the events they raise commit together.
+
+    Use it as a context manager: each repository named at construction is an
+    attribute of it (`work.associations`), and it commits when the block ends normally and
+    rolls back when it raises. Commit before any network I/O: SQLite under
+    eventlet freezes the process if a write transaction waits on the network.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        metadata: MetaData,
+        *,
+        repositories: dict[str, Callable[[Session], object]] | None = None,
+        handling: tuple[str, EventEnvelope] | None = None,
+        event_headers: dict[str, object] | None = None,
+        on_events_committed: Callable[[], None] = lambda: None,
+    ):
+        self._session_factory = session_factory
+        self._metadata = metadata
+        self._repositories = repositories or {}
+        self._handling = handling
+        self._event_headers = event_headers or {}
+        self._on_events_committed = on_events_committed
+        self._raised_events = False
+        self.session: Session
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        if self._handling is not None:
+            consumer, handled_event = self._handling
+            if not inbox.record_first_delivery(self.session, self._metadata, consumer, handled_event):
+                self.session.close()
+                raise AlreadyHandled(f"{consumer} already handled event {handled_event.event_id}")
+        for name, repository in self._repositories.items():
+            setattr(self, name, repository(self.session))
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def add_event(self, raised: EventEnvelope) -> None:
+        outbox.add(self.session, self._metadata, raised, headers=self._event_headers)
+        self._raised_events = True
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._raised_events:
+            self._raised_events = False
+            self._on_events_committed()
+
+
+class Database(DependencyProvider):
+    """Gives each worker `unit_of_work()`; optionally relays the service's outbox to the bus.
+
+    In a worker started for an event (servicekit.consumer), the unit of work
+    first records the event id and raises AlreadyHandled for a repeat, so a
+    redelivered event changes nothing.
+    """
+
+    def __init__(
+        self,
+        settings_class: type[DatabaseSettings],
+        metadata: MetaData,
+        *,
+        repositories: dict[str, Callable[[Session], object]],
+        relay_outbox: bool = False,
+    ):
+        self.settings_class = settings_class
+        self.metadata = metadata
+        self.repositories = repositories
+        self.relay_outbox = relay_outbox
+        self.engine: Engine
+        self.relay: outbox.OutboxRelay | None = None
+
+    def setup(self) -> None:
+        self.engine = create_database_engine(self.settings_class().database_url)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        if self.relay_outbox:
+            self.relay = outbox.OutboxRelay(self.engine, self.metadata, self.container.config["AMQP_URI"])
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Callable[[], UnitOfWork]:
+        handling = getattr(worker_ctx.entrypoint, "handling", lambda _ctx: None)(worker_ctx)
+        wake_relay = self.relay.wake if self.relay is not None else (lambda: None)
+        # The call id travels with the event, so logs link a request to what it caused.
+        headers = {"nameko.call_id_stack": worker_ctx.call_id_stack}
+        return partial(
+            UnitOfWork,
+            self.session_factory,
+            self.metadata,
+            repositories=self.repositories,
+            handling=handling,
+            event_headers=headers,
+            on_events_committed=wake_relay,
+        )

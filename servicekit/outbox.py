@@ -1,0 +1,171 @@
+"""The outbox: events written in the same transaction as the change, relayed with publisher confirms."""
+
+import logging
+import threading
+from datetime import timedelta
+
+from amqp.exceptions import AMQPError
+from kombu import Connection
+from kombu.exceptions import KombuError
+from sqlalchemy import BigInteger, Column, Engine, Index, Integer, MetaData, String, Table, Text, delete, func, or_, select, update
+from sqlalchemy import JSON as JSONType
+from sqlalchemy.orm import Session
+
+from contracts.events import EventEnvelope
+from contracts.topology import events_exchange
+from servicekit.bus import declare_topology
+from servicekit.sqltypes import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "outbox_messages"
+SENT_RETENTION = timedelta(days=7)
+
+
+def add_outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        TABLE_NAME,
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("exchange", String(200), nullable=False),
+        Column("routing_key", String(200), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("headers", JSONType, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("claimed_until", UTCDateTime),
+        Column("sent_at", UTCDateTime),
+        Index("ix_outbox_messages_sent_at_id", "sent_at", "id"),
+    )
+
+
+def add(session: Session, metadata: MetaData, raised: EventEnvelope, *, headers: dict[str, object]) -> None:
+    session.execute(
+        metadata.tables[TABLE_NAME]
+        .insert()
+        .values(
+            event_id=str(raised.event_id),
+            exchange=events_exchange(raised.source),
+            routing_key=raised.routing_key,
+            body=raised.model_dump_json(),
+            headers=headers,
+            created_at=utcnow(),
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order, marks them sent once RabbitMQ confirms them.
+
+    Several relays (one per service instance) may run: each claims a batch for
+    a lease, so a crashed relay's batch is taken over when the lease ends.
+    Delivery is at least once; consumers drop repeats.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        metadata: MetaData,
+        amqp_uri: str,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+        lease: timedelta = timedelta(seconds=30),
+    ):
+        self._engine = engine
+        self._table = metadata.tables[TABLE_NAME]
+        self._amqp_uri = amqp_uri
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._lease = lease
+        self._wake = threading.Event()
+        self._stopping = False
+        self._next_prune = utcnow()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                with Connection(self._amqp_uri, transport_options={"confirm_publish": True}) as connection:
+                    declare_topology(connection)
+                    producer = connection.Producer()
+                    backoff = 0.5
+                    while not self._stopping:
+                        self._wake.clear()
+                        if self.relay_batch(producer) < self._batch_size:
+                            self._prune_sent()
+                            self._wake.wait(self._poll_seconds)
+            except (OSError, AMQPError, KombuError) as exc:
+                log.warning("outbox relay lost RabbitMQ (%s); retrying in %.1f s", exc, backoff)
+                self._wake.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def relay_batch(self, producer) -> int:
+        """Publish one claimed batch; return how many rows were claimed."""
+        rows = self._claim_batch()
+        published: list[int] = []
+        try:
+            for row in rows:
+                producer.publish(
+                    row.body,
+                    exchange=row.exchange,
+                    routing_key=row.routing_key,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=row.event_id,
+                    headers=row.headers,
+                    retry=False,
+                )
+                published.append(row.id)
+        finally:
+            self._settle(published, [row.id for row in rows[len(published):]])
+        return len(rows)
+
+    def _claim_batch(self) -> list:
+        now = utcnow()
+        table = self._table
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                select(table)
+                .where(table.c.sent_at.is_(None), or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+                .order_by(table.c.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                connection.execute(
+                    update(table)
+                    .where(table.c.id.in_([row.id for row in rows]))
+                    .values(claimed_until=now + self._lease)
+                )
+        return rows
+
+    def _settle(self, published: list[int], unpublished: list[int]) -> None:
+        table = self._table
+        with self._engine.begin() as connection:
+            if published:
+                connection.execute(update(table).where(table.c.id.in_(published)).values(sent_at=utcnow()))
+            if unpublished:
+                connection.execute(update(table).where(table.c.id.in_(unpublished)).values(claimed_until=None))
+
+    def _prune_sent(self) -> None:
+        now = utcnow()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + timedelta(minutes=10)
+        with self._engine.begin() as connection:
+            connection.execute(delete(self._table).where(self._table.c.sent_at < now - SENT_RETENTION))
+
+
+def unsent_count(engine: Engine, metadata: MetaData) -> int:
+    table = metadata.tables[TABLE_NAME]
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).where(table.c.sent_at.is_(None))).scalar_one()

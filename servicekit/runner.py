@@ -1,0 +1,54 @@
+"""Runs one service in this process: `python -m servicekit.runner services.registry.service:RegistryService`.
+
+Each service runs in its own process, as in production; `diasporahub run`
+starts one of these per service.
+"""
+
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+
+import eventlet  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from servicekit.logs import configure_logging  # noqa: E402
+from servicekit.settings import BusSettings  # noqa: E402
+
+
+def load_service(path: str) -> type:
+    module_name, _, class_name = path.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("service", help="module:Class of the nameko service")
+    parser.add_argument("--listen", default="127.0.0.1:8000", help="address of the HTTP server, if the service has one")
+    args = parser.parse_args(argv)
+
+    service_cls = load_service(args.service)
+    configure_logging(service_cls.name)
+    runner = ServiceRunner(BusSettings().nameko_config(WEB_SERVER_ADDRESS=args.listen))
+    runner.add_service(service_cls)
+
+    stopping = eventlet.event.Event()
+
+    def request_stop(_signum, _frame):
+        if not stopping.ready():
+            stopping.send()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    runner.start()
+    logging.getLogger(__name__).info("started %s", service_cls.name)
+    stopping.wait()
+    runner.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The registry: associations, individuals and accounts; the source of truth."""

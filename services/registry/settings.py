@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import DatabaseSettings
+
+
+class RegistrySettings(DatabaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_")
+
+    database_url: str = "sqlite:///var/registry.sqlite3"

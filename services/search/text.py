@@ -1,0 +1,16 @@
+"""Text folding shared by indexing and querying, so both sides meet on the same form."""
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Case and diacritics folded: 'Ṭhalai' and 'THALAI' both become 'thalai'."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
