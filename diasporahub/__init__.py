@@ -1,0 +1,1 @@
+"""The `diasporahub` command: run the whole system, prepare its databases and bus."""

@@ -1,0 +1,83 @@
+"""`diasporahub run` starts everything; `diasporahub prepare` readies the bus and databases."""
+
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+import argparse  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from kombu import Connection  # noqa: E402
+
+from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
+from servicekit.migrations import upgrade  # noqa: E402
+from servicekit.settings import BusSettings  # noqa: E402
+from services.registry.settings import RegistrySettings  # noqa: E402
+from services.search.settings import SearchSettings  # noqa: E402
+
+START_RABBITMQ = "start it with `rabbitmq-server -detached` (Debian: `apt-get install rabbitmq-server`)"
+
+
+def prepare() -> int:
+    bus = BusSettings()
+    try:
+        check_broker(bus.amqp_uri)
+    except BrokerUnreachable as exc:
+        print(f"diasporahub: {exc}; {START_RABBITMQ}, or set DIASPORAHUB_AMQP_URI.", file=sys.stderr)
+        return 2
+    with Connection(bus.amqp_uri) as connection:
+        declare_topology(connection)
+    upgrade("services.registry", RegistrySettings().database_url)
+    upgrade("services.search", SearchSettings().database_url)
+    return 0
+
+
+def run(listen: str) -> int:
+    from diasporahub.system import StartFailed, System
+
+    system = System(listen=listen, log_dir=Path("var/log"))
+    stopping = False
+
+    def request_stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        system.prepare()
+        system.start_all()
+    except StartFailed as exc:
+        print(f"diasporahub: {exc}", file=sys.stderr)
+        system.stop_all()
+        return 1
+    print(f"DiasporaHub is running at {system.url} (logs in var/log/). Press Ctrl-C to stop.", flush=True)
+    ended = []
+    while not stopping and not ended:
+        time.sleep(0.5)
+        ended = [name for name, process in system.processes.items() if process.poll() is not None]
+    system.stop_all()
+    if ended:
+        print(f"diasporahub: the {', '.join(ended)} service ended unexpectedly; see var/log/. Stopped.", file=sys.stderr)
+        return 1
+    print("DiasporaHub stopped.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="diasporahub", description="Run and look after DiasporaHub.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_command = commands.add_parser("run", help="prepare, then start every service and the HTTP gateway")
+    run_command.add_argument("--listen", default="127.0.0.1:8000", help="address of the HTTP gateway")
+    commands.add_parser("prepare", help="check RabbitMQ, declare the bus topology, migrate the databases")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        return prepare()
+    return run(args.listen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Shared fixtures: a RabbitMQ vhost and PostgreSQL databases of the test session's own."""
+
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+import psycopg2  # noqa: E402
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+import servicekit.rpc  # noqa: E402,F401  (our error types cross RPC as themselves)
+
+RABBIT_MANAGEMENT = os.environ.get("TEST_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
+RABBIT_AMQP = os.environ.get("TEST_RABBIT_AMQP", "amqp://guest:guest@127.0.0.1:5672")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def _management(method: str, path: str, **kwargs) -> None:
+    response = requests.request(method, f"{RABBIT_MANAGEMENT}/api/{path}", timeout=10, **kwargs)
+    response.raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    """A fresh vhost for the whole test session, removed afterwards."""
+    vhost = f"diasporahub-test-{uuid.uuid4().hex[:10]}"
+    encoded = quote(vhost, safe="")
+    _management("PUT", f"vhosts/{encoded}")
+    _management("PUT", f"permissions/{encoded}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
+    try:
+        yield f"{RABBIT_AMQP}/{encoded}"
+    finally:
+        _management("DELETE", f"vhosts/{encoded}")
+
+
+class PostgresDatabases:
+    """Creates databases of the test session's own and drops them all at the end."""
+
+    def __init__(self, server_url: str):
+        self.server_url = make_url(server_url)
+        self.created: list[str] = []
+
+    def _execute(self, statement: str) -> None:
+        connection = psycopg2.connect(
+            host=self.server_url.host,
+            port=self.server_url.port,
+            user=self.server_url.username,
+            dbname=self.server_url.database,
+        )
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            connection.close()
+
+    def create(self) -> str:
+        name = f"diasporahub_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.server_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    databases = PostgresDatabases(POSTGRES_URL)
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """One empty database per test, on each backend: the same suite runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_databases").create()
