@@ -2,18 +2,18 @@ from servicekit.runtime import prepare_green_runtime
 
 prepare_green_runtime()
 
-"""Latency of a no-op RPC through nameko against a raw kombu request-reply on the same broker.
-
-    python benchmarks/rpc_roundtrip.py --calls 2000
-
-Runs in a fresh RabbitMQ vhost, made through the management API and deleted at the end.
-"""
+# Latency of sequential no-op RPCs through nameko, against raw kombu request-reply round
+# trips on the same broker. It runs in a fresh RabbitMQ vhost, made through the management
+# API and deleted at the end, and prints figures; it asserts nothing.
+#
+#     .venv/bin/python benchmarks/rpc_roundtrip.py --calls 2000
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 
 import eventlet  # noqa: E402
@@ -23,7 +23,14 @@ from nameko.rpc import rpc  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from servicekit.rpc_client import RpcClient  # noqa: E402
+from servicekit.settings import BusSettings  # noqa: E402
+
 WARM_UP_CALLS = 100
+# Variants take turns in rounds of this many calls, so a burst of load on the
+# machine falls on all of them rather than on whichever ran at that moment.
+ROUND_CALLS = 100
+CALL_TIMEOUT_SECONDS = 5.0
 
 
 class NoopService:
@@ -35,52 +42,54 @@ class NoopService:
 
 
 class KombuResponder:
-    """Answers every request on its queue with an empty reply, as a bare kombu service would."""
+    """Answers each request on its queue with an empty reply, as a bare kombu service would."""
 
     request_queue_name = "kombu_bench_requests"
 
     def __init__(self, amqp_uri: str):
         self.connection = Connection(amqp_uri)
+        channel = self.connection.channel()
+        self.producer = Producer(channel)
+        # Consuming before the first request is sent, so none is published to a missing queue.
+        self.consumer = Consumer(
+            channel,
+            queues=[Queue(self.request_queue_name, auto_delete=True)],
+            callbacks=[self.on_request],
+        )
+        self.consumer.consume()
         self.stopping = False
 
-    def run(self) -> None:
-        channel = self.connection.channel()
-        producer = Producer(channel)
-        request_queue = Queue(self.request_queue_name, auto_delete=True, channel=channel)
-        request_queue.declare()
+    def on_request(self, body, message) -> None:
+        self.producer.publish(
+            None,
+            routing_key=message.properties["reply_to"],
+            correlation_id=message.properties["correlation_id"],
+        )
+        message.ack()
 
-        def on_request(body, message):
-            producer.publish(
-                None,
-                routing_key=message.properties["reply_to"],
-                correlation_id=message.properties["correlation_id"],
-            )
-            message.ack()
-
-        with Consumer(channel, queues=[request_queue], callbacks=[on_request]):
-            while not self.stopping:
-                try:
-                    self.connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    pass
+    def serve(self) -> None:
+        while not self.stopping:
+            try:
+                self.connection.drain_events(timeout=0.2)
+            except TimeoutError:
+                pass
         self.connection.release()
 
 
 class KombuCaller:
-    """Publishes a request and waits for the reply with its correlation id on its own queue."""
+    """Publishes a request and reads its own reply queue until the matching correlation id."""
 
     def __init__(self, amqp_uri: str):
         self.connection = Connection(amqp_uri)
         channel = self.connection.channel()
         self.producer = Producer(channel)
         self.reply_queue = Queue(f"kombu_bench_replies_{uuid.uuid4().hex}", exclusive=True)
-        self.replies: dict[str, object] = {}
-        self.consumer = Consumer(
+        Consumer(
             channel, queues=[self.reply_queue], callbacks=[self.on_reply], no_ack=True
-        )
-        self.consumer.consume()
+        ).consume()
+        self.replies: dict[str, object] = {}
 
-    def on_reply(self, body, message):
+    def on_reply(self, body, message) -> None:
         self.replies[message.properties["correlation_id"]] = body
 
     def call(self) -> object:
@@ -92,7 +101,7 @@ class KombuCaller:
             correlation_id=correlation_id,
         )
         while correlation_id not in self.replies:
-            self.connection.drain_events(timeout=5)
+            self.connection.drain_events(timeout=CALL_TIMEOUT_SECONDS)
         return self.replies.pop(correlation_id)
 
     def close(self) -> None:
@@ -100,44 +109,37 @@ class KombuCaller:
 
 
 class ScratchVhost:
-    """A RabbitMQ vhost that exists only for one run, so the benchmark touches nothing else."""
+    """A RabbitMQ vhost that lives for one run, so the benchmark touches nothing else."""
 
     def __init__(self, amqp_uri: str, management_url: str):
-        parts = urlsplit(amqp_uri)
-        self.amqp_uri = amqp_uri
-        self.user = parts.username or "guest"
-        self.auth = (self.user, parts.password or "guest")
-        self.management_url = management_url.rstrip("/")
+        self.broker_uri = urlsplit(amqp_uri)
+        self.user = self.broker_uri.username or "guest"
+        self.auth = (self.user, self.broker_uri.password or "guest")
         self.name = f"rpc_roundtrip_{uuid.uuid4().hex[:8]}"
+        self.api_url = management_url.rstrip("/") + "/api"
 
     @property
-    def vhost_url(self) -> str:
-        return f"{self.management_url}/api/vhosts/{quote(self.name, safe='')}"
-
-    @property
-    def uri(self) -> str:
-        parts = urlsplit(self.amqp_uri)
-        return urlunsplit(parts._replace(path="/" + quote(self.name, safe="")))
+    def amqp_uri(self) -> str:
+        return urlunsplit(self.broker_uri._replace(path="/" + quote(self.name, safe="")))
 
     def create(self) -> None:
-        requests.put(self.vhost_url, auth=self.auth, timeout=10).raise_for_status()
-        permissions_url = (
-            f"{self.management_url}/api/permissions/{quote(self.name, safe='')}/{self.user}"
-        )
+        vhost = quote(self.name, safe="")
+        requests.put(f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10).raise_for_status()
         requests.put(
-            permissions_url,
+            f"{self.api_url}/permissions/{vhost}/{quote(self.user, safe='')}",
             json={"configure": ".*", "write": ".*", "read": ".*"},
             auth=self.auth,
             timeout=10,
         ).raise_for_status()
 
     def delete(self) -> None:
-        requests.delete(self.vhost_url, auth=self.auth, timeout=10).raise_for_status()
+        vhost = quote(self.name, safe="")
+        requests.delete(
+            f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10
+        ).raise_for_status()
 
 
-def latencies_ms(call: Callable[[], object], calls: int) -> list[float]:
-    for _ in range(WARM_UP_CALLS):
-        call()
+def timed_calls_ms(call: Callable[[], object], calls: int) -> list[float]:
     latencies = []
     for _ in range(calls):
         started = time.perf_counter()
@@ -146,61 +148,88 @@ def latencies_ms(call: Callable[[], object], calls: int) -> list[float]:
     return latencies
 
 
-def percentile(latencies: list[float], fraction: float) -> float:
-    return statistics.quantiles(latencies, n=100, method="inclusive")[round(fraction * 100) - 1]
+def measure(variants: dict[str, Callable[[], object]], calls: int) -> dict[str, list[float]]:
+    for call in variants.values():
+        timed_calls_ms(call, WARM_UP_CALLS)
+    latencies: dict[str, list[float]] = {name: [] for name in variants}
+    for round_start in range(0, calls, ROUND_CALLS):
+        round_calls = min(ROUND_CALLS, calls - round_start)
+        for name, call in variants.items():
+            latencies[name].extend(timed_calls_ms(call, round_calls))
+    return latencies
 
 
-def measure(amqp_uri: str, calls: int) -> dict[str, list[float]]:
-    runner = ServiceRunner({"AMQP_URI": amqp_uri})
-    runner.add_service(NoopService)
-    runner.start()
-    responder = KombuResponder(amqp_uri)
-    responder_thread = eventlet.spawn(responder.run)
-    results = {}
-    try:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
-            results["nameko ClusterRpcProxy"] = latencies_ms(cluster[NoopService.name].noop, calls)
-        eventlet.sleep(0.1)  # the responder declares its queue in its own green thread
-        caller = KombuCaller(amqp_uri)
-        try:
-            results["raw kombu"] = latencies_ms(caller.call, calls)
-        finally:
-            caller.close()
-    finally:
-        responder.stopping = True
-        responder_thread.wait()
-        runner.stop()
-    return results
+def run(amqp_uri: str, calls: int) -> dict[str, list[float]]:
+    with ExitStack() as cleanup:
+        runner = ServiceRunner({"AMQP_URI": amqp_uri})
+        runner.add_service(NoopService)
+        runner.start()
+        cleanup.callback(runner.stop)
+
+        responder = KombuResponder(amqp_uri)
+        serving = eventlet.spawn(responder.serve)
+        cleanup.callback(serving.wait)
+        cleanup.callback(setattr, responder, "stopping", True)
+
+        cluster = cleanup.enter_context(
+            ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT_SECONDS)
+        )
+        client = cleanup.enter_context(
+            RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=CALL_TIMEOUT_SECONDS)
+        )
+        kombu_caller = KombuCaller(amqp_uri)
+        cleanup.callback(kombu_caller.close)
+
+        return measure(
+            {
+                "nameko ClusterRpcProxy": cluster[NoopService.name].noop,
+                "servicekit RpcClient": lambda: client.call(NoopService.name, "noop"),
+                "raw kombu": kombu_caller.call,
+            },
+            calls,
+        )
 
 
-def report(results: dict[str, list[float]]) -> None:
-    for variant, latencies in results.items():
-        p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
-        print(f"{variant:<28} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms")
-    kombu = results["raw kombu"]
-    for variant, latencies in results.items():
-        if latencies is kombu:
-            continue
-        p50_ratio = percentile(latencies, 0.50) / percentile(kombu, 0.50)
-        p99_ratio = percentile(latencies, 0.99) / percentile(kombu, 0.99)
-        print(f"{variant} / raw kombu: p50 x{p50_ratio:.2f}, p99 x{p99_ratio:.2f}")
+def percentile(latencies: list[float], percent: int) -> float:
+    return statistics.quantiles(latencies, n=100, method="inclusive")[percent - 1]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def report(latencies: dict[str, list[float]], calls: int) -> None:
+    print(f"{calls} sequential no-op calls per variant, after {WARM_UP_CALLS} warm-up calls")
+    for name, figures in latencies.items():
+        print(
+            f"  {name:<24} p50 {percentile(figures, 50):6.3f} ms"
+            f"   p99 {percentile(figures, 99):6.3f} ms"
+        )
+    kombu = latencies.pop("raw kombu")
+    for name, figures in latencies.items():
+        print(
+            f"  {name} / raw kombu:"
+            f" p50 x{percentile(figures, 50) / percentile(kombu, 50):.2f},"
+            f" p99 x{percentile(figures, 99) / percentile(kombu, 99):.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Latency of no-op RPCs through nameko against raw kombu request-reply."
+    )
     parser.add_argument("--calls", type=int, default=2000, help="measured calls per variant")
     parser.add_argument("--amqp-uri", default="amqp://guest:guest@127.0.0.1:5672/")
-    parser.add_argument("--management-url", default="http://127.0.0.1:15672")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--management-url",
+        default="http://127.0.0.1:15672",
+        help="RabbitMQ management API, used to make and delete the run's vhost",
+    )
+    args = parser.parse_args()
 
     vhost = ScratchVhost(args.amqp_uri, args.management_url)
     vhost.create()
     try:
-        results = measure(vhost.uri, args.calls)
+        latencies = run(vhost.amqp_uri, args.calls)
     finally:
         vhost.delete()
-    print(f"{args.calls} sequential no-op calls each, after {WARM_UP_CALLS} warm-up calls")
-    report(results)
+    report(latencies, args.calls)
 
 
 if __name__ == "__main__":

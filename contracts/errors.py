@@ -4,6 +4,7 @@ Each takes one human-readable message, because a remote exception is rebuilt
 from its class path and its message alone.
 """
 
+
 class DiasporaHubError(Exception):
     """Base of every error a service raises on purpose."""
 

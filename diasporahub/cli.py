@@ -61,7 +61,9 @@ def run(listen: str) -> int:
         ended = [name for name, process in system.processes.items() if process.poll() is not None]
     system.stop_all()
     if ended:
-        print(f"diasporahub: the {', '.join(ended)} service ended unexpectedly; see var/log/. Stopped.", file=sys.stderr)
+        print(
+            f"diasporahub: the {', '.join(ended)} service ended unexpectedly; see var/log/. Stopped.", file=sys.stderr
+        )
         return 1
     print("DiasporaHub stopped.")
     return 0

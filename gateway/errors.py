@@ -27,7 +27,7 @@ def json_response(status: int, body: object) -> Response:
 def error_response(exc: BaseException) -> Response:
     """Never a traceback or SQL: the person gets a sentence, the log gets the details."""
     if isinstance(exc, DiasporaHubError):
-        status = next(code for error, code in STATUS_BY_ERROR.items() if isinstance(exc, error))
+        status = next((code for error, code in STATUS_BY_ERROR.items() if isinstance(exc, error)), 500)
         body = {"error": exc.code, "message": exc.message}
         if isinstance(exc, InvalidPayload) and exc.problems:
             body["problems"] = exc.problems

@@ -4,7 +4,7 @@ import json
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_response, json_response
@@ -16,10 +16,13 @@ class JsonWsgiApp(WsgiApp):
     """Unknown paths and wrong methods answer in JSON too."""
 
     def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
         try:
-            return super().__call__(environ, start_response)
+            provider, request.path_values = self.url_map.bind_to_environ(environ).match()
+            response = provider.handle_request(request)
         except HTTPException as exc:
-            return error_response(exc)(environ, start_response)
+            response = error_response(exc)
+        return response(environ, start_response)
 
 
 class JsonWebServer(WebServer):
@@ -46,7 +49,12 @@ api = ApiEndpoint.decorator
 def read_json(request: Request) -> object:
     """The request body as JSON, at most 1 MiB."""
     request.max_content_length = MAX_BODY_BYTES
-    raw = request.get_data(cache=False)
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise RequestEntityTooLarge(
+            f"The request body is too large; the limit is {MAX_BODY_BYTES // 1024} KiB."
+        ) from None
     if not raw:
         raise BadRequest("The request has no body; send a JSON object.")
     try:

@@ -7,8 +7,23 @@ from datetime import timedelta
 from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
-from sqlalchemy import BigInteger, Column, Engine, Index, Integer, MetaData, String, Table, Text, delete, func, or_, select, update
 from sqlalchemy import JSON as JSONType
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from contracts.events import EventEnvelope
@@ -126,7 +141,7 @@ class OutboxRelay:
                 )
                 published.append(row.id)
         finally:
-            self._settle(published, [row.id for row in rows[len(published):]])
+            self._settle(published, [row.id for row in rows[len(published) :]])
         return len(rows)
 
     def _claim_batch(self) -> list:

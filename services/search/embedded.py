@@ -12,7 +12,9 @@ _DELETE_TEXT = text(f"DELETE FROM {FULL_TEXT_TABLE} WHERE rowid = :key")
 _INSERT_TEXT = text(
     f"INSERT INTO {FULL_TEXT_TABLE} (rowid, name, city, description) VALUES (:key, :name, :city, :description)"
 )
-_MATCHING_KEYS = text(f"SELECT rowid AS key, bm25({FULL_TEXT_TABLE}) AS rank FROM {FULL_TEXT_TABLE} WHERE {FULL_TEXT_TABLE} MATCH :match")
+_MATCHING_KEYS = text(
+    f"SELECT rowid AS key, bm25({FULL_TEXT_TABLE}) AS rank FROM {FULL_TEXT_TABLE} WHERE {FULL_TEXT_TABLE} MATCH :match"
+)
 _SPEAKS = text("EXISTS (SELECT 1 FROM json_each(association_documents.languages) WHERE json_each.value = :language)")
 
 
@@ -71,9 +73,7 @@ class EmbeddedAssociationIndex:
         order = [AssociationDocument.sort_name, AssociationDocument.key]
         if matches is not None:
             order.insert(0, matches.c.rank)
-        page = self.session.scalars(
-            statement.order_by(*order).limit(query.size).offset((query.page - 1) * query.size)
-        )
+        page = self.session.scalars(statement.order_by(*order).limit(query.size).offset((query.page - 1) * query.size))
         return AssociationResults(
             total=total,
             items=[

@@ -3,7 +3,8 @@
 import re
 import unicodedata
 
-_WORD = re.compile(r"\w+")
+# Letters and digits; "_" is punctuation to people, though \w counts it.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:

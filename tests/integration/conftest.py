@@ -4,7 +4,7 @@ import pytest
 from kombu import Connection
 
 from contracts.topology import SUBSCRIPTIONS
-from servicekit.bus import declare_topology, dead_letter_queue, subscription_queue
+from servicekit.bus import dead_letter_queue, declare_topology, subscription_queue
 from servicekit.settings import BusSettings
 
 

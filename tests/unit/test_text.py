@@ -58,10 +58,5 @@ def test_text_without_words_gives_no_match_expression(typed):
     assert match_expression(typed) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/search/text.py: _WORD = \\w+ counts '_' as a word character, so "
-    "underscore-only text yields a filter that matches nothing",
-)
 def test_underscores_alone_give_no_match_expression():
     assert match_expression("___") is None
