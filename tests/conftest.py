@@ -25,17 +25,37 @@ def _management(method: str, path: str, **kwargs) -> None:
     response.raise_for_status()
 
 
+class RabbitVhosts:
+    """Creates RabbitMQ vhosts of the test session's own and deletes them all at the end."""
+
+    def __init__(self):
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        encoded = quote(f"diasporahub-test-{uuid.uuid4().hex[:10]}", safe="")
+        _management("PUT", f"vhosts/{encoded}")
+        _management("PUT", f"permissions/{encoded}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
+        self.created.append(encoded)
+        return f"{RABBIT_AMQP}/{encoded}"
+
+    def delete_all(self) -> None:
+        for encoded in self.created:
+            _management("DELETE", f"vhosts/{encoded}")
+
+
 @pytest.fixture(scope="session")
-def amqp_uri():
-    """A fresh vhost for the whole test session, removed afterwards."""
-    vhost = f"diasporahub-test-{uuid.uuid4().hex[:10]}"
-    encoded = quote(vhost, safe="")
-    _management("PUT", f"vhosts/{encoded}")
-    _management("PUT", f"permissions/{encoded}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
+def rabbit_vhosts():
+    vhosts = RabbitVhosts()
     try:
-        yield f"{RABBIT_AMQP}/{encoded}"
+        yield vhosts
     finally:
-        _management("DELETE", f"vhosts/{encoded}")
+        vhosts.delete_all()
+
+
+@pytest.fixture(scope="session")
+def amqp_uri(rabbit_vhosts):
+    """The vhost of the integration tests; a running system gets one of its own."""
+    return rabbit_vhosts.create()
 
 
 class PostgresDatabases:

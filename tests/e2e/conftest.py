@@ -16,16 +16,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def registry_database_url(postgres_databases):
     return postgres_databases.create()
 
 
-@pytest.fixture(scope="session")
-def system(amqp_uri, registry_database_url, tmp_path_factory):
+@pytest.fixture(scope="package")
+def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("system")
     env = os.environ | {
-        "DIASPORAHUB_AMQP_URI": amqp_uri,
+        "DIASPORAHUB_AMQP_URI": rabbit_vhosts.create(),
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
     }
