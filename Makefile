@@ -15,7 +15,7 @@ run: $(STAMP)
 	$(VENV)/bin/diasporahub run
 
 test: $(STAMP)
-	scripts/ensure-services
+	scripts/test-prerequisites
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
