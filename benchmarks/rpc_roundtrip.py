@@ -3,23 +3,28 @@ from servicekit.runtime import prepare_green_runtime
 prepare_green_runtime()
 
 # Latency of sequential no-op RPCs through nameko, against raw kombu request-reply round
-# trips on the same broker. It runs in a fresh RabbitMQ vhost, made through the management
-# API and deleted at the end, and prints figures; it asserts nothing.
+# trips on the same broker. The nameko service and the kombu responder run together in a
+# child process, as services run apart from their callers in production. Everything
+# happens in a fresh RabbitMQ vhost, made through the management API and deleted at the
+# end. It prints figures and asserts nothing.
 #
 #     .venv/bin/python benchmarks/rpc_roundtrip.py --calls 2000
 
 import argparse  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from contextlib import ExitStack  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import ExitStack, contextmanager, suppress  # noqa: E402
 from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 
 import eventlet  # noqa: E402
 import requests  # noqa: E402
-from kombu import Connection, Consumer, Producer, Queue  # noqa: E402
-from nameko.rpc import rpc  # noqa: E402
+from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
+from nameko.rpc import get_rpc_exchange, rpc  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
@@ -31,6 +36,7 @@ WARM_UP_CALLS = 100
 # machine falls on all of them rather than on whichever ran at that moment.
 ROUND_CALLS = 100
 CALL_TIMEOUT_SECONDS = 5.0
+RESPONDERS_READY = "responders ready"
 
 
 class NoopService:
@@ -51,12 +57,11 @@ class KombuResponder:
         channel = self.connection.channel()
         self.producer = Producer(channel)
         # Consuming before the first request is sent, so none is published to a missing queue.
-        self.consumer = Consumer(
+        Consumer(
             channel,
             queues=[Queue(self.request_queue_name, auto_delete=True)],
             callbacks=[self.on_request],
-        )
-        self.consumer.consume()
+        ).consume()
         self.stopping = False
 
     def on_request(self, body, message) -> None:
@@ -69,21 +74,72 @@ class KombuResponder:
 
     def serve(self) -> None:
         while not self.stopping:
-            try:
+            with suppress(TimeoutError):
                 self.connection.drain_events(timeout=0.2)
-            except TimeoutError:
-                pass
         self.connection.release()
+
+
+def serve_responders(amqp_uri: str) -> None:
+    """The child process: both responders until SIGTERM."""
+    runner = ServiceRunner({"AMQP_URI": amqp_uri})
+    runner.add_service(NoopService)
+    runner.start()
+    responder = KombuResponder(amqp_uri)
+    serving = eventlet.spawn(responder.serve)
+    stopping = eventlet.event.Event()
+
+    def request_stop(_signum, _frame):
+        if not stopping.ready():
+            stopping.send()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    print(RESPONDERS_READY, flush=True)
+    stopping.wait()
+    responder.stopping = True
+    serving.wait()
+    runner.stop()
+
+
+@contextmanager
+def responders_in_child_process(amqp_uri: str) -> Iterator[None]:
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--amqp-uri", amqp_uri],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with eventlet.Timeout(30):
+            first_line = child.stdout.readline().strip()
+        if first_line != RESPONDERS_READY:
+            raise RuntimeError("the responders' process did not start; see its error above")
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 class KombuCaller:
     """Publishes a request and reads its own reply queue until the matching correlation id."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, exchange: Exchange, routing_key: str):
         self.connection = Connection(amqp_uri)
         channel = self.connection.channel()
-        self.producer = Producer(channel)
-        self.reply_queue = Queue(f"kombu_bench_replies_{uuid.uuid4().hex}", exclusive=True)
+        self.producer = Producer(channel, exchange=exchange)
+        self.routing_key = routing_key
+        # Bound to nameko's exchange under its own name, so both a nameko service (which
+        # replies there) and the kombu responder (which replies through the default
+        # exchange) reach it with reply_to set to the queue's name.
+        reply_queue_name = f"kombu_bench_replies_{uuid.uuid4().hex}"
+        self.reply_queue = Queue(
+            reply_queue_name,
+            exchange=get_rpc_exchange({}),
+            routing_key=reply_queue_name,
+            exclusive=True,
+        )
         Consumer(
             channel, queues=[self.reply_queue], callbacks=[self.on_reply], no_ack=True
         ).consume()
@@ -96,7 +152,7 @@ class KombuCaller:
         correlation_id = uuid.uuid4().hex
         self.producer.publish(
             {"args": [], "kwargs": {}},
-            routing_key=KombuResponder.request_queue_name,
+            routing_key=self.routing_key,
             reply_to=self.reply_queue.name,
             correlation_id=correlation_id,
         )
@@ -161,30 +217,29 @@ def measure(variants: dict[str, Callable[[], object]], calls: int) -> dict[str, 
 
 def run(amqp_uri: str, calls: int) -> dict[str, list[float]]:
     with ExitStack() as cleanup:
-        runner = ServiceRunner({"AMQP_URI": amqp_uri})
-        runner.add_service(NoopService)
-        runner.start()
-        cleanup.callback(runner.stop)
-
-        responder = KombuResponder(amqp_uri)
-        serving = eventlet.spawn(responder.serve)
-        cleanup.callback(serving.wait)
-        cleanup.callback(setattr, responder, "stopping", True)
-
+        cleanup.enter_context(responders_in_child_process(amqp_uri))
         cluster = cleanup.enter_context(
             ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT_SECONDS)
         )
         client = cleanup.enter_context(
             RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=CALL_TIMEOUT_SECONDS)
         )
-        kombu_caller = KombuCaller(amqp_uri)
-        cleanup.callback(kombu_caller.close)
+        kombu_to_nameko = KombuCaller(
+            amqp_uri, get_rpc_exchange({}), routing_key=f"{NoopService.name}.noop"
+        )
+        cleanup.callback(kombu_to_nameko.close)
+        kombu_to_kombu = KombuCaller(
+            amqp_uri, Exchange(""), routing_key=KombuResponder.request_queue_name
+        )
+        cleanup.callback(kombu_to_kombu.close)
 
         return measure(
             {
                 "nameko ClusterRpcProxy": cluster[NoopService.name].noop,
                 "servicekit RpcClient": lambda: client.call(NoopService.name, "noop"),
-                "raw kombu": kombu_caller.call,
+                # The least any caller can take against a nameko service: the rest is the service's.
+                "raw kombu to nameko": kombu_to_nameko.call,
+                "raw kombu": kombu_to_kombu.call,
             },
             calls,
         )
@@ -201,8 +256,10 @@ def report(latencies: dict[str, list[float]], calls: int) -> None:
             f"  {name:<24} p50 {percentile(figures, 50):6.3f} ms"
             f"   p99 {percentile(figures, 99):6.3f} ms"
         )
-    kombu = latencies.pop("raw kombu")
+    kombu = latencies["raw kombu"]
     for name, figures in latencies.items():
+        if figures is kombu:
+            continue
         print(
             f"  {name} / raw kombu:"
             f" p50 x{percentile(figures, 50) / percentile(kombu, 50):.2f},"
@@ -221,7 +278,15 @@ def main() -> None:
         default="http://127.0.0.1:15672",
         help="RabbitMQ management API, used to make and delete the run's vhost",
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="only run the responders at --amqp-uri (the benchmark's own child process)",
+    )
     args = parser.parse_args()
+    if args.serve:
+        serve_responders(args.amqp_uri)
+        return
 
     vhost = ScratchVhost(args.amqp_uri, args.management_url)
     vhost.create()

@@ -1,18 +1,15 @@
 """RPC between services that never hangs: every call has a timeout and a down service is `Unavailable`.
 
-Importing this module also lets our error types cross RPC as themselves.
+Importing this module (through servicekit.rpc_client) also lets our error types cross RPC as themselves.
 """
 
 import eventlet
-from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
+from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from contracts.errors import EXPECTED_ERRORS, Unavailable
+from contracts.errors import Unavailable
+from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
-
-for _error in EXPECTED_ERRORS:
-    deserialize_to_instance(_error)
 
 
 class TimedMethodProxy(MethodProxy):
@@ -71,11 +68,5 @@ class TimedRpcProxy(RpcProxy):
 
 def call_service(bus: BusSettings, service: str, method: str, *args, timeout_seconds: float | None = None, **kwargs):
     """One RPC from outside a service (command line, start-up checks)."""
-    timeout_seconds = timeout_seconds or bus.rpc_timeout_seconds
-    try:
-        with ClusterRpcProxy(bus.nameko_config(), timeout=timeout_seconds) as cluster:
-            return getattr(getattr(cluster, service), method)(*args, **kwargs)
-    except UnknownService as exc:
-        raise Unavailable(f"the {service} service is not running") from exc
-    except RpcTimeout as exc:
-        raise Unavailable(f"the {service} service did not answer within {timeout_seconds:g} s") from exc
+    with RpcClient(bus, timeout_seconds=timeout_seconds) as client:
+        return client.call(service, method, *args, **kwargs)

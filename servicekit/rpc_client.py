@@ -71,6 +71,7 @@ class RpcClient:
             # An unanswered request expires in the queue: a service that comes back
             # later must not act on a call whose caller was told it failed.
             expiration=self.timeout_seconds,
+            # A request that lives for seconds need not survive a broker restart.
             delivery_mode="transient",
         )
         deadline = time.monotonic() + self.timeout_seconds
