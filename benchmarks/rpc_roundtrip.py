@@ -24,10 +24,12 @@ from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 import eventlet  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
-from nameko.rpc import get_rpc_exchange, rpc  # noqa: E402
+from nameko import rpc as nameko_rpc  # noqa: E402
+from nameko.rpc import get_rpc_exchange  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from servicekit import rpc as servicekit_rpc  # noqa: E402
 from servicekit.rpc_client import RpcClient  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
 
@@ -40,11 +42,39 @@ RESPONDERS_READY = "responders ready"
 
 
 class NoopService:
+    """The callee, on nameko's own `rpc` entrypoint."""
+
     name = "noop_bench"
 
-    @rpc
+    @nameko_rpc.rpc
     def noop(self):
         return None
+
+
+class FastNoopService:
+    """The callee, on servicekit's `rpc` entrypoint."""
+
+    name = "noop_fast_bench"
+
+    @servicekit_rpc.rpc
+    def noop(self):
+        return None
+
+
+class RelayService:
+    """A caller service: times calls made inside one worker, as the gateway makes them.
+
+    It runs in the benchmark's own process, apart from the callees.
+    """
+
+    name = "relay_bench"
+
+    nameko_proxy = nameko_rpc.RpcProxy(NoopService.name)
+    timed_proxy = servicekit_rpc.TimedRpcProxy(FastNoopService.name)
+
+    @servicekit_rpc.rpc
+    def time_calls(self, proxy: str, calls: int) -> list[float]:
+        return timed_calls_ms(getattr(self, proxy).noop, calls)
 
 
 class KombuResponder:
@@ -83,6 +113,7 @@ def serve_responders(amqp_uri: str) -> None:
     """The child process: both responders until SIGTERM."""
     runner = ServiceRunner({"AMQP_URI": amqp_uri})
     runner.add_service(NoopService)
+    runner.add_service(FastNoopService)
     runner.start()
     responder = KombuResponder(amqp_uri)
     serving = eventlet.spawn(responder.serve)
@@ -204,20 +235,30 @@ def timed_calls_ms(call: Callable[[], object], calls: int) -> list[float]:
     return latencies
 
 
-def measure(variants: dict[str, Callable[[], object]], calls: int) -> dict[str, list[float]]:
-    for call in variants.values():
-        timed_calls_ms(call, WARM_UP_CALLS)
+def one_by_one(call: Callable[[], object]) -> Callable[[int], list[float]]:
+    """A variant timed here, call by call."""
+    return lambda calls: timed_calls_ms(call, calls)
+
+
+def measure(variants: dict[str, Callable[[int], list[float]]], calls: int) -> dict[str, list[float]]:
+    """Each variant is a function that makes a number of calls and returns their latencies."""
+    for timed_batch in variants.values():
+        timed_batch(WARM_UP_CALLS)
     latencies: dict[str, list[float]] = {name: [] for name in variants}
     for round_start in range(0, calls, ROUND_CALLS):
         round_calls = min(ROUND_CALLS, calls - round_start)
-        for name, call in variants.items():
-            latencies[name].extend(timed_calls_ms(call, round_calls))
+        for name, timed_batch in variants.items():
+            latencies[name].extend(timed_batch(round_calls))
     return latencies
 
 
 def run(amqp_uri: str, calls: int) -> dict[str, list[float]]:
     with ExitStack() as cleanup:
         cleanup.enter_context(responders_in_child_process(amqp_uri))
+        relay_runner = ServiceRunner({"AMQP_URI": amqp_uri})
+        relay_runner.add_service(RelayService)
+        relay_runner.start()
+        cleanup.callback(relay_runner.stop)
         cluster = cleanup.enter_context(
             ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT_SECONDS)
         )
@@ -233,13 +274,20 @@ def run(amqp_uri: str, calls: int) -> dict[str, list[float]]:
         )
         cleanup.callback(kombu_to_kombu.close)
 
+        def inside_relay(proxy: str) -> Callable[[int], list[float]]:
+            """Timed inside one RelayService worker; reaching that worker is not counted."""
+            return lambda calls: client.call(RelayService.name, "time_calls", proxy, calls)
+
         return measure(
             {
-                "nameko ClusterRpcProxy": cluster[NoopService.name].noop,
-                "servicekit RpcClient": lambda: client.call(NoopService.name, "noop"),
+                "nameko ClusterRpcProxy -> nameko rpc": one_by_one(cluster[NoopService.name].noop),
+                "RpcClient -> nameko rpc": one_by_one(lambda: client.call(NoopService.name, "noop")),
+                "RpcClient -> servicekit rpc": one_by_one(lambda: client.call(FastNoopService.name, "noop")),
+                "in a service: nameko RpcProxy -> nameko rpc": inside_relay("nameko_proxy"),
+                "in a service: TimedRpcProxy -> servicekit rpc": inside_relay("timed_proxy"),
                 # The least any caller can take against a nameko service: the rest is the service's.
-                "raw kombu to nameko": kombu_to_nameko.call,
-                "raw kombu": kombu_to_kombu.call,
+                "raw kombu -> nameko rpc": one_by_one(kombu_to_nameko.call),
+                "raw kombu": one_by_one(kombu_to_kombu.call),
             },
             calls,
         )
@@ -253,7 +301,7 @@ def report(latencies: dict[str, list[float]], calls: int) -> None:
     print(f"{calls} sequential no-op calls per variant, after {WARM_UP_CALLS} warm-up calls")
     for name, figures in latencies.items():
         print(
-            f"  {name:<24} p50 {percentile(figures, 50):6.3f} ms"
+            f"  {name:<46} p50 {percentile(figures, 50):6.3f} ms"
             f"   p99 {percentile(figures, 99):6.3f} ms"
         )
     kombu = latencies["raw kombu"]
@@ -261,7 +309,7 @@ def report(latencies: dict[str, list[float]], calls: int) -> None:
         if figures is kombu:
             continue
         print(
-            f"  {name} / raw kombu:"
+            f"  {name + ' / raw kombu:':<58}"
             f" p50 x{percentile(figures, 50) / percentile(kombu, 50):.2f},"
             f" p99 x{percentile(figures, 99) / percentile(kombu, 99):.2f}"
         )

@@ -27,6 +27,12 @@ class Invalid(DiasporaHubError):
     code = "invalid"
 
 
+class Unauthenticated(DiasporaHubError):
+    """No valid session: sign in first."""
+
+    code = "unauthenticated"
+
+
 class Forbidden(DiasporaHubError):
     code = "forbidden"
 
@@ -35,4 +41,10 @@ class Unavailable(DiasporaHubError):
     code = "unavailable"
 
 
-EXPECTED_ERRORS = (NotFound, Conflict, Invalid, Forbidden, Unavailable)
+class TooManyAttempts(DiasporaHubError):
+    """Too many failed attempts in a short time: wait, then try again."""
+
+    code = "too_many_attempts"
+
+
+EXPECTED_ERRORS = (NotFound, Conflict, Invalid, Unauthenticated, Forbidden, Unavailable, TooManyAttempts)

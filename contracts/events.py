@@ -1,4 +1,8 @@
-"""Events the services publish, each in an envelope and versioned in its name."""
+"""Events the services publish, each in an envelope and versioned in its name.
+
+Association and individual events carry the whole public snapshot after the
+change, so a consumer needs no other call and can keep the newest version.
+"""
 
 from typing import ClassVar
 from uuid import UUID
@@ -6,6 +10,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.associations import AssociationV1
+from contracts.individuals import IndividualProfileV1, MembershipV1
 
 
 class EventEnvelope(BaseModel):
@@ -22,20 +27,84 @@ class EventEnvelope(BaseModel):
     aggregate_version: int = Field(ge=1)
 
 
-class AssociationRegisteredV1(EventEnvelope):
+class AssociationEvent(EventEnvelope):
     source = "registry"
+
+    association: AssociationV1
+    actor_account_id: UUID | None = None
+
+
+class AssociationRegisteredV1(AssociationEvent):
     routing_key = "association_registered.v1"
 
-    association: AssociationV1
 
-
-class AssociationUpdatedV1(EventEnvelope):
-    source = "registry"
+class AssociationUpdatedV1(AssociationEvent):
     routing_key = "association_updated.v1"
 
-    association: AssociationV1
+    changed_fields: list[str] = []
 
 
-EVENT_TYPES: dict[str, type[EventEnvelope]] = {
-    event_type.routing_key: event_type for event_type in (AssociationRegisteredV1, AssociationUpdatedV1)
-}
+class AssociationVerifiedV1(AssociationEvent):
+    routing_key = "association_verified.v1"
+
+
+class AssociationRejectedV1(AssociationEvent):
+    routing_key = "association_rejected.v1"
+
+
+class AssociationSuspendedV1(AssociationEvent):
+    routing_key = "association_suspended.v1"
+
+
+class AssociationMergedV1(AssociationEvent):
+    """`association` is the merged one (now pointing at `kept_id`)."""
+
+    routing_key = "association_merged.v1"
+
+    kept_id: UUID
+
+
+class AssociationDissolvedV1(AssociationEvent):
+    routing_key = "association_dissolved.v1"
+
+
+class IndividualEvent(EventEnvelope):
+    source = "registry"
+
+
+class IndividualRegisteredV1(IndividualEvent):
+    routing_key = "individual_registered.v1"
+
+    individual: IndividualProfileV1
+
+
+class IndividualUpdatedV1(IndividualEvent):
+    routing_key = "individual_updated.v1"
+
+    individual: IndividualProfileV1
+
+
+class IndividualDeletedV1(IndividualEvent):
+    routing_key = "individual_deleted.v1"
+
+
+class MembershipChangedV1(EventEnvelope):
+    """The aggregate is the membership; `individual` is the individual's profile after the change, if any."""
+
+    source = "registry"
+    routing_key = "membership_changed.v1"
+
+    membership: MembershipV1
+    individual: IndividualProfileV1 | None = None
+
+
+ASSOCIATION_EVENTS: tuple[type[AssociationEvent], ...] = (
+    AssociationRegisteredV1,
+    AssociationUpdatedV1,
+    AssociationVerifiedV1,
+    AssociationRejectedV1,
+    AssociationSuspendedV1,
+    AssociationMergedV1,
+    AssociationDissolvedV1,
+)
+INDIVIDUAL_EVENTS: tuple[type[IndividualEvent], ...] = (IndividualRegisteredV1, IndividualUpdatedV1, IndividualDeletedV1)

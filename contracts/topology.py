@@ -8,7 +8,7 @@ queue instead of being dropped.
 
 from dataclasses import dataclass
 
-from contracts.events import AssociationRegisteredV1, AssociationUpdatedV1, EventEnvelope
+from contracts.events import ASSOCIATION_EVENTS, INDIVIDUAL_EVENTS, EventEnvelope
 
 DEAD_LETTER_EXCHANGE = "diasporahub.dead-letter"
 
@@ -27,12 +27,10 @@ class Subscription:
         return f"{self.queue}.dead-letter"
 
 
-SEARCH_INDEXER = Subscription(
-    queue="search.index-associations",
-    events=(AssociationRegisteredV1, AssociationUpdatedV1),
-)
+SEARCH_INDEXER = Subscription(queue="search.index-associations", events=ASSOCIATION_EVENTS)
+SEARCH_PEOPLE_INDEXER = Subscription(queue="search.index-individuals", events=INDIVIDUAL_EVENTS)
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (SEARCH_INDEXER,)
+SUBSCRIPTIONS: tuple[Subscription, ...] = (SEARCH_INDEXER, SEARCH_PEOPLE_INDEXER)
 
 
 def subscription(queue: str) -> Subscription:

@@ -12,6 +12,7 @@ from pathlib import Path  # noqa: E402
 
 from kombu import Connection  # noqa: E402
 
+from diasporahub import bulk  # noqa: E402
 from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
@@ -75,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     run_command = commands.add_parser("run", help="prepare, then start every service and the HTTP gateway")
     run_command.add_argument("--listen", default="127.0.0.1:8000", help="address of the HTTP gateway")
     commands.add_parser("prepare", help="check RabbitMQ, declare the bus topology, migrate the databases")
+    bulk.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "prepare":
         return prepare()
+    if args.command in {"import", "export"}:
+        return bulk.run(args)
     return run(args.listen)
 
 

@@ -6,7 +6,16 @@ import logging
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from contracts.errors import Conflict, DiasporaHubError, Forbidden, Invalid, NotFound, Unavailable
+from contracts.errors import (
+    Conflict,
+    DiasporaHubError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+)
 from contracts.validation import InvalidPayload
 
 log = logging.getLogger(__name__)
@@ -15,8 +24,10 @@ STATUS_BY_ERROR: dict[type[DiasporaHubError], int] = {
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    Unauthenticated: 401,
     Forbidden: 403,
     Unavailable: 503,
+    TooManyAttempts: 429,
 }
 
 

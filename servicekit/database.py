@@ -62,7 +62,7 @@ class UnitOfWork:
         self._handling = handling
         self._event_headers = event_headers or {}
         self._on_events_committed = on_events_committed
-        self._raised_events = False
+        self._raised_events: list[EventEnvelope] = []
         self.session: Session
 
     def __enter__(self) -> "UnitOfWork":
@@ -81,18 +81,21 @@ class UnitOfWork:
             if exc_type is None:
                 self.commit()
             else:
+                self._raised_events = []
                 self.session.rollback()
         finally:
             self.session.close()
 
     def add_event(self, raised: EventEnvelope) -> None:
-        outbox.add(self.session, self._metadata, raised, headers=self._event_headers)
-        self._raised_events = True
+        """The event is written to the outbox with the transaction's other changes, at commit."""
+        self._raised_events.append(raised)
 
     def commit(self) -> None:
+        raised, self._raised_events = self._raised_events, []
+        if raised:
+            outbox.add_all(self.session, self._metadata, raised, headers=self._event_headers)
         self.session.commit()
-        if self._raised_events:
-            self._raised_events = False
+        if raised:
             self._on_events_committed()
 
 

@@ -1,6 +1,6 @@
 """The ping every service answers, so the gateway's /readyz can tell who is up."""
 
-from nameko.rpc import rpc
+from servicekit.rpc import rpc
 
 
 class Pingable:

@@ -54,18 +54,22 @@ def add_outbox_table(metadata: MetaData) -> Table:
     )
 
 
-def add(session: Session, metadata: MetaData, raised: EventEnvelope, *, headers: dict[str, object]) -> None:
+def add_all(session: Session, metadata: MetaData, raised: list[EventEnvelope], *, headers: dict[str, object]) -> None:
+    """One multi-row insert for all the events of a transaction."""
+    now = utcnow()
     session.execute(
-        metadata.tables[TABLE_NAME]
-        .insert()
-        .values(
-            event_id=str(raised.event_id),
-            exchange=events_exchange(raised.source),
-            routing_key=raised.routing_key,
-            body=raised.model_dump_json(),
-            headers=headers,
-            created_at=utcnow(),
-        )
+        metadata.tables[TABLE_NAME].insert(),
+        [
+            {
+                "event_id": str(event.event_id),
+                "exchange": events_exchange(event.source),
+                "routing_key": event.routing_key,
+                "body": event.model_dump_json(),
+                "headers": headers,
+                "created_at": now,
+            }
+            for event in raised
+        ],
     )
 
 

@@ -1,12 +1,11 @@
-"""Registry tables and the association repository (SQLAlchemy 2)."""
+"""Registry tables (SQLAlchemy 2). Queries live in repositories.py."""
 
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Integer, MetaData, String, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from contracts.associations import AssociationV1
 from servicekit.outbox import add_outbox_table
 from servicekit.sqltypes import UTCDateTime
 
@@ -26,29 +25,119 @@ class Base(DeclarativeBase):
 add_outbox_table(Base.metadata)
 
 
+class AccountRecord(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_cell_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionRecord(Base):
+    """Only a hash of each token is kept: a copy of this table opens no session."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottleRecord(Base):
+    """Failed logins per key (`account:<email>` or `address:<ip>`) in the current window."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AssociationRecord(Base):
+    """The whole association is `document` (contracts.associations.AssociationV1); the columns are for queries."""
+
     __tablename__ = "associations"
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
+    merged_into: Mapped[UUID | None] = mapped_column(Uuid)
+    verification_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    document: Mapped[dict] = mapped_column(JSON)
+
+
+class AssociationAdminRecord(Base):
+    __tablename__ = "association_admins"
+
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_association_admins_account_id", "account_id"),)
+
+
+class PossibleDuplicateRecord(Base):
+    __tablename__ = "possible_duplicates"
+
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
+    candidate_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class HistoryRecord(Base):
+    """One changed field of one association: who, when, old value, new value."""
+
+    __tablename__ = "association_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[UUID | None] = mapped_column(Uuid)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    field: Mapped[str] = mapped_column(String(100))
+    old_value: Mapped[object | None] = mapped_column(JSON)
+    new_value: Mapped[object | None] = mapped_column(JSON)
+
+
+class IndividualRecord(Base):
+    __tablename__ = "individuals"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
     city: Mapped[str] = mapped_column(String(200))
     languages: Mapped[list[str]] = mapped_column(JSON)
-    email: Mapped[str] = mapped_column(String(320))
-    description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    visibility: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AssociationRepository:
-    def __init__(self, session: Session):
-        self.session = session
+class MembershipRecord(Base):
+    """`individual_id` is emptied when the individual deletes their account: the membership stays, anonymised."""
 
-    def add(self, association: AssociationV1) -> None:
-        self.session.add(AssociationRecord(**association.model_dump()))
+    __tablename__ = "memberships"
 
-    def get(self, association_id: UUID) -> AssociationV1 | None:
-        record = self.session.get(AssociationRecord, association_id)
-        return None if record is None else AssociationV1.model_validate(record, from_attributes=True)
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    individual_id: Mapped[UUID | None] = mapped_column(ForeignKey("individuals.id", ondelete="SET NULL"), index=True)
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[UUID | None] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)

@@ -1,41 +1,33 @@
-"""The registry's nameko entrypoints; the work is in handlers.py."""
+"""The registry service: its entrypoints come from each feature package; the work is in their handlers."""
 
-from uuid import UUID
-
-from nameko.rpc import rpc
-
-from contracts.associations import AssociationDraft
-from contracts.errors import EXPECTED_ERRORS, NotFound
-from contracts.validation import parse
 from servicekit.database import Database
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
-from services.registry import handlers
-from services.registry.db import AssociationRepository, Base
+from servicekit.shared import Shared
+from services.registry.accounts.entrypoints import AccountEntrypoints
+from services.registry.accounts.repository import AccountRepository
+from services.registry.associations.entrypoints import AssociationEntrypoints
+from services.registry.associations.gazetteer import Gazetteer
+from services.registry.associations.repository import AssociationRepository
+from services.registry.db import Base
+from services.registry.imports.entrypoints import ImportEntrypoints
+from services.registry.individuals.entrypoints import IndividualEntrypoints
+from services.registry.individuals.repository import IndividualRepository
 from services.registry.settings import RegistrySettings
 
 
-class RegistryService(Pingable):
+class RegistryService(AccountEntrypoints, AssociationEntrypoints, IndividualEntrypoints, ImportEntrypoints, Pingable):
     name = "registry"
 
     unit_of_work = Database(
-        RegistrySettings, Base.metadata, repositories={"associations": AssociationRepository}, relay_outbox=True
+        RegistrySettings,
+        Base.metadata,
+        repositories={
+            "accounts": AccountRepository,
+            "associations": AssociationRepository,
+            "individuals": IndividualRepository,
+        },
+        relay_outbox=True,
     )
+    gazetteer = Shared(Gazetteer)
     call_id_logging = CallIdLogging()
-
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def register_association(self, draft: dict) -> dict:
-        association = handlers.register_association(
-            unit_of_work=self.unit_of_work, draft=parse(AssociationDraft, draft)
-        )
-        return association.model_dump(mode="json")
-
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def get_association(self, association_id: str) -> dict:
-        try:
-            identifier = UUID(association_id)
-        except ValueError:
-            raise NotFound(f"there is no association with id {association_id}") from None
-        return handlers.get_association(unit_of_work=self.unit_of_work, association_id=identifier).model_dump(
-            mode="json"
-        )

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import DatabaseSettings
@@ -7,3 +8,4 @@ class RegistrySettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_")
 
     database_url: str = "sqlite:///var/registry.sqlite3"
+    session_days: int = Field(default=14, ge=1, le=366)

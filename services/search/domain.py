@@ -1,13 +1,107 @@
-"""What search needs from an engine, whatever the engine is."""
+"""Who may see what, and what search needs from an engine, whatever the engine is. Plain Python."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
+from uuid import UUID
 
-from contracts.associations import AssociationV1
-from contracts.search import AssociationQuery, AssociationResults
+from contracts.accounts import Principal
+from contracts.errors import Forbidden
+from contracts.search import (
+    AssociationQuery,
+    AssociationResults,
+    IndividualQuery,
+    IndividualResults,
+    Suggestions,
+    SuggestQuery,
+)
+from services.search.documents import AssociationDocument, IndividualDocument
 
 
-class AssociationIndex(Protocol):
-    def upsert(self, association: AssociationV1, *, version: int) -> bool:
+@dataclass(frozen=True)
+class AssociationAudience:
+    """The public sees verified associations only; Cell staff see every status and may filter by it."""
+
+    cell_staff: bool = False
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> "AssociationAudience":
+        return cls(cell_staff=principal is not None and principal.is_cell_staff)
+
+    def public_only(self, query: AssociationQuery) -> bool:
+        if query.status and not self.cell_staff:
+            raise Forbidden("only the Mizo Diaspora Cell can search associations by status")
+        return not self.cell_staff
+
+
+@dataclass(frozen=True)
+class IndividualAudience:
+    """What an individual's visibility lets each caller see.
+
+    `public`: everyone signed in; `associations`: admins of a verified association in the
+    individual's country; `private`: the Cell only. Everyone sees themselves.
+    """
+
+    everyone: bool = False
+    association_countries: frozenset[str] = frozenset()
+    own_id: UUID | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> "IndividualAudience":
+        return cls(
+            everyone=principal.is_cell_staff,
+            association_countries=frozenset(held.country for held in principal.administers if held.verified),
+            own_id=principal.individual_id,
+        )
+
+    def may_see(self, individual: IndividualDocument) -> bool:
+        """The rule each engine expresses as a filter; the contract suite checks that they agree with it."""
+        return (
+            self.everyone
+            or individual.id == self.own_id
+            or individual.visibility == "public"
+            or (individual.visibility == "associations" and individual.country in self.association_countries)
+        )
+
+
+class SearchIndex(Protocol):
+    """The port both engines implement; every write is kept only if its version is newer than the stored one."""
+
+    def put_association(self, document: AssociationDocument, *, version: int) -> bool:
         """Store the association unless a newer version is already there; True if stored."""
 
-    def search(self, query: AssociationQuery) -> AssociationResults: ...
+    def put_individual(self, document: IndividualDocument, *, version: int) -> bool:
+        """Store the individual unless a newer version (or their removal) is already there; True if stored."""
+
+    def remove_individual(self, individual_id: UUID, *, version: int) -> bool:
+        """Forget the individual; an older event arriving later cannot bring them back. True if removed."""
+
+    def search_associations(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults: ...
+
+    def suggest_associations(self, query: SuggestQuery) -> Suggestions: ...
+
+    def search_individuals(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults: ...
+
+
+class RebuildableAssociationIndex(Protocol):
+    """What `diasporahub search reindex|verify` needs, beside the port above."""
+
+    def begin_rebuild(self) -> None:
+        """Start an empty association index beside the live one; writes go to both from now on.
+
+        An earlier rebuild that never finished (its process died) is discarded.
+        """
+
+    def put_rebuilt_associations(self, documents: list[tuple[AssociationDocument, int]]) -> None:
+        """Into the index being rebuilt, each unless a newer version is there already."""
+
+    def finish_rebuild(self) -> None:
+        """The rebuilt index becomes the live one at once; the old one is removed."""
+
+    def association_count(self) -> int:
+        """How many associations the live index holds, whatever their status."""
+
+    def stored_associations(self) -> Iterator[tuple[AssociationDocument, int]]:
+        """Every association in the live index with its version."""
+
+    def remove_association(self, association_id: UUID) -> None: ...

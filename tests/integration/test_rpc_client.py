@@ -3,9 +3,9 @@
 import time
 
 import pytest
-from nameko.rpc import rpc
 
 from contracts.errors import NotFound, Unavailable
+from servicekit.rpc import rpc
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 

@@ -4,10 +4,9 @@ import time
 
 import eventlet
 import pytest
-from nameko.rpc import rpc
 
 from contracts.errors import NotFound, Unavailable
-from servicekit.rpc import TimedRpcProxy, call_service
+from servicekit.rpc import TimedRpcProxy, call_service, rpc
 from servicekit.settings import BusSettings
 
 

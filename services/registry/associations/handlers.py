@@ -1,29 +1,152 @@
-"""Registry use cases. `unit_of_work` is a factory of servicekit units of work (or a fake)."""
+"""Association use cases. `unit_of_work` is a factory of servicekit units of work (or a fake)."""
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from uuid import UUID
 
-from contracts.associations import AssociationDraft, AssociationV1
+from contracts.associations import AssociationDraft, AssociationPatch, AssociationV1
 from contracts.errors import NotFound
-from services.registry import domain
+from servicekit.sqltypes import utcnow
+from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
+from services.registry.associations import domain
+from services.registry.associations.duplicates import DuplicateFinder
+from services.registry.authorization import require_cell_staff, require_editor, require_visible
 
 log = logging.getLogger(__name__)
 
 
-def register_association(*, unit_of_work: Callable, draft: AssociationDraft) -> AssociationV1:
-    association, registered = domain.register_association(draft, now=datetime.now(UTC))
+def _finder_for(work, country: str) -> DuplicateFinder:
+    finder = DuplicateFinder()
+    for named in work.associations.named_in_country(country):
+        finder.add(named)
+    return finder
+
+
+def register_association(
+    *, unit_of_work: Callable, locate_city: domain.LocateCity, token: str | None, draft: AssociationDraft
+) -> AssociationV1:
+    """The caller becomes the association's first admin; look-alikes in its country are flagged for the Cell."""
+    now = utcnow()
     with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        if draft.parent_id is not None and not work.associations.exists(draft.parent_id):
+            raise NotFound(f"parent_id: there is no association with id {draft.parent_id}")
+        association, registered = domain.register(draft, now=now, locate_city=locate_city, actor=actor.account_id)
+        candidates = _finder_for(work, draft.country).candidates((draft.name, *draft.alternate_names))
         work.associations.add(association)
+        work.associations.add_admin(association.id, actor.account_id, now)
+        work.associations.flag_duplicates(association.id, candidates)
         work.add_event(registered)
     log.info("registered association %s", association.id)
     return association
 
 
-def get_association(*, unit_of_work: Callable, association_id: UUID) -> AssociationV1:
+def get_association(*, unit_of_work: Callable, token: str | None, association_id: UUID) -> AssociationV1:
     with unit_of_work() as work:
-        association = work.associations.get(association_id)
-    if association is None:
-        raise NotFound(f"there is no association with id {association_id}")
-    return association
+        actor = authenticate_if_signed_in(work=work, token=token)
+        return require_visible(actor, work.associations.get(association_id), association_id)
+
+
+def update_association(
+    *,
+    unit_of_work: Callable,
+    locate_city: domain.LocateCity,
+    token: str | None,
+    association_id: UUID,
+    patch: AssociationPatch,
+) -> AssociationV1:
+    now = utcnow()
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        association = require_visible(actor, work.associations.get(association_id), association_id)
+        require_editor(actor, association)
+        if patch.parent_id is not None and not work.associations.exists(patch.parent_id):
+            raise NotFound(f"parent_id: there is no association with id {patch.parent_id}")
+        updated, changes, event = domain.edit(
+            association, patch, now=now, locate_city=locate_city, actor=actor.account_id
+        )
+        if event is not None:
+            work.associations.save(updated)
+            work.associations.record_history(association_id, changes, account_id=actor.account_id, now=now)
+            work.add_event(event)
+    return updated
+
+
+def decide(
+    *, unit_of_work: Callable, token: str | None, association_id: UUID, decision: str, reason: str | None
+) -> AssociationV1:
+    """Verify, reject or suspend (the Cell), or dissolve (the Cell or the association's admins)."""
+    now = utcnow()
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        association = require_visible(actor, work.associations.get(association_id), association_id)
+        if decision == "dissolve":
+            require_editor(actor, association)
+        else:
+            require_cell_staff(actor, f"{decision} an association")
+        updated, changes, event = domain.decide(association, decision, reason=reason, now=now, actor=actor.account_id)
+        work.associations.save(updated)
+        work.associations.record_history(association_id, changes, account_id=actor.account_id, now=now)
+        work.add_event(event)
+    return updated
+
+
+def merge(*, unit_of_work: Callable, token: str | None, association_id: UUID, into: UUID) -> AssociationV1:
+    now = utcnow()
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        require_cell_staff(actor, "merge associations")
+        merged = require_visible(actor, work.associations.get(association_id), association_id)
+        kept = require_visible(actor, work.associations.get(into), into)
+        updated, changes, event = domain.merge(merged, kept, now=now, actor=actor.account_id)
+        work.associations.save(updated)
+        work.associations.record_history(association_id, changes, account_id=actor.account_id, now=now)
+        work.associations.clear_duplicates(association_id)
+        work.add_event(event)
+    return updated
+
+
+def history(*, unit_of_work: Callable, token: str | None, association_id: UUID) -> list[dict]:
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        association = require_visible(actor, work.associations.get(association_id), association_id)
+        require_editor(actor, association)
+        return [
+            {
+                "changed_at": entry.changed_at.isoformat(),
+                "account_id": str(entry.account_id) if entry.account_id else None,
+                "field": entry.field,
+                "old_value": entry.old_value,
+                "new_value": entry.new_value,
+            }
+            for entry in work.associations.history(association_id)
+        ]
+
+
+def review_queue(*, unit_of_work: Callable, token: str | None, status: str | None, page: int, size: int) -> dict:
+    """For the Cell: associations by status, each with its possible duplicates."""
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        require_cell_staff(actor, "list associations for review")
+        total, associations = work.associations.page(status=status, page=page, size=size)
+        duplicates = work.associations.possible_duplicates([association.id for association in associations])
+        return {
+            "total": total,
+            "items": [
+                association.model_dump(mode="json") | {"possible_duplicates": duplicates[association.id]}
+                for association in associations
+            ],
+        }
+
+
+def due_for_verification(*, unit_of_work: Callable, token: str | None) -> list[AssociationV1]:
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        require_cell_staff(actor, "see which verifications are due")
+        return work.associations.due_for_verification(utcnow())
+
+
+def associations_after(*, unit_of_work: Callable, after_id: UUID | None, limit: int) -> list[AssociationV1]:
+    """Every association in id order, for other services rebuilding what they derive from the registry."""
+    with unit_of_work() as work:
+        return work.associations.after(after_id, limit)

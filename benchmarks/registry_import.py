@@ -1,0 +1,151 @@
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+# The Cell's bulk import, measured the way `diasporahub import associations` runs it: a 10,000-row
+# CSV in chunks over RPC to a running registry service (check pass, then import pass), then the same
+# file again (which must add nothing). A fresh RabbitMQ vhost and a fresh database, removed after.
+# It prints figures and asserts nothing. Target: ≥ 1,000 associations/s.
+#
+#     .venv/bin/python benchmarks/registry_import.py [--rows 10000] [--database-url postgresql+psycopg2://...]
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import secrets  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+import eventlet  # noqa: E402
+import requests  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from contracts.csv_chunks import split_csv  # noqa: E402
+from diasporahub.bulk import ROWS_PER_CHUNK  # noqa: E402
+from servicekit.database import create_database_engine  # noqa: E402
+from servicekit.migrations import upgrade  # noqa: E402
+from servicekit.outbox import TABLE_NAME as OUTBOX  # noqa: E402
+from servicekit.rpc_client import RpcClient  # noqa: E402
+from servicekit.settings import BusSettings  # noqa: E402
+from servicekit.sqltypes import utcnow  # noqa: E402
+from services.registry.accounts.handlers import token_hash  # noqa: E402
+from services.registry.db import AccountRecord, AssociationRecord, Base, SessionRecord  # noqa: E402
+
+PLACES = [("IN", "Delhi"), ("IN", "Bengaluru"), ("SG", "Singapore"), ("AE", "Dubai"), ("US", "Houston"),
+          ("GB", "London"), ("AU", "Melbourne"), ("MM", "Yangon"), ("TH", "Bangkok"), ("JP", "Tokyo")]  # fmt: skip
+KINDS = ["Welfare Association", "Fellowship", "Students Union", "Youth", "Women's Group", "Kristian Fellowship"]
+WORDS = ["Ṭhalai", "Zoram", "Lunglei", "Champhai", "Saiha", "Kolasib", "Serchhip", "Mamit", "Lawngtlai", "Hnahthial"]
+
+
+def generate_csv(rows: int, seed: int = 7) -> str:
+    chooser = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "alternate_names", "categories", "country", "city", "languages", "email", "founded_year"])
+    for number in range(rows):
+        country, city = chooser.choice(PLACES)
+        coined = "".join(chooser.choice("bcdfghklmnprstvz") + chooser.choice("aeiou") for _ in range(3)).title()
+        name = f"{chooser.choice(WORDS)} {coined} {chooser.choice(KINDS)} {city}"
+        acronym = "".join(word[0] for word in name.split()[:-1]).upper()
+        writer.writerow([name, f"{acronym} {city}", "welfare;church", country, city, "lus;en", f"office{number}@example.org",
+                         chooser.randint(1950, 2024)])  # fmt: skip
+    return out.getvalue()
+
+
+@contextmanager
+def scratch_vhost(management_url: str, amqp_base: str):
+    name = quote(f"diasporahub-bench-{uuid.uuid4().hex[:8]}", safe="")
+    requests.put(f"{management_url}/api/vhosts/{name}", auth=("guest", "guest"), timeout=10).raise_for_status()
+    requests.put(
+        f"{management_url}/api/permissions/{name}/guest",
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+        auth=("guest", "guest"),
+        timeout=10,
+    ).raise_for_status()
+    try:
+        yield f"{amqp_base}/{name}"
+    finally:
+        requests.delete(f"{management_url}/api/vhosts/{name}", auth=("guest", "guest"), timeout=10)
+
+
+def cell_staff_token(engine) -> str:
+    token = secrets.token_urlsafe(32)
+    account_id, now = uuid.uuid4(), utcnow()
+    with engine.begin() as connection:
+        connection.execute(insert(AccountRecord).values(
+            id=account_id, email="bench@cell.example.org", display_name="Bench", password_hash="-",
+            is_cell_staff=True, created_at=now, password_changed_at=now))  # fmt: skip
+        connection.execute(insert(SessionRecord).values(
+            token_hash=token_hash(token), account_id=account_id, created_at=now,
+            expires_at=now.replace(year=now.year + 1)))  # fmt: skip
+    return token
+
+
+def import_file(client: RpcClient, token: str, text: str) -> tuple[float, float, int]:
+    """Seconds for the check pass and the import pass, and how many rows were imported."""
+    chunks = list(split_csv(text, ROWS_PER_CHUNK))
+    started = time.perf_counter()
+    for chunk in chunks:
+        client.call("registry", "import_associations_csv", token, chunk.text, chunk.first_line, False, True)
+    checked = time.perf_counter()
+    imported = 0
+    for chunk in chunks:
+        report = client.call("registry", "import_associations_csv", token, chunk.text, chunk.first_line, False, False)
+        imported += len(report["imported"])
+    return checked - started, time.perf_counter() - checked, imported
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--management-url", default="http://127.0.0.1:15672")
+    parser.add_argument("--amqp-base", default="amqp://guest:guest@127.0.0.1:5672")
+    args = parser.parse_args()
+
+    text = generate_csv(args.rows)
+    with tempfile.TemporaryDirectory() as folder, scratch_vhost(args.management_url, args.amqp_base) as amqp_uri:
+        database_url = args.database_url or f"sqlite:///{folder}/registry.sqlite3"
+        upgrade("services.registry", database_url)
+        engine = create_database_engine(database_url)
+        token = cell_staff_token(engine)
+        os.environ["REGISTRY_DATABASE_URL"] = database_url
+        from services.registry.service import RegistryService
+
+        runner = ServiceRunner(BusSettings(amqp_uri=amqp_uri).nameko_config())
+        runner.add_service(RegistryService)
+        runner.start()
+        try:
+            with RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=300) as client:
+                check_seconds, import_seconds, imported = import_file(client, token, text)
+                again_check, again_import, imported_again = import_file(client, token, text)
+            relay_started = time.perf_counter()
+            outbox = Base.metadata.tables[OUTBOX]
+            with engine.connect() as connection:
+                while connection.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar_one():
+                    eventlet.sleep(0.1)
+            relay_seconds = time.perf_counter() - relay_started
+            with engine.connect() as connection:
+                stored = connection.execute(select(func.count()).select_from(AssociationRecord)).scalar_one()
+        finally:
+            runner.stop()
+            engine.dispose()
+
+    backend = database_url.split(":", 1)[0]
+    print(f"registry import of {args.rows} rows ({backend}):")
+    print(f"  check pass     {check_seconds:6.2f} s  {args.rows / check_seconds:8.0f} rows/s")
+    print(f"  import pass    {import_seconds:6.2f} s  {imported / import_seconds:8.0f} associations/s  ({imported} imported)")
+    total = check_seconds + import_seconds
+    print(f"  whole import   {total:6.2f} s  {args.rows / total:8.0f} associations/s  (target ≥ 1000)")
+    print(f"  second import  {again_check + again_import:6.2f} s  {imported_again} imported (must be 0)")
+    print(f"  events relayed {relay_seconds:6.2f} s after the import ended; {stored} associations stored")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Who is asking: the session token of a request (bearer header or cookie), and the registry's answer for it.
+
+Route modules use `session_token_of(request)` to pass the token on to the registry, or
+`principal_of(self, request)` when the gateway itself needs to know who is asking.
+"""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkzeug.wrappers import Request, Response
+
+from contracts.accounts import Principal, SessionToken
+from contracts.errors import Unauthenticated
+
+SESSION_COOKIE = "diasporahub_session"
+MAX_TOKEN_LENGTH = 200
+MAX_ADDRESS_LENGTH = 100
+
+
+class GatewayAuthSettings(BaseSettings):
+    """`GATEWAY_TRUST_FORWARDED_FOR=true` only behind a proxy that sets X-Forwarded-For itself."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_")
+
+    trust_forwarded_for: bool = False
+
+
+def session_token_of(request: Request) -> str | None:
+    """`Authorization: Bearer <token>` if sent, else the session cookie; None without either."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(SESSION_COOKIE, "")
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token
+
+
+def principal_of(service, request: Request) -> Principal | None:
+    """The registry's principal for the request's token; None when there is no token or it is no longer valid."""
+    token = session_token_of(request)
+    if token is None:
+        return None
+    try:
+        return Principal.model_validate(service.registry.whoami(token))
+    except Unauthenticated:
+        return None
+
+
+def client_address_of(request: Request) -> str | None:
+    """The peer's address, or the first X-Forwarded-For entry when the gateway is told to trust it."""
+    if GatewayAuthSettings().trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:MAX_ADDRESS_LENGTH]
+    return request.remote_addr
+
+
+def came_over_https(request: Request) -> bool:
+    forwarded_proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.scheme == "https" or forwarded_proto == "https"
+
+
+def set_session_cookie(response: Response, request: Request, session: SessionToken) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (no other site's form sends it), Secure over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        expires=session.expires_at,
+        path="/",
+        secure=came_over_https(request),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=came_over_https(request), httponly=True, samesite="Lax")
+
+
+def require_token(request: Request) -> str:
+    token = session_token_of(request)
+    if token is None:
+        raise Unauthenticated("Sign in first: send the session cookie or an `Authorization: Bearer` header.")
+    return token

@@ -1,0 +1,1 @@
+"""Accounts, sessions and roles: sign-up, login, logout, password change, who a token belongs to."""

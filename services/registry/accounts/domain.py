@@ -1,0 +1,136 @@
+"""Account rules in plain Python: who an e-mail is, what a session is, when failed logins lock a key."""
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from contracts.accounts import AccountV1
+
+WRONG_CREDENTIALS = "The e-mail address or the password is not right."
+SIGN_IN_FIRST = "Sign in first: the session is missing, has expired or was ended."
+
+
+def normalized_email(email: str) -> str:
+    """One account per address whatever its case: `Lal@Example.org` and `lal@example.org` are one person."""
+    return email.strip().lower()
+
+
+def token_hash(token: str) -> str:
+    """What the registry stores of a session token: a copy of the sessions table opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    session_lifetime: timedelta = timedelta(days=14)
+    account_failure_limit: int = 5
+    address_failure_limit: int = 20
+    failure_window: timedelta = timedelta(minutes=15)
+    lock_duration: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: UUID
+    email: str
+    display_name: str
+    password_hash: str = field(repr=False)
+    is_cell_staff: bool
+    created_at: datetime
+    password_changed_at: datetime
+
+    def public(self) -> AccountV1:
+        return AccountV1(
+            id=self.id,
+            email=self.email,
+            display_name=self.display_name,
+            is_cell_staff=self.is_cell_staff,
+            created_at=self.created_at,
+        )
+
+
+def new_account(
+    *, email: str, display_name: str, password_hash: str, now: datetime, is_cell_staff: bool = False
+) -> Account:
+    return Account(
+        id=uuid4(),
+        email=normalized_email(email),
+        display_name=display_name,
+        password_hash=password_hash,
+        is_cell_staff=is_cell_staff,
+        created_at=now,
+        password_changed_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    token_hash: str
+    account_id: UUID
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+def open_session(*, account_id: UUID, now: datetime, policy: AccountPolicy) -> tuple[str, LoginSession]:
+    """A new random token (returned once, to the person) and the session the registry keeps of it."""
+    token = secrets.token_urlsafe(32)
+    session = LoginSession(
+        token_hash=token_hash(token), account_id=account_id, created_at=now, expires_at=now + policy.session_lifetime
+    )
+    return token, session
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed logins of one key in its current window; `locked_until` is set once the limit is reached."""
+
+    key: str
+    failures: int
+    window_started_at: datetime
+    locked_until: datetime | None = None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def after_failure(self, now: datetime, *, limit: int, policy: AccountPolicy) -> "Throttle":
+        """A lock that has lifted, or a window that has passed, starts counting afresh."""
+        if self.is_locked(now):
+            return self
+        if self.locked_until is not None or now - self.window_started_at >= policy.failure_window:
+            counted = replace(self, failures=1, window_started_at=now, locked_until=None)
+        else:
+            counted = replace(self, failures=self.failures + 1)
+        if counted.failures >= limit:
+            counted = replace(counted, locked_until=now + policy.lock_duration)
+        return counted
+
+
+def account_key(email: str) -> str:
+    """Keyed by the e-mail given, whether or not an account has it, so that a lock tells nothing."""
+    return f"account:{normalized_email(email)}"
+
+
+def address_key(address: str) -> str:
+    return f"address:{address}"
+
+
+def throttle_limits(*, email: str, client_address: str | None, policy: AccountPolicy) -> dict[str, int]:
+    """The keys a login attempt counts against, each with its limit: the account first, then the address."""
+    limits = {account_key(email): policy.account_failure_limit}
+    if client_address:
+        limits[address_key(client_address)] = policy.address_failure_limit
+    return limits
+
+
+def lock_message(throttles: list[Throttle], now: datetime) -> str | None:
+    """The answer to a locked login, the same whichever key is locked and whether or not the account exists."""
+    lifted_at = [throttle.locked_until for throttle in throttles if throttle.is_locked(now)]
+    if not lifted_at:
+        return None
+    minutes = max(1, math.ceil((max(lifted_at) - now).total_seconds() / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many failed sign-in attempts. Try again in {minutes} {unit}."

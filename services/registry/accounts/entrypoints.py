@@ -1,0 +1,82 @@
+"""The registry's account RPCs: parse, then hand to the handlers. Mixed into RegistryService."""
+
+from datetime import UTC, datetime, timedelta
+
+from eventlet import tpool
+
+from contracts.accounts import LogIn, PasswordChange, SignUp
+from contracts.errors import EXPECTED_ERRORS
+from contracts.validation import parse
+from servicekit.rpc import rpc
+from servicekit.shared import Shared
+from services.registry.accounts import handlers
+from services.registry.accounts.domain import AccountPolicy
+from services.registry.accounts.passwords import Argon2Passwords
+from services.registry.settings import RegistrySettings
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def account_policy_from_settings() -> AccountPolicy:
+    return AccountPolicy(session_lifetime=timedelta(days=RegistrySettings().session_days))
+
+
+def green_passwords() -> Argon2Passwords:
+    """Hashes in eventlet's pool of OS threads: argon2 releases the GIL, so the process's other workers go on."""
+    return Argon2Passwords(offload=tpool.execute)
+
+
+class AccountEntrypoints:
+    """Sign-up, login, logout, password change, and who a token belongs to.
+
+    The service provides `unit_of_work` (with an `accounts` repository); tests give fakes of
+    `passwords`, `account_policy` and `clock` to nameko's worker_factory.
+    """
+
+    passwords = Shared(green_passwords)
+    account_policy = Shared(account_policy_from_settings)
+    clock = Shared(lambda: system_clock)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
+    def sign_up(self, draft: dict) -> dict:
+        account = handlers.sign_up(
+            unit_of_work=self.unit_of_work, passwords=self.passwords, draft=parse(SignUp, draft), now=self.clock()
+        )
+        return account.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("credentials.password",))
+    def log_in(self, credentials: dict, client_address: str | None = None) -> dict:
+        session = handlers.log_in(
+            unit_of_work=self.unit_of_work,
+            passwords=self.passwords,
+            policy=self.account_policy,
+            credentials=parse(LogIn, credentials),
+            client_address=client_address,
+            now=self.clock(),
+        )
+        return session.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def log_out(self, token: str | None) -> None:
+        handlers.log_out(unit_of_work=self.unit_of_work, token=token, now=self.clock())
+
+    @rpc(
+        expected_exceptions=EXPECTED_ERRORS,
+        sensitive_arguments=("token", "change.current_password", "change.new_password"),
+    )
+    def change_password(self, token: str | None, change: dict) -> None:
+        handlers.change_password(
+            unit_of_work=self.unit_of_work,
+            passwords=self.passwords,
+            policy=self.account_policy,
+            token=token,
+            change=parse(PasswordChange, change),
+            now=self.clock(),
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def whoami(self, token: str | None) -> dict:
+        principal = handlers.whoami(unit_of_work=self.unit_of_work, token=token, now=self.clock())
+        return principal.model_dump(mode="json")

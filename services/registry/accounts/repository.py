@@ -1,0 +1,209 @@
+"""Accounts, sessions and login throttles in the registry's database."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contracts.accounts import AdministeredAssociation, Principal
+from contracts.errors import Conflict
+from services.registry.accounts.domain import Account, LoginSession, Throttle
+from services.registry.db import (
+    AccountRecord,
+    AssociationAdminRecord,
+    AssociationRecord,
+    IndividualRecord,
+    LoginThrottleRecord,
+    SessionRecord,
+)
+
+
+def _account(record: AccountRecord) -> Account:
+    return Account(
+        id=record.id,
+        email=record.email,
+        display_name=record.display_name,
+        password_hash=record.password_hash,
+        is_cell_staff=record.is_cell_staff,
+        created_at=record.created_at,
+        password_changed_at=record.password_changed_at,
+    )
+
+
+def _throttle(record: LoginThrottleRecord) -> Throttle:
+    return Throttle(
+        key=record.key,
+        failures=record.failures,
+        window_started_at=record.window_started_at,
+        locked_until=record.locked_until,
+    )
+
+
+class AccountRepository:
+    """E-mail addresses are stored as domain.normalized_email gives them, and looked up the same way."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # Accounts
+
+    def add(self, account: Account) -> None:
+        """Conflict if an account already has this e-mail address (also when two sign up at once)."""
+        self.session.add(
+            AccountRecord(
+                id=account.id,
+                email=account.email,
+                display_name=account.display_name,
+                password_hash=account.password_hash,
+                is_cell_staff=account.is_cell_staff,
+                created_at=account.created_at,
+                password_changed_at=account.password_changed_at,
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"An account with the e-mail address {account.email} already exists.") from None
+
+    def get(self, account_id: UUID) -> Account | None:
+        record = self.session.get(AccountRecord, account_id)
+        return None if record is None else _account(record)
+
+    def get_by_email(self, email: str) -> Account | None:
+        record = self.session.scalar(select(AccountRecord).where(AccountRecord.email == email))
+        return None if record is None else _account(record)
+
+    def change_password(self, account_id: UUID, password_hash: str, changed_at: datetime) -> None:
+        self.session.execute(
+            update(AccountRecord)
+            .where(AccountRecord.id == account_id)
+            .values(password_hash=password_hash, password_changed_at=changed_at)
+        )
+
+    # Sessions
+
+    def add_session(self, login_session: LoginSession) -> None:
+        self.session.add(
+            SessionRecord(
+                token_hash=login_session.token_hash,
+                account_id=login_session.account_id,
+                created_at=login_session.created_at,
+                expires_at=login_session.expires_at,
+                revoked_at=login_session.revoked_at,
+            )
+        )
+        self.session.flush()
+
+    def get_session(self, token_hash: str) -> LoginSession | None:
+        record = self.session.get(SessionRecord, token_hash)
+        if record is None:
+            return None
+        return LoginSession(
+            token_hash=record.token_hash,
+            account_id=record.account_id,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            revoked_at=record.revoked_at,
+        )
+
+    def revoke_session(self, token_hash: str, now: datetime) -> None:
+        self.session.execute(
+            update(SessionRecord)
+            .where(SessionRecord.token_hash == token_hash, SessionRecord.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def revoke_sessions(self, account_id: UUID, now: datetime, *, keep_token_hash: str | None = None) -> None:
+        """Every open session of the account but the one kept."""
+        statement = (
+            update(SessionRecord)
+            .where(SessionRecord.account_id == account_id, SessionRecord.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if keep_token_hash is not None:
+            statement = statement.where(SessionRecord.token_hash != keep_token_hash)
+        self.session.execute(statement)
+
+    def delete_expired_sessions(self, account_id: UUID, now: datetime) -> None:
+        self.session.execute(
+            delete(SessionRecord).where(SessionRecord.account_id == account_id, SessionRecord.expires_at <= now)
+        )
+
+    def principal_for_session(self, token_hash: str, now: datetime) -> Principal | None:
+        """The account behind an unexpired, unrevoked session, with what it administers."""
+        account = self.session.scalar(
+            select(AccountRecord)
+            .join(SessionRecord, SessionRecord.account_id == AccountRecord.id)
+            .where(
+                SessionRecord.token_hash == token_hash,
+                SessionRecord.revoked_at.is_(None),
+                SessionRecord.expires_at > now,
+            )
+        )
+        if account is None:
+            return None
+        return self.principal(account)
+
+    def principal(self, account: AccountRecord) -> Principal:
+        administered = self.session.execute(
+            select(AssociationRecord.id, AssociationRecord.country, AssociationRecord.status)
+            .join(AssociationAdminRecord, AssociationAdminRecord.association_id == AssociationRecord.id)
+            .where(AssociationAdminRecord.account_id == account.id)
+            .order_by(AssociationRecord.id)
+        ).all()
+        individual_id = self.session.scalar(
+            select(IndividualRecord.id).where(IndividualRecord.account_id == account.id)
+        )
+        return Principal(
+            account_id=account.id,
+            email=account.email,
+            display_name=account.display_name,
+            is_cell_staff=account.is_cell_staff,
+            administers=[
+                AdministeredAssociation(id=row.id, country=row.country, verified=row.status == "verified")
+                for row in administered
+            ],
+            individual_id=individual_id,
+        )
+
+    # Login throttles
+
+    def throttles(self, keys: list[str]) -> list[Throttle]:
+        records = self.session.scalars(select(LoginThrottleRecord).where(LoginThrottleRecord.key.in_(keys)))
+        return [_throttle(record) for record in records]
+
+    def throttle_for_update(self, key: str, now: datetime) -> Throttle:
+        """The key's throttle (a new one with no failures if it has none), locked until the transaction ends.
+
+        On PostgreSQL two failed logins at once on one key wait for each other, so no failure is lost.
+        """
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        self.session.execute(
+            insert(LoginThrottleRecord)
+            .values(key=key, failures=0, window_started_at=now, locked_until=None)
+            .on_conflict_do_nothing()
+        )
+        record = self.session.scalar(
+            select(LoginThrottleRecord)
+            .where(LoginThrottleRecord.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return _throttle(record)
+
+    def save_throttle(self, throttle: Throttle) -> None:
+        self.session.execute(
+            update(LoginThrottleRecord)
+            .where(LoginThrottleRecord.key == throttle.key)
+            .values(
+                failures=throttle.failures,
+                window_started_at=throttle.window_started_at,
+                locked_until=throttle.locked_until,
+            )
+        )
+
+    def clear_throttle(self, key: str) -> None:
+        self.session.execute(delete(LoginThrottleRecord).where(LoginThrottleRecord.key == key))

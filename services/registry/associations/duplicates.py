@@ -1,0 +1,172 @@
+"""Possible duplicates: names compared with case and diacritics folded, common words weighed down,
+acronyms matched to full names ("MWA Dubai" ~ "Mizo Welfare Association Dubai")."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+from functools import lru_cache
+from uuid import UUID
+
+from rapidfuzz import fuzz, process
+
+from contracts.text import words
+
+COMMON_WORDS = frozenset(
+    {
+        "mizo", "mizos", "association", "associations", "welfare", "fellowship", "society", "union", "students",
+        "student", "youth", "women", "church", "community", "federation", "group", "club", "council", "organisation",
+        "organization", "the", "of", "and", "in", "at", "for", "a", "an", "kristian", "christian", "zofate", "mi",
+    }
+)
+COMMON_WORD_WEIGHT = 0.4
+THRESHOLD = 70
+TYPO_SIMILARITY = 80
+PREFILTER_ABOVE = 8
+BROAD_KEY = 25
+
+
+@dataclass(frozen=True)
+class NamedAssociation:
+    id: UUID
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: UUID
+    score: int
+
+
+@lru_cache(maxsize=100_000)
+def _is_common(word: str) -> bool:
+    """A common word, or a misspelling of a long one ("assocation")."""
+    return word in COMMON_WORDS or (
+        len(word) >= 6 and any(fuzz.ratio(word, common) >= TYPO_SIMILARITY for common in COMMON_WORDS)
+    )
+
+
+def _weight(word: str) -> float:
+    return COMMON_WORD_WEIGHT if _is_common(word) else 1.0
+
+
+@lru_cache(maxsize=100_000)
+def _acronym(name_words: tuple[str, ...]) -> str:
+    return "".join(word[0] for word in name_words if word not in {"the", "of", "and", "in", "at", "for", "a", "an"})
+
+
+def _expand_acronyms(name_words: tuple[str, ...], other_words: tuple[str, ...]) -> tuple[str, ...]:
+    """Replace a word that is the other name's acronym (or its acronym's prefix) by the words it stands for."""
+    acronym = _acronym(other_words)
+    expanded = []
+    for word in name_words:
+        if len(word) >= 2 and not _is_common(word) and acronym.startswith(word) and word != other_words[0]:
+            expanded.extend(other_words[: len(word)])
+        else:
+            expanded.append(word)
+    return tuple(expanded)
+
+
+def _matched_weight(name_words: tuple[str, ...], other_words: tuple[str, ...]) -> float:
+    """The weight of the words that also stand, perhaps with a typo, in the other name."""
+    exact = set(other_words)
+    return sum(
+        _weight(word)
+        for word in name_words
+        if word in exact or process.extractOne(word, other_words, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
+    )
+
+
+def name_similarity(first: str, second: str) -> int:
+    """0 to 100: how likely two names mean the same association."""
+    return _similarity(tuple(words(first)), tuple(words(second)))
+
+
+def _similarity(first_words: tuple[str, ...], second_words: tuple[str, ...]) -> int:
+    if not first_words or not second_words:
+        return 0
+    first_words = _expand_acronyms(first_words, second_words)
+    second_words = _expand_acronyms(second_words, first_words)
+    total = sum(map(_weight, first_words)) + sum(map(_weight, second_words))
+    overlap = (_matched_weight(first_words, second_words) + _matched_weight(second_words, first_words)) / total
+    distinctive_first = _distinctive(first_words)
+    distinctive_second = _distinctive(second_words)
+    if distinctive_first and distinctive_second:
+        overlap = min(overlap, fuzz.token_sort_ratio(distinctive_first, distinctive_second) / 100)
+    return round(100 * overlap)
+
+
+@lru_cache(maxsize=100_000)
+def _distinctive(name_words: tuple[str, ...]) -> str:
+    return " ".join(word for word in name_words if not _is_common(word))
+
+
+def _compared_text(name_words: tuple[str, ...]) -> str:
+    return _distinctive(name_words) or " ".join(name_words)
+
+
+@dataclass
+class DuplicateFinder:
+    """The associations of one country, indexed by their distinctive words so that a large import stays fast.
+
+    Names are split once when added. A query first narrows the field with rapidfuzz's C scorer over the
+    distinctive words, then scores the few that remain with name_similarity's rules.
+    """
+
+    names: dict[UUID, list[tuple[str, ...]]] = field(default_factory=dict)
+    compared: dict[tuple[UUID, int], str] = field(default_factory=dict)
+    by_key: dict[str, set[UUID]] = field(default_factory=dict)
+
+    def add(self, association: NamedAssociation) -> None:
+        split = [tuple(words(name)) for name in association.names]
+        self.names[association.id] = split
+        for index, name in enumerate(split):
+            self.compared[(association.id, index)] = _compared_text(name)
+        for key in self._keys(split):
+            self.by_key.setdefault(key, set()).add(association.id)
+
+    def candidates(self, names: Iterable[str], *, limit: int = 5) -> list[Candidate]:
+        split = [tuple(words(name)) for name in names]
+        nearby = self._nearby(self._keys(split))
+        if len(nearby) > PREFILTER_ABOVE:
+            nearby = self._closest(split, nearby)
+        scored = []
+        for candidate_id in nearby:
+            score = max(_similarity(name, other) for name in split for other in self.names[candidate_id])
+            if score >= THRESHOLD:
+                scored.append(Candidate(candidate_id, score))
+        return sorted(scored, key=lambda candidate: (-candidate.score, str(candidate.id)))[:limit]
+
+    def _closest(self, split: list[tuple[str, ...]], nearby: set[UUID]) -> set[UUID]:
+        choices = {
+            (candidate_id, index): self.compared[(candidate_id, index)]
+            for candidate_id in nearby
+            for index in range(len(self.names[candidate_id]))
+        }
+        closest = set()
+        for name in split:
+            for _choice, _score, (candidate_id, _index) in process.extract(
+                _compared_text(name), choices, scorer=fuzz.token_set_ratio, score_cutoff=THRESHOLD, limit=PREFILTER_ABOVE
+            ):
+                closest.add(candidate_id)
+        return closest
+
+    def _nearby(self, keys: set[str]) -> set[UUID]:
+        """Associations sharing a key; a key most names share (a city) says little and is passed over
+        unless it is all there is."""
+        postings = sorted((self.by_key[key] for key in keys if key in self.by_key), key=len)
+        telling = [posting for posting in postings if len(posting) <= BROAD_KEY]
+        return set().union(*telling) if telling else set(postings[0]) if postings else set()
+
+    @staticmethod
+    def _keys(split: list[tuple[str, ...]]) -> set[str]:
+        """Distinctive words and pairs of them (first three letters, to survive typos), and acronyms:
+        each name's own (and its prefixes) and the short words that may be one."""
+        keys = set()
+        for name_words in split:
+            distinctive = sorted({word[:3] for word in name_words if not _is_common(word)})
+            keys.update(f"w:{word}" for word in distinctive)
+            keys.update(f"p:{first}+{second}" for first, second in combinations(distinctive, 2))
+            acronym = _acronym(name_words)
+            keys.update(f"a:{acronym[:length]}" for length in range(3, len(acronym) + 1))
+            keys.update(f"a:{word}" for word in name_words if 3 <= len(word) <= 5 and not _is_common(word))
+        return keys

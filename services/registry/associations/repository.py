@@ -1,0 +1,153 @@
+"""Association queries: records, admins, history, possible duplicates."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from contracts.associations import AssociationV1
+from services.registry.associations.domain import FieldChange
+from services.registry.associations.duplicates import Candidate, NamedAssociation
+from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
+
+
+def _columns(association: AssociationV1) -> dict:
+    return {
+        "name": association.name,
+        "country": association.country,
+        "status": association.status,
+        "parent_id": association.parent_id,
+        "merged_into": association.merged_into,
+        "verification_due_at": association.verification_due_at,
+        "version": association.version,
+        "registered_at": association.registered_at,
+        "updated_at": association.updated_at,
+        "document": association.model_dump(mode="json"),
+    }
+
+
+class AssociationRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
+        self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
+
+    def save(self, association: AssociationV1) -> None:
+        record = self.session.get(AssociationRecord, association.id)
+        for column, value in _columns(association).items():
+            setattr(record, column, value)
+
+    def get(self, association_id: UUID) -> AssociationV1 | None:
+        record = self.session.get(AssociationRecord, association_id)
+        return None if record is None else AssociationV1.model_validate(record.document)
+
+    def exists(self, association_id: UUID) -> bool:
+        return self.session.get(AssociationRecord, association_id) is not None
+
+    def page(self, *, status: str | None, page: int, size: int) -> tuple[int, list[AssociationV1]]:
+        query = select(AssociationRecord).where(AssociationRecord.merged_into.is_(None))
+        if status is not None:
+            query = query.where(AssociationRecord.status == status)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        records = self.session.scalars(
+            query.order_by(AssociationRecord.registered_at, AssociationRecord.id).limit(size).offset((page - 1) * size)
+        )
+        return total, [AssociationV1.model_validate(record.document) for record in records]
+
+    def due_for_verification(self, now: datetime) -> list[AssociationV1]:
+        records = self.session.scalars(
+            select(AssociationRecord)
+            .where(AssociationRecord.status == "verified", AssociationRecord.verification_due_at <= now)
+            .order_by(AssociationRecord.verification_due_at)
+        )
+        return [AssociationV1.model_validate(record.document) for record in records]
+
+    def after(self, after_id: UUID | None, limit: int) -> list[AssociationV1]:
+        """Every association in id order, a page at a time (for exports and reindexing)."""
+        query = select(AssociationRecord.document).order_by(AssociationRecord.id).limit(limit)
+        if after_id is not None:
+            query = query.where(AssociationRecord.id > after_id)
+        return [AssociationV1.model_validate(document) for document in self.session.scalars(query)]
+
+    def named_in_country(self, country: str) -> list[NamedAssociation]:
+        """Every open association of a country with its names, for duplicate checks."""
+        documents = self.session.scalars(
+            select(AssociationRecord.document).where(
+                AssociationRecord.country == country,
+                AssociationRecord.merged_into.is_(None),
+                AssociationRecord.status != "dissolved",
+            )
+        )
+        return [
+            NamedAssociation(UUID(document["id"]), (document["name"], *document["alternate_names"]))
+            for document in documents
+        ]
+
+    def imported_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            found.update(
+                self.session.scalars(
+                    select(AssociationRecord.import_key).where(AssociationRecord.import_key.in_(keys[start : start + 500]))
+                )
+            )
+        return found
+
+    def add_admin(self, association_id: UUID, account_id: UUID, now: datetime) -> None:
+        self.session.add(AssociationAdminRecord(association_id=association_id, account_id=account_id, granted_at=now))
+
+    def admin_ids(self, association_id: UUID) -> set[UUID]:
+        return set(
+            self.session.scalars(
+                select(AssociationAdminRecord.account_id).where(AssociationAdminRecord.association_id == association_id)
+            )
+        )
+
+    def record_history(
+        self, association_id: UUID, changes: list[FieldChange], *, account_id: UUID | None, now: datetime
+    ) -> None:
+        self.session.add_all(
+            HistoryRecord(
+                association_id=association_id,
+                account_id=account_id,
+                changed_at=now,
+                field=change.field,
+                old_value=change.old_value,
+                new_value=change.new_value,
+            )
+            for change in changes
+        )
+
+    def history(self, association_id: UUID) -> list[HistoryRecord]:
+        return list(
+            self.session.scalars(
+                select(HistoryRecord).where(HistoryRecord.association_id == association_id).order_by(HistoryRecord.id)
+            )
+        )
+
+    def flag_duplicates(self, association_id: UUID, candidates: list[Candidate]) -> None:
+        self.session.add_all(
+            PossibleDuplicateRecord(association_id=association_id, candidate_id=candidate.id, score=candidate.score)
+            for candidate in candidates
+        )
+
+    def clear_duplicates(self, association_id: UUID) -> None:
+        self.session.execute(
+            delete(PossibleDuplicateRecord).where(PossibleDuplicateRecord.association_id == association_id)
+        )
+
+    def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[dict]]:
+        rows = self.session.execute(
+            select(PossibleDuplicateRecord.association_id, AssociationRecord.id, AssociationRecord.name, PossibleDuplicateRecord.score)
+            .join(AssociationRecord, AssociationRecord.id == PossibleDuplicateRecord.candidate_id)
+            .where(PossibleDuplicateRecord.association_id.in_(association_ids))
+            .order_by(PossibleDuplicateRecord.score.desc())
+        ).all()
+        found: dict[UUID, list[dict]] = {association_id: [] for association_id in association_ids}
+        for association_id, candidate_id, name, score in rows:
+            found[association_id].append({"id": str(candidate_id), "name": name, "score": score})
+        return found

@@ -1,0 +1,1 @@
+"""Bulk import and export of associations for the Cell (CSV and JSON)."""

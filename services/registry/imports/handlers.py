@@ -1,0 +1,77 @@
+"""Bulk import and export of associations, for the Cell."""
+
+import logging
+from collections.abc import Callable
+
+from contracts.associations import AssociationV1
+from servicekit.sqltypes import utcnow
+from services.registry.accounts.handlers import authenticate
+from services.registry.associations import domain
+from services.registry.associations.duplicates import DuplicateFinder, NamedAssociation
+from services.registry.authorization import require_cell_staff
+from services.registry.imports.csv_format import ParsedRow, parse_csv
+
+log = logging.getLogger(__name__)
+
+
+def import_csv(
+    *,
+    unit_of_work: Callable,
+    locate_city: domain.LocateCity,
+    token: str | None,
+    csv_text: str,
+    first_line: int,
+    verified: bool,
+    dry_run: bool,
+) -> dict:
+    """Check every row; unless it is a dry run, register the valid rows not imported before, in one
+    transaction. A row imported before is skipped, not doubled."""
+    rows, bad_rows = parse_csv(csv_text, first_line=first_line)
+    report = {"rows": len(rows) + len(bad_rows), "bad_rows": [bad.as_report() for bad in bad_rows]}
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        require_cell_staff(actor, "import associations")
+        if dry_run:
+            return report | {"imported": [], "already_imported": []}
+        return report | _register_rows(work, locate_city, actor, rows, verified=verified)
+
+
+def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[ParsedRow], *, verified: bool) -> dict:
+    now = utcnow()
+    status = "verified" if verified else "pending"
+    already = work.associations.imported_keys(row.import_key for row in rows)
+    finders: dict[str, DuplicateFinder] = {}
+    imported, skipped, keys_in_this_batch = [], [], set()
+    for row in rows:
+        key = row.import_key
+        if key in already or key in keys_in_this_batch:
+            skipped.append(row.line)
+            continue
+        keys_in_this_batch.add(key)
+        finder = finders.get(row.draft.country)
+        if finder is None:
+            finder = finders[row.draft.country] = DuplicateFinder()
+            for named in work.associations.named_in_country(row.draft.country):
+                finder.add(named)
+        names = (row.draft.name, *row.draft.alternate_names)
+        association, registered = domain.register(
+            row.draft, now=now, locate_city=locate_city, actor=actor.account_id, status=status
+        )
+        work.associations.add(association, import_key=key)
+        work.associations.flag_duplicates(association.id, finder.candidates(names))
+        finder.add(NamedAssociation(association.id, names))
+        work.add_event(registered)
+        imported.append({"line": row.line, "id": str(association.id)})
+    log.info("imported %d associations, skipped %d already imported", len(imported), len(skipped))
+    return {"imported": imported, "already_imported": skipped}
+
+
+def export_all(*, unit_of_work: Callable, token: str | None, page_size: int = 1000) -> list[AssociationV1]:
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token)
+        require_cell_staff(actor, "export associations")
+        exported, after = [], None
+        while page := work.associations.after(after, page_size):
+            exported.extend(page)
+            after = page[-1].id
+        return exported

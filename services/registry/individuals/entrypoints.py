@@ -1,0 +1,85 @@
+"""The registry's individual and membership RPCs."""
+
+from typing import Literal
+from uuid import UUID
+
+from nameko.rpc import rpc
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.individuals import IndividualDraft, IndividualPatch
+from contracts.validation import parse
+from services.registry.individuals import handlers
+
+_JSON = TypeAdapter(object)
+
+
+class MembershipDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["accept", "decline"]
+
+
+def id_of(value: str, kind: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound(f"there is no {kind} with id {value}") from None
+
+
+def as_json(value: object) -> object:
+    return _JSON.dump_python(value, mode="json")
+
+
+class IndividualEntrypoints:
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def register_individual(self, token: str | None, draft: dict) -> dict:
+        view = handlers.register_individual(
+            unit_of_work=self.unit_of_work, token=token, draft=parse(IndividualDraft, draft)
+        )
+        return as_json(view)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def get_individual(self, token: str | None, individual_id: str) -> dict:
+        view = handlers.get_individual(
+            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
+        )
+        return as_json(view)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def update_individual(self, token: str | None, individual_id: str, patch: dict) -> dict:
+        view = handlers.update_individual(
+            unit_of_work=self.unit_of_work,
+            token=token,
+            individual_id=id_of(individual_id, "individual"),
+            patch=parse(IndividualPatch, patch),
+        )
+        return as_json(view)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def delete_individual(self, token: str | None, individual_id: str) -> None:
+        handlers.delete_individual(
+            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def export_individual(self, token: str | None, individual_id: str) -> dict:
+        exported = handlers.export_individual(
+            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
+        )
+        return as_json(exported)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def request_membership(self, token: str | None, association_id: str) -> dict:
+        return handlers.request_membership(
+            unit_of_work=self.unit_of_work, token=token, association_id=id_of(association_id, "association")
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def decide_membership(self, token: str | None, membership_id: str, decision: dict) -> dict:
+        return handlers.decide_membership(
+            unit_of_work=self.unit_of_work,
+            token=token,
+            membership_id=id_of(membership_id, "membership request"),
+            decision=parse(MembershipDecision, decision).decision,
+        )

@@ -1,0 +1,1 @@
+"""The Elasticsearch engine: index settings and mappings, query bodies, and the adapter that sends them."""

@@ -1,0 +1,156 @@
+"""The bodies sent to Elasticsearch for each search; pure functions, so unit tests can pin them exactly.
+
+The semantics are the embedded engine's: every typed word must match, as the beginning of an
+indexed word or, for words of five letters or more, as a word one edit away; ties are broken
+by name, then id, so that pages never overlap or skip.
+"""
+
+from contracts.associations import CATEGORIES
+from contracts.search import AssociationQuery, IndividualQuery, SuggestQuery
+from services.search.domain import IndividualAudience
+from services.search.text import query_words, tolerates_typo
+
+ASSOCIATION_FIELDS = ("name^10", "alternate_names^8", "office_bearer_names^2", "city^3", "description")
+INDIVIDUAL_FIELDS = ("name", "city")
+SUGGESTED_FIELDS = ("name", "alternate_names")
+# Enough buckets for every country and every language in use; a facet must count every hit.
+FACET_SIZES = {"country": 300, "language": 1000, "category": len(CATEGORIES)}
+FACET_FIELDS = {"country": "country", "language": "languages", "category": "categories"}
+BY_NAME = [{"name.sort": "asc"}, {"id": "asc"}]
+
+
+def _prefixed(fields: tuple[str, ...]) -> list[str]:
+    return [field.replace("^", ".prefix^", 1) if "^" in field else f"{field}.prefix" for field in fields]
+
+
+def word_clauses(text: str, fields: tuple[str, ...], *, typos: bool = True) -> list[dict]:
+    """One clause per typed word; all must match."""
+    clauses = []
+    for word in query_words(text):
+        as_prefix = {"multi_match": {"query": word, "fields": _prefixed(fields)}}
+        if not (typos and tolerates_typo(word)):
+            clauses.append(as_prefix)
+            continue
+        with_typo = {"multi_match": {"query": word, "fields": list(fields), "fuzziness": 1, "prefix_length": 0}}
+        clauses.append({"bool": {"should": [as_prefix, with_typo], "minimum_should_match": 1}})
+    return clauses
+
+
+def association_filters(query: AssociationQuery, *, public_only: bool) -> list[dict]:
+    filters = [{"term": {"public": True}}] if public_only else []
+    terms = {
+        "status": query.status,
+        "country": query.country,
+        "languages": query.language,
+        "categories": query.category,
+    }
+    filters += [{"terms": {field: values}} for field, values in terms.items() if values]
+    if query.near is not None and query.radius_km is not None:
+        filters.append(
+            {
+                "geo_distance": {
+                    "distance": f"{query.radius_km}km",
+                    "distance_type": "arc",
+                    "location": {"lat": query.near.lat, "lon": query.near.lon},
+                }
+            }
+        )
+    return filters
+
+
+def association_sort(query: AssociationQuery) -> list:
+    nearest_first = []
+    if query.near is not None:
+        nearest_first = [
+            {
+                "_geo_distance": {
+                    "location": {"lat": query.near.lat, "lon": query.near.lon},
+                    "order": "asc",
+                    "unit": "km",
+                    "distance_type": "arc",
+                }
+            }
+        ]
+    if query.sort == "distance":
+        return nearest_first + BY_NAME
+    if query.sort == "name":
+        return BY_NAME
+    if query.sort == "newest":
+        return [{"registered_at": "desc"}, {"id": "asc"}]
+    return (["_score"] if query.q else []) + nearest_first + BY_NAME
+
+
+def association_search(query: AssociationQuery, *, public_only: bool, facets: bool = True) -> dict:
+    """Keyword arguments of `Elasticsearch.search` for one page of associations and the facets of all hits."""
+    body = {
+        "query": {
+            "bool": {
+                "must": word_clauses(query.q, ASSOCIATION_FIELDS),
+                "filter": association_filters(query, public_only=public_only),
+            }
+        },
+        "sort": association_sort(query),
+        "from_": (query.page - 1) * query.size,
+        "size": query.size,
+        "track_total_hits": True,
+        "source_excludes": ["public"],
+    }
+    if facets:
+        body["aggs"] = {
+            name: {"terms": {"field": FACET_FIELDS[name], "size": size}} for name, size in FACET_SIZES.items()
+        }
+    return body
+
+
+def suggest_search(query: SuggestQuery) -> dict:
+    return {
+        "query": {
+            "bool": {
+                "must": word_clauses(query.q, SUGGESTED_FIELDS, typos=False),
+                "filter": [{"term": {"public": True}}],
+            }
+        },
+        "sort": ["_score", *BY_NAME],
+        "size": query.size,
+        "source_excludes": ["public"],
+    }
+
+
+def individual_filters(query: IndividualQuery, audience: IndividualAudience) -> list[dict]:
+    filters: list[dict] = [{"term": {"removed": False}}]
+    if not audience.everyone:
+        filters.append({"bool": {"should": _visible_to(audience), "minimum_should_match": 1}})
+    if query.country:
+        filters.append({"terms": {"country": query.country}})
+    if query.language:
+        filters.append({"terms": {"languages": query.language}})
+    return filters
+
+
+def _visible_to(audience: IndividualAudience) -> list[dict]:
+    """IndividualAudience.may_see, as a query."""
+    visible = [{"term": {"visibility": "public"}}]
+    if audience.association_countries:
+        countries = sorted(audience.association_countries)
+        visible.append(
+            {"bool": {"filter": [{"term": {"visibility": "associations"}}, {"terms": {"country": countries}}]}}
+        )
+    if audience.own_id is not None:
+        visible.append({"term": {"id": str(audience.own_id)}})
+    return visible
+
+
+def individual_search(query: IndividualQuery, audience: IndividualAudience) -> dict:
+    return {
+        "query": {
+            "bool": {
+                "must": word_clauses(query.q, INDIVIDUAL_FIELDS),
+                "filter": individual_filters(query, audience),
+            }
+        },
+        "sort": (["_score"] if query.q else []) + BY_NAME,
+        "from_": (query.page - 1) * query.size,
+        "size": query.size,
+        "track_total_hits": True,
+        "source_excludes": ["removed"],
+    }

@@ -1,0 +1,42 @@
+"""Which engine this process searches with, chosen by configuration, and the nameko provider that hands it out."""
+
+from functools import partial
+
+from nameko.extensions import DependencyProvider
+
+from services.search.elastic.engine import ElasticsearchEngine
+from services.search.embedded import EmbeddedEngine
+from services.search.settings import SearchSettings
+
+Engine = EmbeddedEngine | ElasticsearchEngine
+
+
+def open_engine(settings: SearchSettings, *, refresh: bool = False) -> Engine:
+    """Elasticsearch when `SEARCH_ELASTICSEARCH_URL` is set, else the embedded engine."""
+    if settings.elasticsearch_url:
+        return ElasticsearchEngine.connect(
+            settings.elasticsearch_url, index_prefix=settings.elasticsearch_index_prefix, refresh=refresh
+        )
+    return EmbeddedEngine(settings.database_url)
+
+
+class SearchEngine(DependencyProvider):
+    """Gives each worker `unit_of_work()`, whose `index` is the SearchIndex port.
+
+    In a worker started for an event (servicekit.consumer), the embedded engine records the
+    event in its inbox in the same transaction as the index write, and a repeat raises
+    AlreadyHandled; Elasticsearch refuses a repeat by its external version instead.
+    """
+
+    def setup(self) -> None:
+        self.engine = open_engine(SearchSettings())
+
+    def stop(self) -> None:
+        self.engine.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        handling = getattr(worker_ctx.entrypoint, "handling", lambda _ctx: None)(worker_ctx)
+        return partial(self.engine.unit_of_work, handling=handling)

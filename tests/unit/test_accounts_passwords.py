@@ -1,0 +1,61 @@
+"""Password hashes: argon2id, verified without exceptions, as slow for an unknown account as for a known one."""
+
+import time
+
+from argon2 import PasswordHasher
+
+from services.registry.accounts.passwords import Argon2Passwords
+
+PASSWORD = "Thingtlang ram 2025"
+
+
+def test_the_default_is_argon2id_with_rfc_9106_low_memory_parameters():
+    password_hash = Argon2Passwords().hash(PASSWORD)
+
+    assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PASSWORD not in password_hash
+
+
+def test_a_hash_verifies_its_password_and_no_other():
+    passwords = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    password_hash = passwords.hash(PASSWORD)
+
+    assert passwords.verify(password_hash, PASSWORD)
+    assert not passwords.verify(password_hash, PASSWORD.lower())
+    assert not passwords.verify("not a hash at all", PASSWORD)
+    assert passwords.hash(PASSWORD) != password_hash  # salted
+
+
+def test_an_unknown_account_takes_as_long_as_a_wrong_password():
+    passwords = Argon2Passwords()
+    password_hash = passwords.hash(PASSWORD)
+    passwords.verify(None, "warm up the stand-in hash")
+
+    started = time.perf_counter()
+    assert not passwords.verify(password_hash, "a wrong password")
+    wrong = time.perf_counter() - started
+    started = time.perf_counter()
+    assert not passwords.verify(None, PASSWORD)
+    unknown = time.perf_counter() - started
+
+    assert unknown > wrong / 3
+
+
+def test_a_hash_made_with_weaker_parameters_needs_rehashing():
+    weak = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)).hash(PASSWORD)
+
+    assert Argon2Passwords().needs_rehash(weak)
+    assert not Argon2Passwords().needs_rehash(Argon2Passwords().hash(PASSWORD))
+
+
+def test_hashing_can_run_elsewhere():
+    ran = []
+
+    def offload(function, *args):
+        ran.append(function.__name__)
+        return function(*args)
+
+    passwords = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), offload=offload)
+    assert passwords.verify(passwords.hash(PASSWORD), PASSWORD)
+
+    assert ran == ["hash", "verify"]
