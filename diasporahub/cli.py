@@ -12,7 +12,7 @@ from pathlib import Path  # noqa: E402
 
 from kombu import Connection  # noqa: E402
 
-from diasporahub import bulk  # noqa: E402
+from diasporahub import admin, bulk  # noqa: E402
 from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     run_command.add_argument("--listen", default="127.0.0.1:8000", help="address of the HTTP gateway")
     commands.add_parser("prepare", help="check RabbitMQ, declare the bus topology, migrate the databases")
     bulk.add_commands(commands)
+    administration = commands.add_parser("admin", help="accounts of the Mizo Diaspora Cell (admin create --email …)")
+    administration.add_argument("admin_arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.command == "admin":
+        return admin.main(args.admin_arguments)
     if args.command == "prepare":
         return prepare()
     if args.command in {"import", "export"}:

@@ -11,7 +11,9 @@ Importing this module (through servicekit.rpc_client) also lets our error types 
 
 import logging
 import sys
+import time
 import uuid
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -64,6 +66,12 @@ class RpcConnection(SharedExtension):
     benchmarks/rpc_roundtrip.py, TimedRpcProxy -> rpc: CONFIRM_FIGURES.
     """
 
+    def __init__(self) -> None:
+        # Set here, not in setup(): a proxy's setup() may run before this one's.
+        self._replies_wanted = False
+        self._awaited: dict[str, Event] = {}
+        super().__init__()
+
     def setup(self) -> None:
         config = self.container.config
         self.exchange = nameko_rpc.get_rpc_exchange(config)
@@ -72,15 +80,15 @@ class RpcConnection(SharedExtension):
             "ssl": config.get(AMQP_SSL_CONFIG_KEY),
             "login_method": config.get(LOGIN_METHOD_CONFIG_KEY),
             "heartbeat": config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
+            # Named in the broker's management UI: "<service> rpc".
+            "transport_options": {"client_properties": {"connection_name": f"{self.container.service_name} rpc"}},
         }
         # One greenthread writes on the connection at a time: frames of two messages must not interleave.
         self._lock = Semaphore()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._reader: eventlet.greenthread.GreenThread | None = None
-        self._replies_wanted = False
         self._reply_to: str | None = None
-        self._awaited: dict[str, Event] = {}
 
     def receive_replies(self) -> None:
         """Called by a proxy's setup: the connection gets a reply queue when it opens."""
@@ -165,14 +173,18 @@ class RpcConnection(SharedExtension):
 
     def _read(self, connection: Connection) -> None:
         """Reads `connection` until it breaks or is replaced."""
-        interval = max(self._connection_params["heartbeat"] / 4, 1)
+        heartbeat = self._connection_params["heartbeat"]
+        # py-amqp wants its heartbeat tick about once a second, more often for short heartbeats.
+        tick_seconds = min(1.0, heartbeat / 4) if heartbeat else 1.0
+        next_tick = time.monotonic() + tick_seconds
         try:
             while True:
-                try:
-                    connection.drain_events(timeout=interval)
-                except TimeoutError:
+                with suppress(TimeoutError):
+                    connection.drain_events(timeout=tick_seconds)
+                if time.monotonic() >= next_tick:
                     with self._lock:
                         connection.heartbeat_check()
+                    next_tick = time.monotonic() + tick_seconds
         except Exception as exc:  # an error in a managed thread would kill the container
             with self._lock:
                 if self._connection is connection:

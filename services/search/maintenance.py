@@ -24,7 +24,6 @@ from services.search.engines import Engine, open_engine
 from services.search.settings import SearchSettings
 
 PAGE_SIZE = 500
-EXPORT_TIMEOUT_SECONDS = 30.0
 
 Progress = Callable[[int], object]
 
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = open_engine(SearchSettings())
     try:
-        with RpcClient(BusSettings(), timeout_seconds=EXPORT_TIMEOUT_SECONDS) as registry:
+        with RpcClient(BusSettings()) as registry:
             if args.command == "reindex":
                 return _reindex(engine, registry)
             return _verify(engine, registry, repair_them=args.repair)

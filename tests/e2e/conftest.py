@@ -2,8 +2,12 @@
 
 import os
 import socket
+import subprocess
+import sys
+import uuid
 
 import pytest
+import requests
 from sqlalchemy import create_engine, func, select
 
 from diasporahub.system import System
@@ -28,6 +32,8 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "DIASPORAHUB_AMQP_URI": rabbit_vhosts.create(),
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        # Lets the throttling test speak from addresses of its own instead of locking out 127.0.0.1.
+        "GATEWAY_TRUST_FORWARDED_FOR": "true",
     }
     running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
     running.prepare()
@@ -53,3 +59,56 @@ def stored_association_count(registry_database_url):
 
     yield count
     engine.dispose()
+
+
+class Person:
+    """A signed-up, signed-in account, talking to the API with its bearer token."""
+
+    def __init__(self, api: str, email: str, password: str = "correct horse battery staple"):
+        self.api = api
+        self.email = email
+        signed_up = requests.post(
+            f"{api}/api/v1/auth/signup",
+            json={"email": email, "password": password, "display_name": email.split("@")[0]},
+            timeout=10,
+        )
+        assert signed_up.status_code in (201, 409), signed_up.text
+        logged_in = requests.post(f"{api}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+        assert logged_in.status_code == 200, logged_in.text
+        self.headers = {"Authorization": f"Bearer {logged_in.json()['token']}"}
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.api}{path}", headers=self.headers, timeout=30, **kwargs)
+
+    def register_association(self, **fields) -> dict:
+        body = {
+            "name": "Mizo Welfare Association Dubai",
+            "country": "AE",
+            "city": "Dubai",
+            "languages": ["lus", "en"],
+            "email": "mwa.dubai@example.org",
+        } | fields
+        answer = self.request("POST", "/api/v1/associations", json=body)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+
+@pytest.fixture
+def person(api):
+    """A new account for each call: person() signs up someone new."""
+    return lambda: Person(api, f"member-{uuid.uuid4().hex[:10]}@example.org")
+
+
+@pytest.fixture(scope="package")
+def cell_staff(system):
+    """A Mizo Diaspora Cell account, made the way an operator makes it: `diasporahub admin create`."""
+    email, password = f"cell-{uuid.uuid4().hex[:8]}@mizoram.gov.in", "a long Cell staff password"
+    created = subprocess.run(
+        [sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", email],
+        input=f"{password}\n",
+        text=True,
+        capture_output=True,
+        env=system.env,
+    )
+    assert created.returncode == 0, created.stderr
+    return Person(system.url, email, password)

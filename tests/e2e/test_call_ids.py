@@ -3,8 +3,6 @@
 import json
 import time
 
-import requests
-
 
 def log_lines(system, service: str) -> list[dict]:
     return [json.loads(line) for line in (system.log_dir / f"{service}.log").read_text().splitlines() if line]
@@ -20,18 +18,8 @@ def lines_about(system, service: str, words: str) -> list[dict]:
     return []
 
 
-def test_the_call_id_of_a_registration_travels_over_rpc_and_through_the_event(system, api):
-    created = requests.post(
-        f"{api}/api/v1/associations",
-        json={
-            "name": "Mizo Fellowship Oslo",
-            "country": "NO",
-            "city": "Oslo",
-            "languages": ["lus"],
-            "email": "o@example.org",
-        },
-        timeout=5,
-    ).json()
+def test_the_call_id_of_a_registration_travels_over_rpc_and_through_the_event(system, person):
+    created = person().register_association(name="Mizo Fellowship Oslo", country="NO", city="Oslo")
 
     [registered] = lines_about(system, "registry", f"registered association {created['id']}")
     [indexed] = lines_about(system, "search", f"indexed association {created['id']}")

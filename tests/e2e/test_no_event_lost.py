@@ -6,8 +6,9 @@ import uuid
 import requests
 
 
-def test_associations_registered_while_search_is_down_are_all_found_after_it_returns(system, api):
+def test_associations_registered_while_search_is_down_are_all_found_after_it_returns(system, api, person, cell_staff):
     marker = uuid.uuid4().hex[:10]
+    admin = person()
     system.stop("search")
     try:
         readiness = requests.get(f"{api}/readyz", timeout=10)
@@ -16,18 +17,17 @@ def test_associations_registered_while_search_is_down_are_all_found_after_it_ret
         assert readiness.json()["checks"]["search"] is False
 
         for number in range(100):
-            answer = requests.post(
-                f"{api}/api/v1/associations",
-                json={
-                    "name": f"Mizo Association {marker} number {number}",
-                    "country": "IN",
-                    "city": "Delhi",
-                    "languages": ["lus"],
-                    "email": f"secretary{number}@example.org",
-                },
-                timeout=5,
+            created = admin.register_association(
+                name=f"Mizo Association {marker} number {number}",
+                country="IN",
+                city="Delhi",
+                languages=["lus"],
+                email=f"secretary{number}@example.org",
             )
-            assert answer.status_code == 201, answer.text
+            decided = cell_staff.request(
+                "POST", f"/api/v1/associations/{created['id']}/verification", json={"decision": "verify"}
+            )
+            assert decided.status_code == 200, decided.text
     finally:
         system.start("search")
     system.wait_until_ready(30)

@@ -1,10 +1,13 @@
 """Events through the real broker into the search service: none lost, none applied twice, failures kept."""
 
+from uuid import uuid4
+
 import eventlet
 import pytest
 from kombu import Connection
 from sqlalchemy import create_engine, text
 
+from contracts.accounts import Principal
 from contracts.search import AssociationQuery
 from contracts.topology import SEARCH_INDEXER
 from servicekit.bus import dead_letter_queue, event_exchange, subscription_queue
@@ -47,9 +50,14 @@ def wait_until(condition, timeout_seconds: float = 10.0) -> None:
             eventlet.sleep(0.05)
 
 
+CELL_STAFF = Principal(account_id=uuid4(), email="cell@example.org", display_name="Cell", is_cell_staff=True)
+
+
 def search(amqp_uri, **query) -> dict:
-    payload = AssociationQuery(**query).model_dump(mode="json", exclude_none=True)
-    return call_service(BusSettings(amqp_uri=amqp_uri), "search", "search_associations", payload)
+    """As Cell staff, who see the pending associations these events register."""
+    payload = AssociationQuery(**query).model_dump(mode="json", exclude_defaults=True)
+    principal = CELL_STAFF.model_dump(mode="json")
+    return call_service(BusSettings(amqp_uri=amqp_uri), "search", "search_associations", payload, principal)
 
 
 def stored(url: str, sql: str) -> list:
@@ -82,8 +90,8 @@ def test_a_repeated_or_older_event_changes_nothing(bus, amqp_uri, nameko_config,
     wait_until(lambda: len(stored(search_database, "SELECT event_id FROM handled_events")) == 2)
     wait_until(lambda: queue_depth(amqp_uri, subscription_queue(SEARCH_INDEXER)) == 0)
 
-    assert stored(search_database, "SELECT name, version FROM association_documents") == [
-        ("Mizo Fellowship Western Australia", 2)
+    assert stored(search_database, "SELECT sort_name, version FROM associations") == [
+        ("mizo fellowship western australia", 2)
     ]
     assert search(amqp_uri, q="perth")["total"] == 0
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from contracts.associations import AssociationV1
@@ -34,6 +34,9 @@ class AssociationRepository:
 
     def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
         self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
+        # Written now: the unit of work would not otherwise know to insert it before the rows that refer to it
+        # (its admins, its possible duplicates), as no relationship() links those records.
+        self.session.flush()
 
     def save(self, association: AssociationV1) -> None:
         record = self.session.get(AssociationRecord, association.id)
@@ -60,7 +63,11 @@ class AssociationRepository:
     def due_for_verification(self, now: datetime) -> list[AssociationV1]:
         records = self.session.scalars(
             select(AssociationRecord)
-            .where(AssociationRecord.status == "verified", AssociationRecord.verification_due_at <= now)
+            .where(
+                AssociationRecord.status == "verified",
+                AssociationRecord.merged_into.is_(None),
+                AssociationRecord.verification_due_at <= now,
+            )
             .order_by(AssociationRecord.verification_due_at)
         )
         return [AssociationV1.model_validate(record.document) for record in records]
@@ -82,7 +89,8 @@ class AssociationRepository:
             )
         )
         return [
-            NamedAssociation(UUID(document["id"]), (document["name"], *document["alternate_names"]))
+            # Documents written by migration 0002 from 0001 rows have no alternate_names.
+            NamedAssociation(UUID(document["id"]), (document["name"], *document.get("alternate_names", ())))
             for document in documents
         ]
 
@@ -98,6 +106,7 @@ class AssociationRepository:
         return found
 
     def add_admin(self, association_id: UUID, account_id: UUID, now: datetime) -> None:
+        self.session.flush()  # the association row first: no ORM relationship tells SQLAlchemy the order
         self.session.add(AssociationAdminRecord(association_id=association_id, account_id=account_id, granted_at=now))
 
     def admin_ids(self, association_id: UUID) -> set[UUID]:
@@ -130,14 +139,22 @@ class AssociationRepository:
         )
 
     def flag_duplicates(self, association_id: UUID, candidates: list[Candidate]) -> None:
+        if candidates:
+            self.session.flush()  # the association row first: no ORM relationship tells SQLAlchemy the order
         self.session.add_all(
             PossibleDuplicateRecord(association_id=association_id, candidate_id=candidate.id, score=candidate.score)
             for candidate in candidates
         )
 
     def clear_duplicates(self, association_id: UUID) -> None:
+        """Its own flags, and its place among the others' candidates."""
         self.session.execute(
-            delete(PossibleDuplicateRecord).where(PossibleDuplicateRecord.association_id == association_id)
+            delete(PossibleDuplicateRecord).where(
+                or_(
+                    PossibleDuplicateRecord.association_id == association_id,
+                    PossibleDuplicateRecord.candidate_id == association_id,
+                )
+            )
         )
 
     def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[dict]]:

@@ -25,9 +25,9 @@ def _own_profile(work, actor, individual_id: UUID) -> dict:
 
 def _visible_view(work, actor, profile: dict) -> dict:
     memberships = work.individuals.memberships_of(profile["id"])
-    fields = domain.audience_fields(
-        actor, profile, membership_association_ids={membership.association_id for membership in memberships}
-    )
+    # A request the association has declined (or the person withdrew) no longer shows them to its admins.
+    asked = {membership.association_id for membership in memberships if membership.status in {"requested", "accepted"}}
+    fields = domain.audience_fields(actor, profile, membership_association_ids=asked)
     if fields is None:
         raise _not_found(profile["id"])
     view = {field: profile[field] for field in fields if field not in {"account_id"}}
@@ -52,7 +52,7 @@ def register_individual(*, unit_of_work: Callable, token: str | None, draft: Ind
         profile = domain.new_profile(draft, account_id=actor.account_id, now=now)
         work.individuals.add(profile)
         work.add_event(domain.registered_event(profile, [], now))
-        for association_id in draft.membership_requests:
+        for association_id in dict.fromkeys(draft.membership_requests):  # one request per association
             _requestable_association(work, association_id)
             membership = domain.new_membership(profile["id"], association_id, now)
             work.individuals.add_membership(membership)
