@@ -3,10 +3,13 @@ from servicekit.runtime import prepare_green_runtime
 prepare_green_runtime()
 
 # Latency of sequential no-op RPCs through nameko, against raw kombu request-reply round
-# trips on the same broker. The nameko service and the kombu responder run together in a
-# child process, as services run apart from their callers in production. Everything
-# happens in a fresh RabbitMQ vhost, made through the management API and deleted at the
-# end. It prints figures and asserts nothing.
+# trips on the same broker. The callees (a service on nameko's `rpc`, one on servicekit's
+# `rpc`, and the kombu responder) run together in a child process, as services run apart
+# from their callers in production. Callers are standalone clients, and a caller service
+# (RelayService, in this process) that times the calls its worker makes through nameko's
+# RpcProxy and through servicekit's TimedRpcProxy. Everything happens in a fresh RabbitMQ
+# vhost, made through the management API and deleted at the end. It prints figures and
+# asserts nothing.
 #
 #     .venv/bin/python benchmarks/rpc_roundtrip.py --calls 2000
 
@@ -171,9 +174,7 @@ class KombuCaller:
             routing_key=reply_queue_name,
             exclusive=True,
         )
-        Consumer(
-            channel, queues=[self.reply_queue], callbacks=[self.on_reply], no_ack=True
-        ).consume()
+        Consumer(channel, queues=[self.reply_queue], callbacks=[self.on_reply], no_ack=True).consume()
         self.replies: dict[str, object] = {}
 
     def on_reply(self, body, message) -> None:
@@ -221,9 +222,7 @@ class ScratchVhost:
 
     def delete(self) -> None:
         vhost = quote(self.name, safe="")
-        requests.delete(
-            f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10
-        ).raise_for_status()
+        requests.delete(f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10).raise_for_status()
 
 
 def timed_calls_ms(call: Callable[[], object], calls: int) -> list[float]:
@@ -259,19 +258,11 @@ def run(amqp_uri: str, calls: int) -> dict[str, list[float]]:
         relay_runner.add_service(RelayService)
         relay_runner.start()
         cleanup.callback(relay_runner.stop)
-        cluster = cleanup.enter_context(
-            ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT_SECONDS)
-        )
-        client = cleanup.enter_context(
-            RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=CALL_TIMEOUT_SECONDS)
-        )
-        kombu_to_nameko = KombuCaller(
-            amqp_uri, get_rpc_exchange({}), routing_key=f"{NoopService.name}.noop"
-        )
+        cluster = cleanup.enter_context(ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_TIMEOUT_SECONDS))
+        client = cleanup.enter_context(RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=CALL_TIMEOUT_SECONDS))
+        kombu_to_nameko = KombuCaller(amqp_uri, get_rpc_exchange({}), routing_key=f"{NoopService.name}.noop")
         cleanup.callback(kombu_to_nameko.close)
-        kombu_to_kombu = KombuCaller(
-            amqp_uri, Exchange(""), routing_key=KombuResponder.request_queue_name
-        )
+        kombu_to_kombu = KombuCaller(amqp_uri, Exchange(""), routing_key=KombuResponder.request_queue_name)
         cleanup.callback(kombu_to_kombu.close)
 
         def inside_relay(proxy: str) -> Callable[[int], list[float]]:
@@ -300,10 +291,7 @@ def percentile(latencies: list[float], percent: int) -> float:
 def report(latencies: dict[str, list[float]], calls: int) -> None:
     print(f"{calls} sequential no-op calls per variant, after {WARM_UP_CALLS} warm-up calls")
     for name, figures in latencies.items():
-        print(
-            f"  {name:<46} p50 {percentile(figures, 50):6.3f} ms"
-            f"   p99 {percentile(figures, 99):6.3f} ms"
-        )
+        print(f"  {name:<46} p50 {percentile(figures, 50):6.3f} ms   p99 {percentile(figures, 99):6.3f} ms")
     kombu = latencies["raw kombu"]
     for name, figures in latencies.items():
         if figures is kombu:

@@ -28,7 +28,7 @@ def split_csv(text: str, rows_per_chunk: int = ROWS_PER_CHUNK) -> Iterator[CsvCh
         if not batch:
             first_line = last_line + 1
         last_line = reader.line_num
-        batch.append(row)
+        batch.append(row)  # a blank line is kept, as an empty line, so that line numbers stay the file's
         if len(batch) == rows_per_chunk:
             yield _chunk(header, batch, first_line)
             batch = []
@@ -41,4 +41,4 @@ def _chunk(header: list[str], rows: list[list[str]], first_line: int) -> CsvChun
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
-    return CsvChunk(first_line=first_line, rows=len(rows), text=out.getvalue())
+    return CsvChunk(first_line=first_line, rows=sum(1 for row in rows if row), text=out.getvalue())

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from contracts.associations import CountryCode, Languages, Phone, ShortText
 
@@ -28,6 +28,8 @@ class IndividualDraft(BaseModel):
 
 
 class IndividualPatch(BaseModel):
+    """A partial edit: only the fields sent change; `null` clears the e-mail or phone."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: ShortText | None = None
@@ -37,6 +39,13 @@ class IndividualPatch(BaseModel):
     visibility: Visibility | None = None
     email: EmailStr | None = None
     phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_not_cleared(self) -> "IndividualPatch":
+        for field in ("name", "country", "city", "languages", "visibility"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} is required and cannot be cleared")
+        return self
 
 
 class IndividualProfileV1(BaseModel):

@@ -15,12 +15,13 @@ from servicekit.settings import DatabaseSettings
 
 
 def create_database_engine(url: str) -> Engine:
+    """Statements that fail are logged without their parameters: those may hold hashes and personal data."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _tune_sqlite(dbapi_connection, _record):

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from contracts.errors import Conflict
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.associations import AssociationV1, Location
 from contracts.events import EventEnvelope
@@ -111,7 +112,9 @@ class InMemoryAccounts:
             display_name=account["display_name"],
             is_cell_staff=account["is_cell_staff"],
             administers=[
-                AdministeredAssociation(id=item.id, country=item.country, verified=item.status == "verified")
+                AdministeredAssociation(
+                    id=item.id, country=item.country, verified=item.status == "verified" and item.merged_into is None
+                )
                 for item in administered
             ],
             individual_id=individual_id,
@@ -130,8 +133,13 @@ class InMemoryAssociations:
             self.state.import_keys[association.id] = import_key
 
     def save(self, association: AssociationV1) -> None:
-        assert association.id in self.state.associations
+        stored = self.state.associations[association.id]
+        if stored.version != association.version - 1:
+            raise Conflict(f"association {association.id} was changed by someone else meanwhile; reload and try again")
         self.state.associations[association.id] = association
+
+    def existing_ids(self, association_ids: set[UUID]) -> set[UUID]:
+        return {association_id for association_id in association_ids if association_id in self.state.associations}
 
     def get(self, association_id: UUID) -> AssociationV1 | None:
         return self.state.associations.get(association_id)
@@ -250,7 +258,9 @@ class InMemoryIndividuals:
         self.state.memberships[membership.id] = membership.model_dump() | {"version": 1, "decided_by": None}
 
     def _membership(self, row: dict) -> MembershipV1:
-        return MembershipV1.model_validate({key: value for key, value in row.items() if key in MembershipV1.model_fields})
+        return MembershipV1.model_validate(
+            {key: value for key, value in row.items() if key in MembershipV1.model_fields}
+        )
 
     def membership(self, membership_id: UUID) -> tuple[MembershipV1, int] | None:
         row = self.state.memberships.get(membership_id)
@@ -289,6 +299,7 @@ class InMemoryUnitOfWork:
 
     def __enter__(self) -> "InMemoryUnitOfWork":
         self.state = copy.deepcopy(self._registry.state)
+        self._versions_read = {key: association.version for key, association in self.state.associations.items()}
         self.accounts = InMemoryAccounts(self.state)
         self.associations = InMemoryAssociations(self.state)
         self.individuals = InMemoryIndividuals(self.state)
@@ -296,7 +307,16 @@ class InMemoryUnitOfWork:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         if exc_type is None:
+            self._refuse_lost_updates()
             self._registry.state = self.state
+
+    def _refuse_lost_updates(self) -> None:
+        """Like the databases: an association changed here and committed by another meanwhile is a conflict."""
+        committed = self._registry.state.associations
+        for key, association in self.state.associations.items():
+            read = self._versions_read.get(key)
+            if read is not None and association.version != read and committed[key].version != read:
+                raise Conflict(f"association {key} was changed by someone else meanwhile; reload and try again")
 
     def add_event(self, raised: EventEnvelope) -> None:
         self.state.events.append(raised)
@@ -377,7 +397,10 @@ class DatabaseRegistry:
             session.flush()
             session.add(
                 SessionRecord(
-                    token_hash=token_hash(token), account_id=account_id, created_at=now, expires_at=now + SESSION_LIFETIME
+                    token_hash=token_hash(token),
+                    account_id=account_id,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
                 )
             )
         return Caller(account_id, token)

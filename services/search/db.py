@@ -1,21 +1,18 @@
-"""Tables of the embedded engine. The full-text tables (FTS5) are made by the migrations.
+"""Tables of the embedded engine. The full-text table of individuals (FTS5) is made by the migrations.
 
-Associations live in generations: queries read the live one, and `reindex` fills the next
-beside it before switching, so search never goes empty while the index is rebuilt.
+Associations are searched in memory (services/search/memory_index.py); here is their durable copy,
+in generations: queries read the live one, and `reindex` fills the next beside it before switching,
+so search never goes empty while the index is rebuilt.
 """
 
-from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.inbox import add_inbox_table
-from servicekit.sqltypes import UTCDateTime
 
-ASSOCIATION_TEXT = "association_text"
 INDIVIDUAL_TEXT = "individual_text"
-FULL_TEXT_TABLES = (ASSOCIATION_TEXT, INDIVIDUAL_TEXT)
 
 
 class Base(DeclarativeBase):
@@ -26,54 +23,36 @@ add_inbox_table(Base.metadata)
 
 
 class Generations(Base):
-    """Which generation of an index queries read, and which one a reindex is filling, if any."""
+    """Which generation of an index queries read, which one a reindex is filling, and how often it changed.
+
+    `changes` counts writes to the live generation and `resets` removals, so that a process
+    holding the index in memory sees cheaply whether, and how much, it must catch up.
+    """
 
     __tablename__ = "index_generations"
 
     index: Mapped[str] = mapped_column(String(50), primary_key=True)
     live: Mapped[int] = mapped_column(Integer)
     building: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[int] = mapped_column(Integer)
+    resets: Mapped[int] = mapped_column(Integer)
 
 
 class AssociationRow(Base):
-    """`key` is also the row id in the full-text table; `document` is the AssociationDocument as JSON."""
+    """`document` is the AssociationDocument as JSON; `change` is the `changes` count of its last write."""
 
     __tablename__ = "associations"
     __table_args__ = (
         UniqueConstraint("generation", "id"),
-        Index("ix_associations_generation_country", "generation", "country"),
-        Index("ix_associations_generation_sort_name", "generation", "sort_name"),
-        Index("ix_associations_generation_lat", "generation", "lat"),
+        Index("ix_associations_generation_change", "generation", "change"),
     )
 
     key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     generation: Mapped[int] = mapped_column(Integer)
     id: Mapped[UUID] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer)
-    public: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(20))
-    country: Mapped[str] = mapped_column(String(2))
-    sort_name: Mapped[str] = mapped_column(String(200))
-    lat: Mapped[float | None] = mapped_column(Float)
-    lon: Mapped[float | None] = mapped_column(Float)
-    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    change: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict] = mapped_column(JSON)
-
-
-class AssociationLanguage(Base):
-    __tablename__ = "association_languages"
-    __table_args__ = (Index("ix_association_languages_language", "language", "key"),)
-
-    key: Mapped[int] = mapped_column(ForeignKey("associations.key", ondelete="CASCADE"), primary_key=True)
-    language: Mapped[str] = mapped_column(String(3), primary_key=True)
-
-
-class AssociationCategory(Base):
-    __tablename__ = "association_categories"
-    __table_args__ = (Index("ix_association_categories_category", "category", "key"),)
-
-    key: Mapped[int] = mapped_column(ForeignKey("associations.key", ondelete="CASCADE"), primary_key=True)
-    category: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class IndividualRow(Base):
@@ -100,7 +79,7 @@ class IndividualLanguage(Base):
 
 
 class VocabularyEntry(Base):
-    """Each indexed word under itself and under each of its one-letter deletions, for typo tolerance."""
+    """Each indexed word of individuals under itself and under each of its one-letter deletions, for typos."""
 
     __tablename__ = "vocabulary"
 
@@ -109,5 +88,5 @@ class VocabularyEntry(Base):
 
 
 def is_full_text_object(object_, name, type_, reflected, compare_to) -> bool:
-    """Alembic filter: the FTS5 tables and their shadow tables are outside the models."""
-    return not (type_ == "table" and name.startswith(FULL_TEXT_TABLES))
+    """Alembic filter: the FTS5 table and its shadow tables are outside the models."""
+    return not (type_ == "table" and name.startswith(INDIVIDUAL_TEXT))

@@ -1,33 +1,17 @@
-"""The embedded engine's SELECTs: filters, typo-tolerant full-text matches, facets and orderings."""
+"""The embedded engine's SELECTs of individuals: visibility, filters and typo-tolerant full-text matches."""
 
 from collections.abc import Mapping
 
-from sqlalchemy import Float, Integer, Select, and_, column, false, func, literal, or_, select, text
+from sqlalchemy import Float, Integer, Select, and_, column, false, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from contracts.search import AssociationQuery, IndividualQuery
-from services.search.db import (
-    ASSOCIATION_TEXT,
-    INDIVIDUAL_TEXT,
-    AssociationCategory,
-    AssociationLanguage,
-    AssociationRow,
-    IndividualLanguage,
-    IndividualRow,
-)
+from contracts.search import IndividualQuery
+from services.search.db import INDIVIDUAL_TEXT, IndividualLanguage, IndividualRow
 from services.search.domain import IndividualAudience
-from services.search.geo import bounding_box
 from services.search.text import query_words
 
-ASSOCIATIONS = AssociationRow.__table__
-ASSOCIATION_LANGUAGES = AssociationLanguage.__table__
-ASSOCIATION_CATEGORIES = AssociationCategory.__table__
 INDIVIDUALS = IndividualRow.__table__
 INDIVIDUAL_LANGUAGES = IndividualLanguage.__table__
-
-# bm25 weights of name, alternate names, office-bearers, city and description: a word in the name counts most.
-ASSOCIATION_WEIGHTS = "10.0, 8.0, 2.0, 3.0, 1.0"
-SUGGESTED_COLUMNS = "{name alternate_names}"
 
 
 def match_expression(query_text: str, typo_variants: Mapping[str, list[str]] | None = None) -> str | None:
@@ -42,81 +26,22 @@ def match_expression(query_text: str, typo_variants: Mapping[str, list[str]] | N
     return " ".join(clauses) or None
 
 
-def full_text_matches(table: str, expression: str, weights: str = ""):
-    """(key, rank) of the rows matching; a lower rank is a better match."""
-    rank = f"bm25({table}, {weights})" if weights else f"bm25({table})"
+def full_text_matches(expression: str):
+    """(key, rank) of the individuals matching; a lower rank is a better match.
+
+    Materialized, so that the full-text search runs once per statement: as a plain subquery,
+    SQLite may run it again for every row of the table it is joined to.
+    """
     return (
-        text(f"SELECT rowid AS key, {rank} AS rank FROM {table} WHERE {table} MATCH :expression")
+        text(
+            f"SELECT rowid AS key, bm25({INDIVIDUAL_TEXT}) AS rank FROM {INDIVIDUAL_TEXT}"
+            f" WHERE {INDIVIDUAL_TEXT} MATCH :expression"
+        )
         .columns(column("key", Integer), column("rank", Float))
         .bindparams(expression=expression)
-        .subquery("matches")
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
     )
-
-
-def association_hits(
-    query: AssociationQuery, *, generation: int, public_only: bool, expression: str | None
-) -> tuple[Select, ColumnElement, ColumnElement]:
-    """The hits with what sorting needs, and the rank and distance columns (NULL when not asked for)."""
-    table = ASSOCIATIONS
-    distance = (
-        func.great_circle_km(table.c.lat, table.c.lon, query.near.lat, query.near.lon)
-        if query.near is not None
-        else literal(None, Float)
-    )
-    rank = literal(0.0, Float)
-    statement = select(table.c.key, table.c.id, table.c.country, table.c.sort_name, table.c.registered_at)
-    if expression is not None:
-        matches = full_text_matches(ASSOCIATION_TEXT, expression, ASSOCIATION_WEIGHTS)
-        statement = statement.join(matches, matches.c.key == table.c.key)
-        rank = matches.c.rank
-    statement = statement.add_columns(table.c.document, rank.label("rank"), distance.label("distance"))
-    statement = statement.where(table.c.generation == generation)
-    if public_only:
-        statement = statement.where(table.c.public)
-    if query.status:
-        statement = statement.where(table.c.status.in_(query.status))
-    if query.country:
-        statement = statement.where(table.c.country.in_(query.country))
-    if query.language:
-        statement = statement.where(_having(ASSOCIATION_LANGUAGES, "language", query.language, table.c.key))
-    if query.category:
-        statement = statement.where(_having(ASSOCIATION_CATEGORIES, "category", query.category, table.c.key))
-    if query.near is not None and query.radius_km is not None:
-        statement = statement.where(_within(query, distance))
-    return statement, rank, distance
-
-
-def _having(table, name: str, values: list[str], key) -> ColumnElement:
-    return key.in_(select(table.c.key).where(table.c[name].in_(values)))
-
-
-def _within(query: AssociationQuery, distance: ColumnElement) -> ColumnElement:
-    """The box lets the index on latitude narrow the rows; the great-circle distance decides."""
-    table = ASSOCIATIONS
-    box = bounding_box(query.near.lat, query.near.lon, query.radius_km)
-    return and_(
-        table.c.lat.between(box.min_lat, box.max_lat),
-        or_(*(table.c.lon.between(west, east) for west, east in box.lon_ranges)),
-        distance <= query.radius_km,
-    )
-
-
-def association_order(query: AssociationQuery, hits) -> list[ColumnElement]:
-    """Ties are broken by name, then id, so that pages never overlap or skip."""
-    nearest_first = [hits.c.distance.is_(None), hits.c.distance]
-    by_name = [hits.c.sort_name, hits.c.id]
-    if query.sort == "distance":
-        return nearest_first + by_name
-    if query.sort == "name":
-        return by_name
-    if query.sort == "newest":
-        return [hits.c.registered_at.desc(), hits.c.id]
-    by_text = [hits.c.rank] if query.q else []
-    return by_text + (nearest_first if query.near is not None else []) + by_name
-
-
-def facet_counts(hits, table, name: str) -> Select:
-    return select(table.c[name], func.count()).join(hits, hits.c.key == table.c.key).group_by(table.c[name])
 
 
 def individual_hits(query: IndividualQuery, audience: IndividualAudience, expression: str | None) -> Select:
@@ -124,7 +49,7 @@ def individual_hits(query: IndividualQuery, audience: IndividualAudience, expres
     rank = literal(0.0, Float)
     statement = select(table.c.key, table.c.id, table.c.sort_name, table.c.document)
     if expression is not None:
-        matches = full_text_matches(INDIVIDUAL_TEXT, expression)
+        matches = full_text_matches(expression)
         statement = statement.join(matches, matches.c.key == table.c.key)
         rank = matches.c.rank
     statement = statement.add_columns(rank.label("rank")).where(table.c.visibility.is_not(None))
@@ -133,7 +58,10 @@ def individual_hits(query: IndividualQuery, audience: IndividualAudience, expres
     if query.country:
         statement = statement.where(table.c.country.in_(query.country))
     if query.language:
-        statement = statement.where(_having(INDIVIDUAL_LANGUAGES, "language", query.language, table.c.key))
+        languages = INDIVIDUAL_LANGUAGES
+        statement = statement.where(
+            table.c.key.in_(select(languages.c.key).where(languages.c.language.in_(query.language)))
+        )
     return statement
 
 

@@ -12,8 +12,9 @@ from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.outbox import OutboxRelay, unsent_count
 from servicekit.sqltypes import utcnow
-from services.registry import domain
-from services.registry.db import AssociationRecord, AssociationRepository, Base
+from services.registry.associations import domain
+from services.registry.associations.repository import AssociationRepository
+from services.registry.db import AssociationRecord, Base
 from tests.integration.factories import draft
 
 
@@ -34,7 +35,7 @@ def unit_of_work(engine) -> UnitOfWork:
 
 
 def register(engine, name: str):
-    association, registered = domain.register_association(draft(name=name), now=utcnow())
+    association, registered = domain.register(draft(name=name), now=utcnow(), locate_city=lambda city, country: None, actor=None)
     with unit_of_work(engine) as work:
         work.associations.add(association)
         work.add_event(registered)
@@ -63,7 +64,7 @@ def test_state_and_event_commit_together(registry_engine):
 
 
 def test_a_failed_transaction_keeps_neither_state_nor_event(registry_engine):
-    association, registered = domain.register_association(draft(), now=utcnow())
+    association, registered = domain.register(draft(), now=utcnow(), locate_city=lambda city, country: None, actor=None)
     with pytest.raises(RuntimeError), unit_of_work(registry_engine) as work:
         work.associations.add(association)
         work.add_event(registered)

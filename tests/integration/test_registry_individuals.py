@@ -107,8 +107,6 @@ class IndividualSuite:
         assert service.get_individual(person.token, profile["id"]) == changed
         assert (changed["city"], changed["phone"], changed["version"]) == ("Sharjah", None, 2)
         assert registry.events() == ["individual_registered.v1", "individual_updated.v1"]
-
-    @pytest.mark.xfail(strict=True, reason="bug: IndividualPatch lets a required field be cleared (contracts/individuals)")
     def test_clearing_a_required_field_is_invalid_rather_than_a_database_error(self, service, person):
         profile = service.register_individual(person.token, PERSON)
 
@@ -134,18 +132,14 @@ class IndividualSuite:
         ]
         with registry() as work:
             assert work.individuals.membership(UUID(first["id"]))[1] == 2
-            assert work.individuals.accepted_association_ids(UUID(accepted_profile["id"])) == [
-                UUID(association["id"])
-            ]
+            assert work.individuals.accepted_association_ids(UUID(accepted_profile["id"])) == [UUID(association["id"])]
             assert work.individuals.accepted_association_ids(UUID(declined_profile["id"])) == []
         assert service.get_individual(accepted_person.token, accepted_profile["id"])["version"] == 2
         with pytest.raises(Conflict):
             service.decide_membership(admin.token, first["id"], {"decision": "decline"})
         assert len(registry.events()) == before + 3
 
-    def test_another_associations_admin_cannot_decide_and_nothing_changes(
-        self, service, registry, person, association
-    ):
+    def test_another_associations_admin_cannot_decide_and_nothing_changes(self, service, registry, person, association):
         service.register_individual(person.token, PERSON)
         request = service.request_membership(person.token, association["id"])
         other = registry.sign_in()

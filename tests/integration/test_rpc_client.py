@@ -57,9 +57,7 @@ def test_a_service_that_never_ran_is_unavailable_at_once(bus):
     assert time.monotonic() - started < 0.5
 
 
-def test_a_stopped_service_is_unavailable_after_the_timeout_and_the_client_still_works(
-    bus, greeter, container_factory
-):
+def test_a_stopped_service_is_unavailable_after_the_timeout_and_the_client_still_works(bus, greeter, container_factory):
     greeter.stop()
     started = time.monotonic()
     with RpcClient(bus, timeout_seconds=1) as client:

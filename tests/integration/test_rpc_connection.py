@@ -16,7 +16,8 @@ from nameko.testing.utils import get_extension
 from nameko.utils import get_redacted_args
 
 from contracts.errors import DiasporaHubError, NotFound, Unavailable
-from servicekit.rpc import Rpc, RpcConnection, TimedRpcProxy, call_service, rpc
+from servicekit.rpc import Rpc, TimedRpcProxy, call_service, rpc
+from servicekit.rpc_connection import RpcConnection
 from servicekit.settings import BusSettings
 from tests.conftest import RABBIT_MANAGEMENT
 
@@ -87,6 +88,14 @@ class Caller:
     @rpc
     def call_ids(self) -> dict[str, list[str]]:
         return {"caller": self.call_id_stack, "greeter": self.greeter.call_ids()}
+
+    @rpc
+    def send_unserializable(self) -> str:
+        try:
+            self.greeter.greet(object())
+        except Exception as exc:
+            return type(exc).__name__
+        return "sent"
 
 
 class MovingOver:
@@ -199,6 +208,10 @@ def test_the_call_id_stack_goes_along_so_logs_link_the_calls(bus, greeter, calle
     assert call_ids["greeter"][-1].startswith("greeter.call_ids.")
 
 
+def test_an_argument_that_cannot_be_serialized_is_the_caller_s_error_not_unavailable(bus, greeter, caller):
+    assert call(bus, "send_unserializable") == "EncodeError"
+
+
 def test_a_service_may_mix_nameko_s_rpc_and_ours(bus, config, container_factory):
     container_factory(MovingOver, config).start()
 
@@ -228,9 +241,7 @@ def test_the_broker_closing_the_connection_is_recovered_on_the_next_call(bus, gr
         eventlet.sleep(0.2)
 
     for name in names:
-        requests.delete(
-            f"{RABBIT_MANAGEMENT}/api/connections/{quote(name, safe='')}", timeout=10
-        ).raise_for_status()
+        requests.delete(f"{RABBIT_MANAGEMENT}/api/connections/{quote(name, safe='')}", timeout=10).raise_for_status()
     eventlet.sleep(0.1)
 
     assert call(bus, "relay", "greet", "Mawia") == "Chibai, Mawia."

@@ -113,4 +113,4 @@ def test_a_query_for_a_page_before_the_first_is_refused():
 def test_a_query_at_the_limits_is_accepted():
     query = parse(AssociationQuery, {"page": 1, "size": 100, "country": "in", "language": "en"})
 
-    assert (query.page, query.size, query.country, query.language) == (1, 100, "IN", "eng")
+    assert (query.page, query.size, query.country, query.language) == (1, 100, ["IN"], ["eng"])

@@ -325,9 +325,9 @@ def test_verifying_sets_the_verification_due_a_year_ahead():
     updated, changes, _ = domain.decide(registered(), "verify", reason=None, now=LATER, actor=ACTOR)
 
     assert updated.verification_due_at == LATER + timedelta(days=365)
-    assert FieldChange("verification_due_at", None, (LATER + timedelta(days=365)).isoformat().replace("+00:00", "Z")) in (
-        changes
-    )
+    assert FieldChange(
+        "verification_due_at", None, (LATER + timedelta(days=365)).isoformat().replace("+00:00", "Z")
+    ) in (changes)
 
 
 def test_verifying_a_verified_association_renews_it_for_another_year():

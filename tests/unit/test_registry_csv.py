@@ -130,7 +130,9 @@ def test_a_header_without_a_required_column_is_one_bad_line_1(absent):
 
 
 def test_a_header_with_an_unknown_column_is_one_bad_line_1():
-    parsed, [bad] = parse_csv("name,country,city,languages,email,colour,size\n" + "a,AE,Dubai,lus,a@example.org,red,L\n")
+    parsed, [bad] = parse_csv(
+        "name,country,city,languages,email,colour,size\n" + "a,AE,Dubai,lus,a@example.org,red,L\n"
+    )
 
     assert parsed == []
     assert bad.as_report() == {
@@ -217,7 +219,11 @@ def test_an_export_reads_back_as_the_same_drafts():
     [exported_row] = csv.DictReader(io.StringIO(exported))
     assert list(exported_row) == list(EXPORT_COLUMNS)
     assert (exported_row["id"], exported_row["status"]) == (str(association.id), "verified")
-    assert (exported_row["alternate_names"], exported_row["lat"], exported_row["lon"]) == ("MWA Dubai;MWA", "25.2", "55.27")
+    assert (exported_row["alternate_names"], exported_row["lat"], exported_row["lon"]) == (
+        "MWA Dubai;MWA",
+        "25.2",
+        "55.27",
+    )
     reread, problems = parse_csv(_only_import_columns(exported))
     assert problems == []
     assert reread[0].draft == parsed.draft
@@ -257,7 +263,9 @@ def test_a_quoted_line_break_stays_inside_its_row_and_moves_the_next_chunks_firs
 
 
 def test_chunked_parsing_reports_the_same_lines_as_parsing_the_whole_file():
-    rows = [row(description="a\nb") if number % 3 == 0 else row(country="XX" if number % 2 else "AE") for number in range(9)]
+    rows = [
+        row(description="a\nb") if number % 3 == 0 else row(country="XX" if number % 2 else "AE") for number in range(9)
+    ]
     text = HEADER + "".join(rows)
     whole_parsed, whole_bad = parse_csv(text)
 
@@ -285,9 +293,6 @@ def test_blank_lines_keep_the_line_numbers_right_across_chunks():
         for chunk in split_csv(text, rows_per_chunk=rows_per_chunk):
             bad_lines += lines_of(parse_csv(chunk.text, first_line=chunk.first_line)[1])
         assert bad_lines == [4, 7], rows_per_chunk
-
-
-@pytest.mark.xfail(strict=True, reason="bug in contracts/csv_chunks.py: a blank line is counted as a row")
 def test_a_blank_line_is_not_counted_as_a_row():
     chunks = list(split_csv(HEADER + row() + "\n" + row(), rows_per_chunk=100))
 

@@ -79,7 +79,10 @@ def test_the_finder_returns_the_candidates_above_the_threshold_best_first():
     found = finder.candidates(["Mizo Fellowship London"])
 
     assert [candidate.id for candidate in found] == [ids["Mizo Fellowship London"], ids["Mizo Fellowship Lodnon"]]
-    assert [candidate.score for candidate in found] == [100, name_similarity("Mizo Fellowship Lodnon", "Mizo Fellowship London")]
+    assert [candidate.score for candidate in found] == [
+        100,
+        name_similarity("Mizo Fellowship Lodnon", "Mizo Fellowship London"),
+    ]
     assert all(candidate.score >= THRESHOLD for candidate in found)
 
 

@@ -149,7 +149,9 @@ class AccountRepository:
 
     def principal(self, account: AccountRecord) -> Principal:
         administered = self.session.execute(
-            select(AssociationRecord.id, AssociationRecord.country, AssociationRecord.status)
+            select(
+                AssociationRecord.id, AssociationRecord.country, AssociationRecord.status, AssociationRecord.merged_into
+            )
             .join(AssociationAdminRecord, AssociationAdminRecord.association_id == AssociationRecord.id)
             .where(AssociationAdminRecord.account_id == account.id)
             .order_by(AssociationRecord.id)
@@ -163,7 +165,9 @@ class AccountRepository:
             display_name=account.display_name,
             is_cell_staff=account.is_cell_staff,
             administers=[
-                AdministeredAssociation(id=row.id, country=row.country, verified=row.status == "verified")
+                AdministeredAssociation(
+                    id=row.id, country=row.country, verified=row.status == "verified" and row.merged_into is None
+                )
                 for row in administered
             ],
             individual_id=individual_id,

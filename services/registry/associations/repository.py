@@ -4,10 +4,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.associations import AssociationV1
+from contracts.errors import Conflict
 from services.registry.associations.domain import FieldChange
 from services.registry.associations.duplicates import Candidate, NamedAssociation
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
@@ -39,13 +40,24 @@ class AssociationRepository:
         self.session.flush()
 
     def save(self, association: AssociationV1) -> None:
-        record = self.session.get(AssociationRecord, association.id)
-        for column, value in _columns(association).items():
-            setattr(record, column, value)
+        """Store the next version; if another change committed first, refuse rather than overwrite it."""
+        self.session.flush()
+        changed = self.session.execute(
+            update(AssociationRecord)
+            .where(AssociationRecord.id == association.id, AssociationRecord.version == association.version - 1)
+            .values(**_columns(association))
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            raise Conflict(f"association {association.id} was changed by someone else meanwhile; reload and try again")
+        self.session.expire_all()
 
     def get(self, association_id: UUID) -> AssociationV1 | None:
         record = self.session.get(AssociationRecord, association_id)
         return None if record is None else AssociationV1.model_validate(record.document)
+
+    def existing_ids(self, association_ids: set[UUID]) -> set[UUID]:
+        return set(self.session.scalars(select(AssociationRecord.id).where(AssociationRecord.id.in_(association_ids))))
 
     def exists(self, association_id: UUID) -> bool:
         return self.session.get(AssociationRecord, association_id) is not None

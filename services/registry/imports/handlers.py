@@ -9,7 +9,7 @@ from services.registry.accounts.handlers import authenticate
 from services.registry.associations import domain
 from services.registry.associations.duplicates import DuplicateFinder, NamedAssociation
 from services.registry.authorization import require_cell_staff
-from services.registry.imports.csv_format import ParsedRow, parse_csv
+from services.registry.imports.csv_format import BadRow, ParsedRow, parse_csv
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,28 @@ def import_csv(
     """Check every row; unless it is a dry run, register the valid rows not imported before, in one
     transaction. A row imported before is skipped, not doubled."""
     rows, bad_rows = parse_csv(csv_text, first_line=first_line)
-    report = {"rows": len(rows) + len(bad_rows), "bad_rows": [bad.as_report() for bad in bad_rows]}
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token)
         require_cell_staff(actor, "import associations")
+        rows, orphans = _with_known_parents(work, rows)
+        bad_rows = sorted([*bad_rows, *orphans], key=lambda bad: bad.line)
+        report = {"rows": len(rows) + len(bad_rows), "bad_rows": [bad.as_report() for bad in bad_rows]}
         if dry_run:
             return report | {"imported": [], "already_imported": []}
         return report | _register_rows(work, locate_city, actor, rows, verified=verified)
+
+
+def _with_known_parents(work, rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[BadRow]]:
+    parents = {row.draft.parent_id for row in rows if row.draft.parent_id is not None}
+    known = work.associations.existing_ids(parents) if parents else set()
+    kept, orphans = [], []
+    for row in rows:
+        if row.draft.parent_id is None or row.draft.parent_id in known:
+            kept.append(row)
+        else:
+            problem = f"there is no association with id {row.draft.parent_id}"
+            orphans.append(BadRow(row.line, [{"field": "parent_id", "problem": problem}]))
+    return kept, orphans
 
 
 def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[ParsedRow], *, verified: bool) -> dict:

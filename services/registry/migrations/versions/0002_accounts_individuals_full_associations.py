@@ -6,6 +6,7 @@ Create Date: 2026-11-28
 """
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -161,9 +162,12 @@ def _associations_become_documents() -> None:
         sa.column("registered_at", UTCDateTime()),
         sa.column("updated_at", UTCDateTime()),
         sa.column("document", sa.JSON()),
+        sa.column("verification_due_at", UTCDateTime()),
     )
     connection = op.get_bind()
     for row in connection.execute(sa.select(associations)).mappings().all():
+        # A verification made before this revision is due again a year after it was last changed.
+        verification_due_at = row["updated_at"] + timedelta(days=365) if row["status"] == "verified" else None
         document = {
             "id": str(row["id"]),
             "name": row["name"],
@@ -172,12 +176,31 @@ def _associations_become_documents() -> None:
             "languages": row["languages"] if isinstance(row["languages"], list) else json.loads(row["languages"]),
             "email": row["email"],
             "description": row["description"],
+            "alternate_names": [],
+            "categories": [],
+            "region": None,
+            "address": None,
+            "location": None,
+            "phone": None,
+            "website": None,
+            "office_bearers": [],
+            "gathering_places": [],
+            "founded_year": None,
+            "member_count": None,
+            "parent_id": None,
             "status": row["status"],
+            "status_reason": None,
+            "verification_due_at": verification_due_at.isoformat() if verification_due_at else None,
+            "merged_into": None,
             "version": row["version"],
             "registered_at": row["registered_at"].isoformat(),
             "updated_at": row["updated_at"].isoformat(),
         }
-        connection.execute(sa.update(associations).where(associations.c.id == row["id"]).values(document=document))
+        connection.execute(
+            sa.update(associations)
+            .where(associations.c.id == row["id"])
+            .values(document=document, verification_due_at=verification_due_at)
+        )
     with op.batch_alter_table("associations") as batch:
         batch.alter_column("document", existing_type=sa.JSON(), nullable=False)
         batch.create_index(op.f("ix_associations_parent_id"), ["parent_id"])

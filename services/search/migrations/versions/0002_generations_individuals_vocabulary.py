@@ -1,4 +1,4 @@
-"""associations in generations with languages, categories and places; individuals; typo vocabulary
+"""associations in generations; individuals with full text; typo vocabulary
 
 The first cut's association index is dropped: after this upgrade, `diasporahub search reindex`
 fills the new one from the registry.
@@ -11,15 +11,13 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
-from servicekit.sqltypes import UTCDateTime
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 # Folded in Python before storing; the tokenizer folds again for safety. Prefix indexes make
-# type-ahead on two or three letters fast.
+# searching by the first two or three letters fast.
 FULL_TEXT_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'"
 
 
@@ -34,42 +32,23 @@ def upgrade() -> None:
         sa.Column("index", sa.String(length=50), nullable=False),
         sa.Column("live", sa.Integer(), nullable=False),
         sa.Column("building", sa.Integer(), nullable=True),
+        sa.Column("changes", sa.Integer(), nullable=False),
+        sa.Column("resets", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("index"),
     )
-    op.bulk_insert(generations, [{"index": "associations", "live": 1, "building": None}])
+    op.bulk_insert(generations, [{"index": "associations", "live": 1, "building": None, "changes": 0, "resets": 0}])
     op.create_table(
         "associations",
         sa.Column("key", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("public", sa.Boolean(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("country", sa.String(length=2), nullable=False),
-        sa.Column("sort_name", sa.String(length=200), nullable=False),
-        sa.Column("lat", sa.Float(), nullable=True),
-        sa.Column("lon", sa.Float(), nullable=True),
-        sa.Column("registered_at", UTCDateTime(), nullable=False),
+        sa.Column("change", sa.Integer(), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
         sa.UniqueConstraint("generation", "id"),
     )
-    op.create_index("ix_associations_generation_country", "associations", ["generation", "country"])
-    op.create_index("ix_associations_generation_sort_name", "associations", ["generation", "sort_name"])
-    op.create_index("ix_associations_generation_lat", "associations", ["generation", "lat"])
-    for table, column, length in (("association_languages", "language", 3), ("association_categories", "category", 20)):
-        op.create_table(
-            table,
-            sa.Column("key", sa.Integer(), nullable=False),
-            sa.Column(column, sa.String(length=length), nullable=False),
-            sa.ForeignKeyConstraint(["key"], ["associations.key"], ondelete="CASCADE"),
-            sa.PrimaryKeyConstraint("key", column),
-        )
-        op.create_index(f"ix_{table}_{column}", table, [column, "key"])
-    op.execute(
-        "CREATE VIRTUAL TABLE association_text USING fts5("
-        f"name, alternate_names, office_bearers, city, description, {FULL_TEXT_OPTIONS})"
-    )
+    op.create_index("ix_associations_generation_change", "associations", ["generation", "change"])
 
     op.create_table(
         "individuals",
@@ -108,9 +87,6 @@ def downgrade() -> None:
     op.execute("DROP TABLE individual_text")
     op.drop_table("individual_languages")
     op.drop_table("individuals")
-    op.execute("DROP TABLE association_text")
-    op.drop_table("association_categories")
-    op.drop_table("association_languages")
     op.drop_table("associations")
     op.drop_table("index_generations")
     op.create_table(

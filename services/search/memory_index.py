@@ -1,0 +1,311 @@
+"""Associations in memory as bitsets, so that a query and its facets cost microseconds rather than a table scan.
+
+Each association has a slot. Every filter value (country, language, category, status) and every
+word of every text field has a Python int whose bit `slot` is set when the association has it. A
+query ANDs and ORs those ints, a facet count is a popcount, and a page is read off lists kept in
+name, age and latitude order. SQLite stays the durable copy; embedded.py keeps this in step with it.
+
+Relevance is in tiers: every typed word found in the name or an alternate name first, then every
+word found in names, city or office-bearers, then the rest; within a tier, by distance when a point
+is given, else by name.
+"""
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from contracts.associations import Location
+from contracts.search import AssociationQuery, AssociationResults, Facets, Suggestions, SuggestQuery
+from contracts.text import fold, words
+from services.search.documents import AssociationDocument
+from services.search.geo import bounding_box, great_circle_km
+from services.search.text import deletions, one_edit_apart, query_words, tolerates_typo
+
+FIELDS = ("name", "alternate_names", "city", "office_bearer_names", "description")
+TIERS = (("name", "alternate_names"), ("name", "alternate_names", "city", "office_bearer_names"), FIELDS)
+FACETS = ("country", "language", "category")
+# Under this many hits, sorting them is cheaper than walking an ordered list of every association.
+FEW_HITS = 512
+SET_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+
+
+def slots_of(mask: int) -> list[int]:
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    return [position * 8 + bit for position, byte in enumerate(data) if byte for bit in SET_BITS[byte]]
+
+
+def mask_of(slots: Iterable[int]) -> int:
+    mask = 0
+    for slot in slots:
+        mask |= 1 << slot
+    return mask
+
+
+@dataclass(frozen=True)
+class Entry:
+    slot: int
+    document: AssociationDocument
+    by_name: tuple[str, str, int]
+    by_newest: tuple[float, str, int]
+
+    @classmethod
+    def of(cls, slot: int, document: AssociationDocument) -> "Entry":
+        return cls(
+            slot=slot,
+            document=document,
+            by_name=(fold(document.name), str(document.id), slot),
+            by_newest=(-document.registered_at.timestamp(), str(document.id), slot),
+        )
+
+
+def _values(document: AssociationDocument) -> dict[str, list[str]]:
+    return {
+        "status": [document.status],
+        "country": [document.country],
+        "language": document.languages,
+        "category": document.categories,
+    }
+
+
+def _field_words(document: AssociationDocument) -> dict[str, set[str]]:
+    texts = {
+        "name": [document.name],
+        "alternate_names": document.alternate_names,
+        "city": [document.city],
+        "office_bearer_names": document.office_bearer_names,
+        "description": [document.description],
+    }
+    return {field: {word for text in values for word in words(text)} for field, values in texts.items()}
+
+
+class AssociationMemoryIndex:
+    def __init__(self) -> None:
+        self.entries: dict[int, Entry] = {}
+        self.slot_of: dict[UUID, int] = {}
+        self.free_slots: list[int] = []
+        self.next_slot = 0
+        self.everything = 0
+        self.public = 0
+        self.values: dict[str, dict[str, int]] = {name: {} for name in ("status", "country", "language", "category")}
+        self.words: dict[str, dict[str, int]] = {}
+        self.sorted_words: list[str] = []
+        self.typo_candidates: dict[str, set[str]] = {}
+        self.by_name: list[tuple[str, str, int]] = []
+        self.by_newest: list[tuple[float, str, int]] = []
+        self.by_latitude: list[tuple[float, float, int]] = []
+
+    # Keeping it in step ---------------------------------------------------------------------------------------
+
+    def put(self, document: AssociationDocument) -> None:
+        self.remove(document.id)
+        if self.free_slots:
+            slot = self.free_slots.pop()
+        else:
+            slot, self.next_slot = self.next_slot, self.next_slot + 1
+        entry = Entry.of(slot, document)
+        bit = 1 << slot
+        self.entries[slot] = entry
+        self.slot_of[document.id] = slot
+        self.everything |= bit
+        if document.public:
+            self.public |= bit
+        for name, values in _values(document).items():
+            for value in values:
+                self.values[name][value] = self.values[name].get(value, 0) | bit
+        for field, field_words in _field_words(document).items():
+            for word in field_words:
+                self._add_word(word, field, bit)
+        insort(self.by_name, entry.by_name)
+        insort(self.by_newest, entry.by_newest)
+        if document.location is not None:
+            insort(self.by_latitude, (document.location.lat, document.location.lon, slot))
+
+    def remove(self, association_id: UUID) -> None:
+        slot = self.slot_of.pop(association_id, None)
+        if slot is None:
+            return
+        entry = self.entries.pop(slot)
+        document = entry.document
+        keep = ~(1 << slot)
+        self.everything &= keep
+        self.public &= keep
+        for name, values in _values(document).items():
+            for value in values:
+                self.values[name][value] &= keep
+        for field, field_words in _field_words(document).items():
+            for word in field_words:
+                self._remove_word(word, field, keep)
+        self.by_name.remove(entry.by_name)
+        self.by_newest.remove(entry.by_newest)
+        if document.location is not None:
+            self.by_latitude.remove((document.location.lat, document.location.lon, slot))
+        self.free_slots.append(slot)
+
+    def _add_word(self, word: str, field: str, bit: int) -> None:
+        fields = self.words.get(word)
+        if fields is None:
+            fields = self.words[word] = {}
+            insort(self.sorted_words, word)
+            if tolerates_typo(word):
+                for variant in deletions(word) | {word}:
+                    self.typo_candidates.setdefault(variant, set()).add(word)
+        fields[field] = fields.get(field, 0) | bit
+
+    def _remove_word(self, word: str, field: str, keep: int) -> None:
+        fields = self.words[word]
+        fields[field] &= keep
+        if any(fields.values()):
+            return
+        del self.words[word]
+        self.sorted_words.pop(bisect_left(self.sorted_words, word))
+        if tolerates_typo(word):
+            for variant in deletions(word) | {word}:
+                self.typo_candidates[variant].discard(word)
+
+    # Queries ----------------------------------------------------------------------------------------------------
+
+    def search(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults:
+        hits = self.public if public_only else self.everything
+        for name, values in (
+            ("status", query.status),
+            ("country", query.country),
+            ("language", query.language),
+            ("category", query.category),
+        ):
+            if values:
+                hits &= self._any_of(name, values)
+        typed = query_words(query.q)
+        for word in typed:
+            hits &= self._matching(word, FIELDS, typos=True)
+        distances: dict[int, float] = {}
+        if query.near is not None and query.radius_km is not None:
+            distances = self._within(query.near, query.radius_km, hits)
+            hits = mask_of(distances)
+        page = self._page(query, hits, typed, distances)
+        return AssociationResults(
+            total=hits.bit_count(),
+            items=[self.entries[slot].document.hit(query.near) for slot in page],
+            facets=Facets(**{facet: self._counts(facet, hits) for facet in FACETS}),
+        )
+
+    def suggest(self, query: SuggestQuery) -> Suggestions:
+        hits = self.public
+        for word in query_words(query.q):
+            hits &= self._matching(word, ("name", "alternate_names"), typos=False)
+        slots = self._in_order(hits, self.by_name, 0, query.size)
+        return Suggestions(items=[self.entries[slot].document.suggestion() for slot in slots])
+
+    def _any_of(self, name: str, values: list[str]) -> int:
+        mask = 0
+        for value in values:
+            mask |= self.values[name].get(value, 0)
+        return mask
+
+    def _matching(self, word: str, fields: tuple[str, ...], *, typos: bool) -> int:
+        """Associations with a word in `fields` that starts with `word`, or (five letters or more) is one edit away."""
+        mask = 0
+        for term in self._terms(word, typos=typos):
+            found = self.words[term]
+            for field in fields:
+                mask |= found.get(field, 0)
+        return mask
+
+    def _terms(self, word: str, *, typos: bool) -> Iterator[str]:
+        start = bisect_left(self.sorted_words, word)
+        end = bisect_right(self.sorted_words, word + "\U0010ffff", lo=start)
+        yield from self.sorted_words[start:end]
+        if typos and tolerates_typo(word):
+            variants = deletions(word) | {word}
+            candidates = {variant for variant in variants if variant in self.words}
+            for variant in variants:
+                candidates |= self.typo_candidates.get(variant, set())
+            yield from (term for term in candidates if not term.startswith(word) and one_edit_apart(word, term))
+
+    def _within(self, near: Location, radius_km: float, hits: int) -> dict[int, float]:
+        """Distance of every hit within the radius, by slot; the box narrows whom to measure."""
+        box = bounding_box(near.lat, near.lon, radius_km)
+        start = bisect_left(self.by_latitude, (box.min_lat,))
+        end = bisect_right(self.by_latitude, (box.max_lat, 181.0))
+        data = hits.to_bytes((hits.bit_length() + 7) // 8, "little")
+        within = {}
+        for lat, lon, slot in self.by_latitude[start:end]:
+            if not any(west <= lon <= east for west, east in box.lon_ranges):
+                continue
+            if slot >> 3 >= len(data) or not data[slot >> 3] >> (slot & 7) & 1:
+                continue
+            distance = great_circle_km(near.lat, near.lon, lat, lon)
+            if distance <= radius_km:
+                within[slot] = distance
+        return within
+
+    def _page(self, query: AssociationQuery, hits: int, typed: list[str], distances: dict[int, float]) -> list[int]:
+        offset = (query.page - 1) * query.size
+        if query.sort == "name" or (query.sort == "relevance" and not typed and query.near is None):
+            return self._in_order(hits, self.by_name, offset, query.size)
+        if query.sort == "newest":
+            return self._in_order(hits, self.by_newest, offset, query.size)
+        if query.sort == "distance" or not typed:
+            return self._nearest(hits, query.near, distances)[offset : offset + query.size]
+        page: list[int] = []
+        remaining = hits
+        for fields in TIERS:
+            tier = remaining
+            for word in typed:
+                tier &= self._matching(word, fields, typos=True)
+            remaining &= ~tier
+            count = tier.bit_count()
+            if offset >= count:
+                offset -= count
+                continue
+            wanted = query.size - len(page)
+            if query.near is not None:
+                page += self._nearest(tier, query.near, distances)[offset : offset + wanted]
+            else:
+                page += self._in_order(tier, self.by_name, offset, wanted)
+            offset = 0
+            if len(page) == query.size:
+                break
+        return page
+
+    def _in_order(self, hits: int, order: list[tuple], offset: int, size: int) -> list[int]:
+        """Slots of hits `offset` to `offset + size` in the order of `order`, whose last item is the slot."""
+        if hits.bit_count() <= FEW_HITS:
+            keys = sorted(self._order_key(order, slot) for slot in slots_of(hits))
+            return [key[-1] for key in keys[offset : offset + size]]
+        data = hits.to_bytes((hits.bit_length() + 7) // 8, "little")
+        page: list[int] = []
+        for key in order:
+            slot = key[-1]
+            if slot >> 3 < len(data) and data[slot >> 3] >> (slot & 7) & 1:
+                if offset:
+                    offset -= 1
+                    continue
+                page.append(slot)
+                if len(page) == size:
+                    break
+        return page
+
+    def _order_key(self, order: list[tuple], slot: int) -> tuple:
+        entry = self.entries[slot]
+        return entry.by_name if order is self.by_name else entry.by_newest
+
+    def _nearest(self, hits: int, near: Location, distances: dict[int, float]) -> list[int]:
+        """Nearest first, then by name; associations without a place come last."""
+
+        def key(slot: int) -> tuple:
+            entry = self.entries[slot]
+            location = entry.document.location
+            if location is None:
+                return (1, 0.0, entry.by_name)
+            distance = distances.get(slot)
+            if distance is None:
+                distance = great_circle_km(near.lat, near.lon, location.lat, location.lon)
+            return (0, distance, entry.by_name)
+
+        return sorted(slots_of(hits), key=key)
+
+    def _counts(self, name: str, hits: int) -> dict[str, int]:
+        """Most frequent first, then alphabetical, as Elasticsearch orders its terms aggregation."""
+        counts = [(value, (hits & mask).bit_count()) for value, mask in self.values[name].items()]
+        return dict(sorted(((value, count) for value, count in counts if count), key=lambda pair: (-pair[1], pair[0])))
