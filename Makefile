@@ -23,6 +23,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/rpc_roundtrip.py
+	$(VENV)/bin/python benchmarks/registry_import.py
+	$(VENV)/bin/python benchmarks/search.py
 
 clean:
 	rm -rf $(VENV) var
