@@ -204,9 +204,10 @@ class InMemoryAssociations:
     def history(self, association_id: UUID) -> list[HistoryEntry]:
         return [entry for entry in self.state.history if entry.association_id == association_id]
 
-    def flag_duplicates(self, association_id: UUID, candidates: list[Candidate]) -> None:
-        for candidate in candidates:
-            self.state.duplicates[(association_id, candidate.id)] = candidate.score
+    def flag_duplicates(self, flagged: dict[UUID, list[Candidate]]) -> None:
+        for association_id, candidates in flagged.items():
+            for candidate in candidates:
+                self.state.duplicates[(association_id, candidate.id)] = candidate.score
 
     def clear_duplicates(self, association_id: UUID) -> None:
         self.state.duplicates = {

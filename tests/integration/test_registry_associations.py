@@ -316,7 +316,7 @@ class AssociationSuite:
             work.associations.add(first)
             work.associations.add(second, import_key="a" * 64)
             work.associations.record_history(first.id, changes, account_id=None, now=now)
-            work.associations.flag_duplicates(first.id, [Candidate(second.id, 88)])
+            work.associations.flag_duplicates({first.id: [Candidate(second.id, 88)]})
 
         with registry() as work:
             history = work.associations.history(first.id)

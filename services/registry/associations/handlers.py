@@ -35,7 +35,7 @@ def register_association(
         candidates = _finder_for(work, draft.country).candidates((draft.name, *draft.alternate_names))
         work.associations.add(association)
         work.associations.add_admin(association.id, actor.account_id, now)
-        work.associations.flag_duplicates(association.id, candidates)
+        work.associations.flag_duplicates({association.id: candidates})
         work.add_event(registered)
     log.info("registered association %s", association.id)
     return association

@@ -35,9 +35,6 @@ class AssociationRepository:
 
     def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
         self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
-        # Written now: the unit of work would not otherwise know to insert it before the rows that refer to it
-        # (its admins, its possible duplicates), as no relationship() links those records.
-        self.session.flush()
 
     def save(self, association: AssociationV1) -> None:
         """Store the next version; if another change committed first, refuse rather than overwrite it."""
@@ -150,11 +147,13 @@ class AssociationRepository:
             )
         )
 
-    def flag_duplicates(self, association_id: UUID, candidates: list[Candidate]) -> None:
-        if candidates:
-            self.session.flush()  # the association row first: no ORM relationship tells SQLAlchemy the order
+    def flag_duplicates(self, flagged: dict[UUID, list[Candidate]]) -> None:
+        """Flags for many associations at once: one flush puts their rows first (no ORM relationship tells
+        SQLAlchemy the order), then one insert of all the flags."""
+        self.session.flush()
         self.session.add_all(
             PossibleDuplicateRecord(association_id=association_id, candidate_id=candidate.id, score=candidate.score)
+            for association_id, candidates in flagged.items()
             for candidate in candidates
         )
 

@@ -57,6 +57,7 @@ def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[Parse
     already = work.associations.imported_keys(row.import_key for row in rows)
     finders: dict[str, DuplicateFinder] = {}
     imported, skipped, keys_in_this_batch = [], [], set()
+    flagged = {}
     for row in rows:
         key = row.import_key
         if key in already or key in keys_in_this_batch:
@@ -73,10 +74,11 @@ def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[Parse
             row.draft, now=now, locate_city=locate_city, actor=actor.account_id, status=status
         )
         work.associations.add(association, import_key=key)
-        work.associations.flag_duplicates(association.id, finder.candidates(names))
+        flagged[association.id] = finder.candidates(names)
         finder.add(NamedAssociation(association.id, names))
         work.add_event(registered)
         imported.append({"line": row.line, "id": str(association.id)})
+    work.associations.flag_duplicates(flagged)
     log.info("imported %d associations, skipped %d already imported", len(imported), len(skipped))
     return {"imported": imported, "already_imported": skipped}
 
