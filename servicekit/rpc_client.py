@@ -18,17 +18,18 @@ from nameko.exceptions import deserialize, deserialize_to_instance
 from nameko.rpc import get_rpc_exchange
 
 from contracts.errors import EXPECTED_ERRORS, Unavailable
+from contracts.validation import InvalidPayload
 from servicekit.settings import BusSettings
 
-for _error in EXPECTED_ERRORS:
+for _error in (*EXPECTED_ERRORS, InvalidPayload):
     deserialize_to_instance(_error)
 
 
 class RpcClient:
     """One connection and one reply queue to call any service; one call at a time, one thread.
 
-        with RpcClient(BusSettings()) as client:
-            client.call("registry", "get_association", association_id)
+    with RpcClient(BusSettings()) as client:
+        client.call("registry", "get_association", association_id)
     """
 
     def __init__(self, bus: BusSettings, *, timeout_seconds: float | None = None) -> None:
@@ -44,12 +45,8 @@ class RpcClient:
             routing_key=self._reply_routing_key,
             exclusive=True,
         )
-        Consumer(
-            channel, queues=[reply_queue], callbacks=[self._on_reply], accept=["json"], no_ack=True
-        ).consume()
-        self._producer = Producer(
-            channel, exchange=self._exchange, serializer="json", on_return=self._on_return
-        )
+        Consumer(channel, queues=[reply_queue], callbacks=[self._on_reply], accept=["json"], no_ack=True).consume()
+        self._producer = Producer(channel, exchange=self._exchange, serializer="json", on_return=self._on_return)
         self._awaited_correlation_id: str | None = None
         self._reply: dict[str, Any] | None = None
         self._returned = False

@@ -104,6 +104,10 @@ class EmbeddedEngine:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.live_associations = LiveAssociations(self.engine)
 
+    def warm_up(self) -> None:
+        """Load the associations into memory now rather than on the first search."""
+        self.live_associations.current()
+
     def unit_of_work(self, handling: tuple[str, EventEnvelope] | None = None) -> UnitOfWork:
         """`work.index` is an EmbeddedIndex; an event in `handling` is recorded in the inbox in the same commit."""
         index = partial(EmbeddedIndex, live_associations=self.live_associations)

@@ -12,6 +12,7 @@ from services.search.documents import IndividualDocument
 from services.search.domain import IndividualAudience
 from services.search.embedded_queries import INDIVIDUAL_LANGUAGES, INDIVIDUALS, individual_hits
 from services.search.embedded_vocabulary import Vocabulary
+from services.search.text import sort_key
 
 
 class EmbeddedIndividuals:
@@ -27,7 +28,7 @@ class EmbeddedIndividuals:
             "version": version,
             "visibility": document.visibility,
             "country": document.country,
-            "sort_name": fold(document.name),
+            "sort_name": sort_key(document.name),
             "document": document.model_dump(mode="json"),
         }
         key = self._write(stored, document.id, values)

@@ -11,13 +11,16 @@ from services.search.settings import SearchSettings
 Engine = EmbeddedEngine | ElasticsearchEngine
 
 
-def open_engine(settings: SearchSettings, *, refresh: bool = False) -> Engine:
-    """Elasticsearch when `SEARCH_ELASTICSEARCH_URL` is set, else the embedded engine."""
+def open_engine(settings: SearchSettings) -> Engine:
+    """Elasticsearch when `SEARCH_ELASTICSEARCH_URL` is set, else the embedded engine; ready to use."""
     if settings.elasticsearch_url:
-        return ElasticsearchEngine.connect(
-            settings.elasticsearch_url, index_prefix=settings.elasticsearch_index_prefix, refresh=refresh
+        engine = ElasticsearchEngine.connect(
+            settings.elasticsearch_url, index_prefix=settings.elasticsearch_index_prefix
         )
-    return EmbeddedEngine(settings.database_url)
+    else:
+        engine = EmbeddedEngine(settings.database_url)
+    engine.warm_up()
+    return engine
 
 
 class SearchEngine(DependencyProvider):

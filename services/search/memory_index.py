@@ -17,10 +17,10 @@ from uuid import UUID
 
 from contracts.associations import Location
 from contracts.search import AssociationQuery, AssociationResults, Facets, Suggestions, SuggestQuery
-from contracts.text import fold, words
+from contracts.text import words
 from services.search.documents import AssociationDocument
 from services.search.geo import bounding_box, great_circle_km
-from services.search.text import deletions, one_edit_apart, query_words, tolerates_typo
+from services.search.text import deletions, one_edit_apart, query_words, sort_key, tolerates_typo
 
 FIELDS = ("name", "alternate_names", "city", "office_bearer_names", "description")
 TIERS = (("name", "alternate_names"), ("name", "alternate_names", "city", "office_bearer_names"), FIELDS)
@@ -54,7 +54,7 @@ class Entry:
         return cls(
             slot=slot,
             document=document,
-            by_name=(fold(document.name), str(document.id), slot),
+            by_name=(sort_key(document.name), str(document.id), slot),
             by_newest=(-document.registered_at.timestamp(), str(document.id), slot),
         )
 

@@ -20,6 +20,7 @@ def query_words(text: str) -> list[str]:
 
 
 def sort_key(name: str) -> str:
+    """Names sort as they are searched: 'Ṭhalai' between 'Serchhip' and 'Zawlnuam', whatever the case."""
     return fold(name)
 
 

@@ -36,6 +36,7 @@ def test_verified_associations_are_found_with_facets_filters_and_distances(api, 
         association_event(name=f"Ṭhalai {marker} Dubai", categories=["youth"], location={"lat": 25.2, "lon": 55.27}),
         association_event(
             name=f"Hmar {marker} Sharjah",
+            city="Sharjah",
             languages=["hmr"],
             categories=["church"],
             location={"lat": 25.35, "lon": 55.42},

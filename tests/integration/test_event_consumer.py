@@ -90,8 +90,8 @@ def test_a_repeated_or_older_event_changes_nothing(bus, amqp_uri, nameko_config,
     wait_until(lambda: len(stored(search_database, "SELECT event_id FROM handled_events")) == 2)
     wait_until(lambda: queue_depth(amqp_uri, subscription_queue(SEARCH_INDEXER)) == 0)
 
-    assert stored(search_database, "SELECT sort_name, version FROM associations") == [
-        ("mizo fellowship western australia", 2)
+    assert stored(search_database, "SELECT json_extract(document, '$.name'), version FROM associations") == [
+        ("Mizo Fellowship Western Australia", 2)
     ]
     assert search(amqp_uri, q="perth")["total"] == 0
 

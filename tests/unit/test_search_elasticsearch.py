@@ -163,7 +163,7 @@ def test_missing_indices_are_created_under_their_aliases_with_fixed_names(cluste
     client = Elasticsearch("http://elasticsearch.test:9200", node_class=cluster.node_class())
     cluster.answers = [(404, {}), (200, {"acknowledged": True}), (200, {})]
 
-    ElasticsearchEngine(client, names=IndexNames("dh-")).create_missing_indices()
+    ElasticsearchEngine(client, names=IndexNames("dh-")).warm_up()
 
     assert cluster.requests == [
         ("HEAD", "/_alias/dh-associations", None),

@@ -34,7 +34,9 @@ class FieldChange:
     new_value: object
 
 
-def _event(event_type: type[AssociationEvent], association: AssociationV1, *, now: datetime, actor: UUID | None, **extra):
+def _event(
+    event_type: type[AssociationEvent], association: AssociationV1, *, now: datetime, actor: UUID | None, **extra
+):
     return event_type(
         event_id=uuid4(),
         occurred_at=now,
@@ -151,8 +153,6 @@ def merge(
         raise Invalid("into: an association cannot be merged into itself")
     for association in (merged, kept):
         _ensure_open(association)
-    updated = merged.model_copy(
-        update={"merged_into": kept.id, "version": merged.version + 1, "updated_at": now}
-    )
+    updated = merged.model_copy(update={"merged_into": kept.id, "version": merged.version + 1, "updated_at": now})
     changes = [FieldChange("merged_into", None, str(kept.id))]
     return updated, changes, _event(AssociationMergedV1, updated, now=now, actor=actor, kept_id=kept.id)

@@ -3,8 +3,8 @@ acronyms matched to full names ("MWA Dubai" ~ "Mizo Welfare Association Dubai").
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import combinations
 from functools import lru_cache
+from itertools import combinations
 from uuid import UUID
 
 from rapidfuzz import fuzz, process
@@ -13,9 +13,38 @@ from contracts.text import words
 
 COMMON_WORDS = frozenset(
     {
-        "mizo", "mizos", "association", "associations", "welfare", "fellowship", "society", "union", "students",
-        "student", "youth", "women", "church", "community", "federation", "group", "club", "council", "organisation",
-        "organization", "the", "of", "and", "in", "at", "for", "a", "an", "kristian", "christian", "zofate", "mi",
+        "mizo",
+        "mizos",
+        "association",
+        "associations",
+        "welfare",
+        "fellowship",
+        "society",
+        "union",
+        "students",
+        "student",
+        "youth",
+        "women",
+        "church",
+        "community",
+        "federation",
+        "group",
+        "club",
+        "council",
+        "organisation",
+        "organization",
+        "the",
+        "of",
+        "and",
+        "in",
+        "at",
+        "for",
+        "a",
+        "an",
+        "kristian",
+        "christian",
+        "zofate",
+        "mi",
     }
 )
 COMMON_WORD_WEIGHT = 0.4
@@ -145,7 +174,11 @@ class DuplicateFinder:
         closest = set()
         for name in split:
             for _choice, _score, (candidate_id, _index) in process.extract(
-                _compared_text(name), choices, scorer=fuzz.token_set_ratio, score_cutoff=THRESHOLD, limit=PREFILTER_ABOVE
+                _compared_text(name),
+                choices,
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=THRESHOLD,
+                limit=PREFILTER_ABOVE,
             ):
                 closest.add(candidate_id)
         return closest

@@ -3,12 +3,12 @@
 from typing import Literal
 from uuid import UUID
 
-from nameko.rpc import rpc
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.associations import AssociationDraft, AssociationPatch, AssociationStatus
 from contracts.errors import EXPECTED_ERRORS
 from contracts.validation import parse
+from servicekit.rpc import rpc
 from services.registry.associations import handlers
 from services.registry.individuals.entrypoints import id_of
 

@@ -109,7 +109,9 @@ class AssociationRepository:
         for start in range(0, len(keys), 500):
             found.update(
                 self.session.scalars(
-                    select(AssociationRecord.import_key).where(AssociationRecord.import_key.in_(keys[start : start + 500]))
+                    select(AssociationRecord.import_key).where(
+                        AssociationRecord.import_key.in_(keys[start : start + 500])
+                    )
                 )
             )
         return found
@@ -170,7 +172,12 @@ class AssociationRepository:
 
     def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[dict]]:
         rows = self.session.execute(
-            select(PossibleDuplicateRecord.association_id, AssociationRecord.id, AssociationRecord.name, PossibleDuplicateRecord.score)
+            select(
+                PossibleDuplicateRecord.association_id,
+                AssociationRecord.id,
+                AssociationRecord.name,
+                PossibleDuplicateRecord.score,
+            )
             .join(AssociationRecord, AssociationRecord.id == PossibleDuplicateRecord.candidate_id)
             .where(PossibleDuplicateRecord.association_id.in_(association_ids))
             .order_by(PossibleDuplicateRecord.score.desc())

@@ -59,7 +59,11 @@ def parse_csv(text: str, *, first_line: int = 2) -> tuple[list[ParsedRow], list[
     """Every row checked. Line numbers are the file's: `first_line` is where this text's first data row
     stands in the whole file (2 when the text is the whole file, its header being line 1)."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in ("name", "country", "city", "languages", "email") if column not in (reader.fieldnames or [])]
+    missing = [
+        column
+        for column in ("name", "country", "city", "languages", "email")
+        if column not in (reader.fieldnames or [])
+    ]
     if missing:
         return [], [BadRow(1, [{"field": "header", "problem": f"missing column(s): {', '.join(missing)}"}])]
     unknown = [column for column in reader.fieldnames if column not in COLUMNS]

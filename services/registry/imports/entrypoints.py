@@ -2,9 +2,8 @@
 
 from typing import Literal
 
-from nameko.rpc import rpc
-
 from contracts.errors import EXPECTED_ERRORS, Invalid
+from servicekit.rpc import rpc
 from services.registry.imports import handlers
 from services.registry.imports.csv_format import to_csv
 

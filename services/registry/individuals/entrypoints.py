@@ -3,12 +3,12 @@
 from typing import Literal
 from uuid import UUID
 
-from nameko.rpc import rpc
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.individuals import IndividualDraft, IndividualPatch
 from contracts.validation import parse
+from servicekit.rpc import rpc
 from services.registry.individuals import handlers
 
 _JSON = TypeAdapter(object)

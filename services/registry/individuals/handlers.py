@@ -70,7 +70,9 @@ def get_individual(*, unit_of_work: Callable, token: str | None, individual_id: 
         return _visible_view(work, actor, profile)
 
 
-def update_individual(*, unit_of_work: Callable, token: str | None, individual_id: UUID, patch: IndividualPatch) -> dict:
+def update_individual(
+    *, unit_of_work: Callable, token: str | None, individual_id: UUID, patch: IndividualPatch
+) -> dict:
     now = utcnow()
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token)

@@ -42,11 +42,10 @@ class ElasticsearchEngine:
     @classmethod
     def connect(cls, url: str, *, index_prefix: str, refresh: bool = False) -> "ElasticsearchEngine":
         client = Elasticsearch(url, request_timeout=5, max_retries=2)
-        engine = cls(client, names=IndexNames(index_prefix), refresh=refresh)
-        engine.create_missing_indices()
-        return engine
+        return cls(client, names=IndexNames(index_prefix), refresh=refresh)
 
-    def create_missing_indices(self) -> None:
+    def warm_up(self) -> None:
+        """Create the indices under their aliases if they are not there yet."""
         for alias, mappings in (
             (self.names.associations, ASSOCIATION_MAPPINGS),
             (self.names.individuals, INDIVIDUAL_MAPPINGS),

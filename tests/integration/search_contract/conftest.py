@@ -49,6 +49,7 @@ def engine(request, tmp_path):
         return
     prefix = f"diasporahub-test-{uuid.uuid4().hex[:10]}-"
     engine = ElasticsearchEngine.connect(ELASTICSEARCH_URL, index_prefix=prefix, refresh=True)
+    engine.warm_up()
     yield engine
     engine.client.indices.delete(index=f"{prefix}*")
     engine.close()
