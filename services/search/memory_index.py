@@ -13,13 +13,14 @@ is given, else by name.
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from heapq import nsmallest
 from uuid import UUID
 
 from contracts.associations import Location
 from contracts.search import AssociationQuery, AssociationResults, Facets, Suggestions, SuggestQuery
 from contracts.text import words
 from services.search.documents import AssociationDocument
-from services.search.geo import bounding_box, great_circle_km
+from services.search.geo import Point, bounding_box, closeness_within
 from services.search.text import deletions, one_edit_apart, query_words, sort_key, tolerates_typo
 
 FIELDS = ("name", "alternate_names", "city", "office_bearer_names", "description")
@@ -94,6 +95,7 @@ class AssociationMemoryIndex:
         self.by_name: list[tuple[str, str, int]] = []
         self.by_newest: list[tuple[float, str, int]] = []
         self.by_latitude: list[tuple[float, float, int]] = []
+        self.points: dict[int, Point] = {}
 
     # Keeping it in step ---------------------------------------------------------------------------------------
 
@@ -120,6 +122,7 @@ class AssociationMemoryIndex:
         insort(self.by_newest, entry.by_newest)
         if document.location is not None:
             insort(self.by_latitude, (document.location.lat, document.location.lon, slot))
+            self.points[slot] = Point.of(document.location.lat, document.location.lon)
 
     def remove(self, association_id: UUID) -> None:
         slot = self.slot_of.pop(association_id, None)
@@ -140,6 +143,7 @@ class AssociationMemoryIndex:
         self.by_newest.remove(entry.by_newest)
         if document.location is not None:
             self.by_latitude.remove((document.location.lat, document.location.lon, slot))
+            del self.points[slot]
         self.free_slots.append(slot)
 
     def _add_word(self, word: str, field: str, bit: int) -> None:
@@ -178,11 +182,11 @@ class AssociationMemoryIndex:
         typed = query_words(query.q)
         for word in typed:
             hits &= self._matching(word, FIELDS, typos=True)
-        distances: dict[int, float] = {}
+        closeness: dict[int, float] = {}
         if query.near is not None and query.radius_km is not None:
-            distances = self._within(query.near, query.radius_km, hits)
-            hits = mask_of(distances)
-        page = self._page(query, hits, typed, distances)
+            closeness = self._within(query.near, query.radius_km, hits)
+            hits = mask_of(closeness)
+        page = self._page(query, hits, typed, closeness)
         return AssociationResults(
             total=hits.bit_count(),
             items=[self.entries[slot].document.hit(query.near) for slot in page],
@@ -223,30 +227,30 @@ class AssociationMemoryIndex:
             yield from (term for term in candidates if not term.startswith(word) and one_edit_apart(word, term))
 
     def _within(self, near: Location, radius_km: float, hits: int) -> dict[int, float]:
-        """Distance of every hit within the radius, by slot; the box narrows whom to measure."""
+        """The closeness (see geo.Point) of every hit within the radius, by slot; the box narrows whom to measure."""
         box = bounding_box(near.lat, near.lon, radius_km)
         start = bisect_left(self.by_latitude, (box.min_lat,))
         end = bisect_right(self.by_latitude, (box.max_lat, 181.0))
         data = hits.to_bytes((hits.bit_length() + 7) // 8, "little")
+        centre, farthest = Point.of(near.lat, near.lon), closeness_within(radius_km)
         within = {}
-        for lat, lon, slot in self.by_latitude[start:end]:
-            if not any(west <= lon <= east for west, east in box.lon_ranges):
-                continue
+        for _, lon, slot in self.by_latitude[start:end]:
             if slot >> 3 >= len(data) or not data[slot >> 3] >> (slot & 7) & 1:
                 continue
-            distance = great_circle_km(near.lat, near.lon, lat, lon)
-            if distance <= radius_km:
-                within[slot] = distance
+            if any(west <= lon <= east for west, east in box.lon_ranges):
+                closeness = centre.closeness_to(self.points[slot])
+                if closeness <= farthest:
+                    within[slot] = closeness
         return within
 
-    def _page(self, query: AssociationQuery, hits: int, typed: list[str], distances: dict[int, float]) -> list[int]:
+    def _page(self, query: AssociationQuery, hits: int, typed: list[str], closeness: dict[int, float]) -> list[int]:
         offset = (query.page - 1) * query.size
         if query.sort == "name" or (query.sort == "relevance" and not typed and query.near is None):
             return self._in_order(hits, self.by_name, offset, query.size)
         if query.sort == "newest":
             return self._in_order(hits, self.by_newest, offset, query.size)
         if query.sort == "distance" or not typed:
-            return self._nearest(hits, query.near, distances)[offset : offset + query.size]
+            return self._nearest(hits, query.near, closeness, offset + query.size)[offset:]
         page: list[int] = []
         remaining = hits
         for fields in TIERS:
@@ -260,7 +264,7 @@ class AssociationMemoryIndex:
                 continue
             wanted = query.size - len(page)
             if query.near is not None:
-                page += self._nearest(tier, query.near, distances)[offset : offset + wanted]
+                page += self._nearest(tier, query.near, closeness, offset + wanted)[offset:]
             else:
                 page += self._in_order(tier, self.by_name, offset, wanted)
             offset = 0
@@ -297,20 +301,20 @@ class AssociationMemoryIndex:
         entry = self.entries[slot]
         return entry.by_name if order is self.by_name else entry.by_newest
 
-    def _nearest(self, hits: int, near: Location, distances: dict[int, float]) -> list[int]:
-        """Nearest first, then by name; associations without a place come last."""
+    def _nearest(self, hits: int, near: Location, closeness: dict[int, float], count: int) -> list[int]:
+        """The `count` nearest, then by name; associations without a place come last."""
+        centre = Point.of(near.lat, near.lon)
 
         def key(slot: int) -> tuple:
-            entry = self.entries[slot]
-            location = entry.document.location
-            if location is None:
-                return (1, 0.0, entry.by_name)
-            distance = distances.get(slot)
-            if distance is None:
-                distance = great_circle_km(near.lat, near.lon, location.lat, location.lon)
-            return (0, distance, entry.by_name)
+            measured = closeness.get(slot)
+            if measured is None:
+                point = self.points.get(slot)
+                if point is None:
+                    return (1, 0.0, self.entries[slot].by_name)
+                measured = centre.closeness_to(point)
+            return (0, measured, self.entries[slot].by_name)
 
-        return sorted(slots_of(hits), key=key)
+        return nsmallest(count, slots_of(hits), key=key)
 
     def _counts(self, name: str, hits: int) -> dict[str, int]:
         """Most frequent first, then alphabetical, as Elasticsearch orders its terms aggregation."""

@@ -5,7 +5,7 @@ from math import isclose
 
 import pytest
 
-from services.search.geo import WHOLE_GLOBE, bounding_box, great_circle_km
+from services.search.geo import WHOLE_GLOBE, Point, bounding_box, closeness_within, great_circle_km
 
 
 def inside(box, lat: float, lon: float) -> bool:
@@ -76,3 +76,14 @@ def test_every_point_within_the_radius_is_inside_the_box(centre):
             within += 1
             assert inside(box, lat, lon), (lat, lon)
     assert within > 50
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [((0, 179.8), (0, -179.8)), ((89.9, 0), (89.9, 180)), ((23.7, 92.7), (28.6, 77.2))]
+)
+def test_closeness_orders_and_bounds_points_as_the_distance_does(a, b):
+    distance = great_circle_km(*a, *b)
+    closeness = Point.of(*a).closeness_to(Point.of(*b))
+
+    assert closeness <= closeness_within(distance * 1.0001)
+    assert closeness > closeness_within(distance * 0.9999)
