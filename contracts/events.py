@@ -107,4 +107,8 @@ ASSOCIATION_EVENTS: tuple[type[AssociationEvent], ...] = (
     AssociationMergedV1,
     AssociationDissolvedV1,
 )
-INDIVIDUAL_EVENTS: tuple[type[IndividualEvent], ...] = (IndividualRegisteredV1, IndividualUpdatedV1, IndividualDeletedV1)
+INDIVIDUAL_EVENTS: tuple[type[IndividualEvent], ...] = (
+    IndividualRegisteredV1,
+    IndividualUpdatedV1,
+    IndividualDeletedV1,
+)

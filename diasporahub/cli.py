@@ -16,6 +16,7 @@ from diasporahub import admin, bulk  # noqa: E402
 from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
+from services.search import maintenance  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 from services.search.settings import SearchSettings  # noqa: E402
 
@@ -79,9 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     bulk.add_commands(commands)
     administration = commands.add_parser("admin", help="accounts of the Mizo Diaspora Cell (admin create --email …)")
     administration.add_argument("admin_arguments", nargs=argparse.REMAINDER)
+    searching = commands.add_parser("search", help="the search index against the registry (reindex, verify)")
+    searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "admin":
         return admin.main(args.admin_arguments)
+    if args.command == "search":
+        return maintenance.main(args.search_arguments)
     if args.command == "prepare":
         return prepare()
     if args.command in {"import", "export"}:

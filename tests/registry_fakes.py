@@ -16,9 +16,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from contracts.errors import Conflict
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.associations import AssociationV1, Location
+from contracts.errors import Conflict
 from contracts.events import EventEnvelope
 from contracts.individuals import MembershipV1
 from servicekit.database import UnitOfWork, create_database_engine

@@ -23,14 +23,11 @@ from services.search.db import AssociationRow, Base, Generations
 from services.search.documents import AssociationDocument, IndividualDocument
 from services.search.domain import IndividualAudience
 from services.search.embedded_individuals import EmbeddedIndividuals
-from services.search.embedded_queries import match_expression
 from services.search.embedded_vocabulary import Vocabulary
 from services.search.memory_index import AssociationMemoryIndex
 
 ASSOCIATIONS = AssociationRow.__table__
 ASSOCIATION_INDEX = "associations"
-# Kept importable here: tests/unit/test_text.py checks the FTS5 expressions built from what people type.
-__all__ = ["EmbeddedEngine", "EmbeddedIndex", "match_expression"]
 
 
 def _prepare_connection(dbapi_connection, _record) -> None:

@@ -1,6 +1,6 @@
 """`diasporahub search reindex` and `diasporahub search verify [--repair]`: the index against the registry.
 
-Both read every association from the registry's `export_associations(after_id, limit)` RPC, a
+Both read every association from the registry's `associations_after(after_id, limit)` RPC, a
 page at a time in id order. `reindex` fills a new index while the live one keeps answering and
 keeps receiving events (they go to both), then switches to the new one at once.
 """
@@ -38,7 +38,7 @@ def registry_associations(registry: RpcClient, page_size: int = PAGE_SIZE) -> It
     """Every association the registry holds, read lazily one page at a time."""
     after_id = None
     while True:
-        page = registry.call("registry", "export_associations", after_id=after_id, limit=page_size)
+        page = registry.call("registry", "associations_after", after_id, page_size)
         yield from (AssociationV1.model_validate(item) for item in page)
         if len(page) < page_size:
             return

@@ -1,6 +1,5 @@
 """The search service's nameko entrypoints; the work is in handlers.py."""
 
-from nameko.rpc import rpc
 
 from contracts.accounts import Principal
 from contracts.errors import EXPECTED_ERRORS
@@ -11,6 +10,7 @@ from contracts.validation import parse
 from servicekit.consumer import event_consumer
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
+from servicekit.rpc import rpc
 from services.search import handlers
 from services.search.engines import SearchEngine
 

@@ -4,8 +4,15 @@ import requests
 
 
 def register_person(someone, **fields) -> dict:
-    body = {"name": "Lalthanpuii", "country": "SG", "city": "Singapore", "languages": ["lus", "en"],
-            "visibility": "associations", "email": "lalthanpuii@example.org", "phone": "+65 6123 4567"} | fields  # fmt: skip
+    body = {
+        "name": "Lalthanpuii",
+        "country": "SG",
+        "city": "Singapore",
+        "languages": ["lus", "en"],
+        "visibility": "associations",
+        "email": "lalthanpuii@example.org",
+        "phone": "+65 6123 4567",
+    } | fields
     answer = someone.request("POST", "/api/v1/individuals", json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()

@@ -35,7 +35,9 @@ def unit_of_work(engine) -> UnitOfWork:
 
 
 def register(engine, name: str):
-    association, registered = domain.register(draft(name=name), now=utcnow(), locate_city=lambda city, country: None, actor=None)
+    association, registered = domain.register(
+        draft(name=name), now=utcnow(), locate_city=lambda city, country: None, actor=None
+    )
     with unit_of_work(engine) as work:
         work.associations.add(association)
         work.add_event(registered)

@@ -15,13 +15,13 @@ from services.search.embedded import EmbeddedEngine
 
 
 class RegistryExport:
-    """The registry's `export_associations` as search relies on it: AssociationV1 dicts in id order, page by page."""
+    """The registry's `associations_after` as search relies on it: AssociationV1 dicts in id order, page by page."""
 
     name = "registry"
     associations: list[dict] = []
 
     @rpc
-    def export_associations(self, token=None, after_id=None, limit=500):
+    def associations_after(self, after_id=None, limit=500):
         ordered = sorted(RegistryExport.associations, key=lambda association: association["id"])
         return [association for association in ordered if after_id is None or association["id"] > after_id][:limit]
 
