@@ -18,12 +18,10 @@ import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from urllib.parse import quote  # noqa: E402
 
 import eventlet  # noqa: E402
-import requests  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from contracts.csv_chunks import split_csv  # noqa: E402
@@ -60,22 +58,6 @@ def generate_csv(rows: int, seed: int = 7) -> str:
     return out.getvalue()
 
 
-@contextmanager
-def scratch_vhost(management_url: str, amqp_base: str):
-    name = quote(f"diasporahub-bench-{uuid.uuid4().hex[:8]}", safe="")
-    requests.put(f"{management_url}/api/vhosts/{name}", auth=("guest", "guest"), timeout=10).raise_for_status()
-    requests.put(
-        f"{management_url}/api/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=("guest", "guest"),
-        timeout=10,
-    ).raise_for_status()
-    try:
-        yield f"{amqp_base}/{name}"
-    finally:
-        requests.delete(f"{management_url}/api/vhosts/{name}", auth=("guest", "guest"), timeout=10)
-
-
 def cell_staff_token(engine) -> str:
     token = secrets.token_urlsafe(32)
     account_id, now = uuid.uuid4(), utcnow()
@@ -108,11 +90,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
     parser.add_argument("--management-url", default="http://127.0.0.1:15672")
-    parser.add_argument("--amqp-base", default="amqp://guest:guest@127.0.0.1:5672")
+    parser.add_argument("--amqp-uri", default="amqp://guest:guest@127.0.0.1:5672/")
     args = parser.parse_args()
 
     text = generate_csv(args.rows)
-    with tempfile.TemporaryDirectory() as folder, scratch_vhost(args.management_url, args.amqp_base) as amqp_uri:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ScratchVhost(args.amqp_uri, args.management_url, "import_bench") as vhost,
+    ):
+        amqp_uri = vhost.amqp_uri
         database_url = args.database_url or f"sqlite:///{folder}/registry.sqlite3"
         upgrade("services.registry", database_url)
         engine = create_database_engine(database_url)

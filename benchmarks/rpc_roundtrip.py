@@ -22,15 +22,14 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import ExitStack, contextmanager, suppress  # noqa: E402
-from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 
 import eventlet  # noqa: E402
-import requests  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
 from nameko import rpc as nameko_rpc  # noqa: E402
 from nameko.rpc import get_rpc_exchange  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
 
 from servicekit import rpc as servicekit_rpc  # noqa: E402
 from servicekit.rpc_client import RpcClient  # noqa: E402
@@ -196,35 +195,6 @@ class KombuCaller:
         self.connection.release()
 
 
-class ScratchVhost:
-    """A RabbitMQ vhost that lives for one run, so the benchmark touches nothing else."""
-
-    def __init__(self, amqp_uri: str, management_url: str):
-        self.broker_uri = urlsplit(amqp_uri)
-        self.user = self.broker_uri.username or "guest"
-        self.auth = (self.user, self.broker_uri.password or "guest")
-        self.name = f"rpc_roundtrip_{uuid.uuid4().hex[:8]}"
-        self.api_url = management_url.rstrip("/") + "/api"
-
-    @property
-    def amqp_uri(self) -> str:
-        return urlunsplit(self.broker_uri._replace(path="/" + quote(self.name, safe="")))
-
-    def create(self) -> None:
-        vhost = quote(self.name, safe="")
-        requests.put(f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10).raise_for_status()
-        requests.put(
-            f"{self.api_url}/permissions/{vhost}/{quote(self.user, safe='')}",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-            auth=self.auth,
-            timeout=10,
-        ).raise_for_status()
-
-    def delete(self) -> None:
-        vhost = quote(self.name, safe="")
-        requests.delete(f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10).raise_for_status()
-
-
 def timed_calls_ms(call: Callable[[], object], calls: int) -> list[float]:
     latencies = []
     for _ in range(calls):
@@ -324,12 +294,8 @@ def main() -> None:
         serve_responders(args.amqp_uri)
         return
 
-    vhost = ScratchVhost(args.amqp_uri, args.management_url)
-    vhost.create()
-    try:
+    with ScratchVhost(args.amqp_uri, args.management_url, "rpc_roundtrip") as vhost:
         latencies = run(vhost.amqp_uri, args.calls)
-    finally:
-        vhost.delete()
     report(latencies, args.calls)
 
 

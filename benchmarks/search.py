@@ -30,9 +30,10 @@ from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import requests  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
 
 from contracts.associations import AssociationV1  # noqa: E402
 from contracts.events import AssociationVerifiedV1, IndividualRegisteredV1  # noqa: E402
@@ -277,34 +278,6 @@ def time_engine(engine, kind: str, count: int, generator: random.Random) -> list
     return latencies
 
 
-class ScratchVhost:
-    """A RabbitMQ vhost that lives for one run, so the benchmark touches nothing else."""
-
-    def __init__(self, amqp_uri: str, management_url: str):
-        self.broker_uri = urlsplit(amqp_uri)
-        self.auth = (self.broker_uri.username or "guest", self.broker_uri.password or "guest")
-        self.name = f"search_bench_{uuid.uuid4().hex[:8]}"
-        self.api_url = management_url.rstrip("/") + "/api"
-
-    @property
-    def amqp_uri(self) -> str:
-        return urlunsplit(self.broker_uri._replace(path="/" + quote(self.name, safe="")))
-
-    def __enter__(self) -> "ScratchVhost":
-        vhost = quote(self.name, safe="")
-        requests.put(f"{self.api_url}/vhosts/{vhost}", auth=self.auth, timeout=10).raise_for_status()
-        requests.put(
-            f"{self.api_url}/permissions/{vhost}/{quote(self.auth[0], safe='')}",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-            auth=self.auth,
-            timeout=10,
-        ).raise_for_status()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        requests.delete(f"{self.api_url}/vhosts/{quote(self.name, safe='')}", auth=self.auth, timeout=10)
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -413,7 +386,7 @@ def run(args, workdir: Path) -> None:
 
     gateway_figures: dict[str, tuple[list[float], float]] = {}
     sequential: dict[str, list[float]] = {}
-    with ScratchVhost(args.amqp_uri, args.management_url) as vhost:
+    with ScratchVhost(args.amqp_uri, args.management_url, "search_bench") as vhost:
         env = os.environ | {
             "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
             "SEARCH_DATABASE_URL": database_url,
