@@ -11,9 +11,9 @@ from contracts.errors import Conflict
 from servicekit.database import UnitOfWork, create_database_engine
 from services.registry.accounts import domain
 from services.registry.accounts.domain import AccountPolicy, LoginSession
-from services.registry.accounts.memory import InMemoryAccountStore
 from services.registry.accounts.repository import AccountRepository
 from services.registry.db import AssociationAdminRecord, AssociationRecord, Base, IndividualRecord
+from tests.accounts_fakes import InMemoryAccountStore
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ from gateway.http import ApiEndpoint
 from gateway.routes.auth import AuthRoutes
 from servicekit.rpc import TimedRpcProxy
 from services.registry.accounts.domain import AccountPolicy
-from services.registry.accounts.memory import InMemoryAccountStore
 from services.registry.accounts.passwords import Argon2Passwords
+from tests.accounts_fakes import InMemoryAccountStore
 from tests.unit.test_accounts_service import AccountService
 
 

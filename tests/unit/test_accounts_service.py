@@ -11,11 +11,11 @@ from contracts.errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
 from servicekit.database import Database
 from services.registry.accounts.domain import WRONG_CREDENTIALS, AccountPolicy, token_hash
 from services.registry.accounts.entrypoints import AccountEntrypoints
-from services.registry.accounts.memory import InMemoryAccountStore
 from services.registry.accounts.passwords import Argon2Passwords
 from services.registry.accounts.repository import AccountRepository
 from services.registry.db import Base
 from services.registry.settings import RegistrySettings
+from tests.accounts_fakes import InMemoryAccountStore
 
 PASSWORD = "Thingtlang ram 2025"
 ADDRESS = "203.0.113.7"

@@ -1,4 +1,4 @@
-"""The account repository in memory, with a unit of work like servicekit's: for unit tests.
+"""The account repository in memory, with a unit of work like servicekit's: a fake for the tests.
 
 It passes the same contract suite as the SQL repository (tests/integration/test_accounts_repository.py).
 Associations and individuals are not kept here: a principal administers nothing and is no individual.
