@@ -153,3 +153,11 @@ class AssociationV1(AssociationDraft):
     version: int
     registered_at: AwareDatetime
     updated_at: AwareDatetime
+
+
+class MergeRequest(BaseModel):
+    """Merge this association into `into`, the one that is kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    into: UUID

@@ -2,7 +2,7 @@
 
 from werkzeug.wrappers import Request
 
-from contracts.associations import AssociationDraft, AssociationPatch
+from contracts.associations import AssociationDraft, AssociationPatch, MergeRequest
 from contracts.validation import parse
 from gateway.auth import session_token_of
 from gateway.http import api, read_json
@@ -35,8 +35,5 @@ class AssociationRoutes:
 
     @api("POST", "/api/v1/associations/<string:association_id>/merge")
     def merge_association(self, request: Request, association_id: str):
-        body = read_json(request)
-        into = body.get("into") if isinstance(body, dict) else None
-        if not isinstance(into, str):
-            return 422, {"error": "invalid", "message": "into: give the id of the association to keep"}
-        return self.registry.merge_association(session_token_of(request), association_id, into)
+        merge = parse(MergeRequest, read_json(request))
+        return self.registry.merge_association(session_token_of(request), association_id, str(merge.into))
