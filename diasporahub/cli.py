@@ -12,7 +12,7 @@ from pathlib import Path  # noqa: E402
 
 from kombu import Connection  # noqa: E402
 
-from diasporahub import admin, bulk  # noqa: E402
+from diasporahub import admin, bulk, dead_letters  # noqa: E402
 from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
@@ -82,11 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     administration.add_argument("admin_arguments", nargs=argparse.REMAINDER)
     searching = commands.add_parser("search", help="the search index against the registry (reindex, verify)")
     searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
+    dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
+    dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "admin":
         return admin.main(args.admin_arguments)
     if args.command == "search":
         return maintenance.main(args.search_arguments)
+    if args.command == "dead-letters":
+        return dead_letters.main(args.dead_letter_arguments)
     if args.command == "prepare":
         return prepare()
     if args.command in {"import", "export"}:
