@@ -16,8 +16,8 @@ from diasporahub import admin, bulk, dead_letters  # noqa: E402
 from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
-from services.search import maintenance  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
+from services.search import maintenance  # noqa: E402
 from services.search.settings import SearchSettings  # noqa: E402
 
 START_RABBITMQ = "start it with `rabbitmq-server -detached` (Debian: `apt-get install rabbitmq-server`)"
