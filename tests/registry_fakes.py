@@ -284,6 +284,13 @@ class InMemoryIndividuals:
             if row["individual_id"] == individual_id and row["status"] == "accepted"
         )
 
+    def after(self, after_id: UUID | None, limit: int) -> list[dict]:
+        ordered = sorted(self.state.individuals.values(), key=lambda profile: profile["id"])
+        return [dict(profile) for profile in ordered if after_id is None or profile["id"] > after_id][:limit]
+
+    def accepted_association_ids_of(self, individual_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+        return {individual_id: self.accepted_association_ids(individual_id) for individual_id in individual_ids}
+
     def association_names(self, association_ids: list[UUID]) -> dict[UUID, str]:
         return {
             association_id: self.state.associations[association_id].name

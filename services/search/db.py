@@ -56,13 +56,20 @@ class AssociationRow(Base):
 
 
 class IndividualRow(Base):
-    """A removed individual keeps only id and version, so an older event cannot bring them back."""
+    """A removed individual keeps only id and version, so an older event cannot bring them back.
+
+    In generations, as associations are: queries read the live one, and `reindex` fills the next beside it.
+    """
 
     __tablename__ = "individuals"
-    __table_args__ = (Index("ix_individuals_visibility_country", "visibility", "country"),)
+    __table_args__ = (
+        UniqueConstraint("generation", "id"),
+        Index("ix_individuals_visibility_country", "visibility", "country"),
+    )
 
     key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[UUID] = mapped_column(Uuid, unique=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    id: Mapped[UUID] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer)
     visibility: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str | None] = mapped_column(String(2), index=True)

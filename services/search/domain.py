@@ -83,8 +83,11 @@ class SearchIndex(Protocol):
     def search_individuals(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults: ...
 
 
-class RebuildableAssociationIndex(Protocol):
-    """What `diasporahub search reindex|verify` needs, beside the port above."""
+class RebuildableIndex(Protocol):
+    """What `diasporahub search reindex|verify` needs, beside the port above: each kind is rebuilt beside the
+    live index while that one keeps answering and receiving writes (they go to both), then switched at once."""
+
+    # Associations
 
     def begin_rebuild(self) -> None:
         """Start an empty association index beside the live one; writes go to both from now on.
@@ -105,3 +108,21 @@ class RebuildableAssociationIndex(Protocol):
         """Every association in the live index with its version."""
 
     def remove_association(self, association_id: UUID) -> None: ...
+
+    # Individuals (removed with `remove_individual` above, which leaves their version behind)
+
+    def begin_individual_rebuild(self) -> None:
+        """Start an individual index beside the live one holding only its removals (so that an older event
+        cannot bring a removed person back); writes go to both from now on. An unfinished one is discarded."""
+
+    def put_rebuilt_individuals(self, documents: list[tuple[IndividualDocument, int]]) -> None:
+        """Into the index being rebuilt, each unless a newer version (or their removal) is there already."""
+
+    def finish_individual_rebuild(self) -> None:
+        """The rebuilt individual index becomes the live one at once; the old one is removed."""
+
+    def individual_count(self) -> int:
+        """How many individuals the live index holds, not counting removed ones."""
+
+    def stored_individuals(self) -> Iterator[tuple[IndividualDocument, int]]:
+        """Every individual in the live index with their version, not the removed ones."""

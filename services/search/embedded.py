@@ -116,7 +116,7 @@ class EmbeddedEngine:
 
 
 class EmbeddedIndex:
-    """The SearchIndex and RebuildableAssociationIndex ports on one SQLite session (one transaction)."""
+    """The SearchIndex and RebuildableIndex ports on one SQLite session (one transaction)."""
 
     def __init__(self, session: Session, *, live_associations: LiveAssociations):
         self.session = session
@@ -196,6 +196,21 @@ class EmbeddedIndex:
 
     def search_individuals(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults:
         return self.individuals.search(query, audience)
+
+    def begin_individual_rebuild(self) -> None:
+        self.individuals.begin_rebuild()
+
+    def put_rebuilt_individuals(self, documents: list[tuple[IndividualDocument, int]]) -> None:
+        self.individuals.put_rebuilt(documents)
+
+    def finish_individual_rebuild(self) -> None:
+        self.individuals.finish_rebuild()
+
+    def individual_count(self) -> int:
+        return self.individuals.count()
+
+    def stored_individuals(self) -> Iterator[tuple[IndividualDocument, int]]:
+        return self.individuals.stored()
 
     # Inside -------------------------------------------------------------------------------------------------
 

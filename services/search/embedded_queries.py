@@ -44,7 +44,10 @@ def full_text_matches(expression: str):
     )
 
 
-def individual_hits(query: IndividualQuery, audience: IndividualAudience, expression: str | None) -> Select:
+def individual_hits(
+    query: IndividualQuery, audience: IndividualAudience, expression: str | None, *, generation: int
+) -> Select:
+    """The individuals of `generation` (the live one) matching the query that the audience may see."""
     table = INDIVIDUALS
     rank = literal(0.0, Float)
     statement = select(table.c.key, table.c.id, table.c.sort_name, table.c.document)
@@ -52,7 +55,9 @@ def individual_hits(query: IndividualQuery, audience: IndividualAudience, expres
         matches = full_text_matches(expression)
         statement = statement.join(matches, matches.c.key == table.c.key)
         rank = matches.c.rank
-    statement = statement.add_columns(rank.label("rank")).where(table.c.visibility.is_not(None))
+    statement = statement.add_columns(rank.label("rank")).where(
+        table.c.generation == generation, table.c.visibility.is_not(None)
+    )
     if not audience.everyone:
         statement = statement.where(_visible_to(audience))
     if query.country:

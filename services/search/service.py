@@ -1,6 +1,5 @@
 """The search service's nameko entrypoints; the work is in handlers.py."""
 
-
 from contracts.accounts import Principal
 from contracts.errors import EXPECTED_ERRORS
 from contracts.events import AssociationEvent, IndividualDeletedV1, IndividualEvent

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from nameko.testing.services import worker_factory
+from sqlalchemy import event
 
 from contracts.errors import Conflict, Invalid, NotFound, Unauthenticated
 from services.registry.service import RegistryService
@@ -107,6 +108,7 @@ class IndividualSuite:
         assert service.get_individual(person.token, profile["id"]) == changed
         assert (changed["city"], changed["phone"], changed["version"]) == ("Sharjah", None, 2)
         assert registry.events() == ["individual_registered.v1", "individual_updated.v1"]
+
     def test_clearing_a_required_field_is_invalid_rather_than_a_database_error(self, service, person):
         profile = service.register_individual(person.token, PERSON)
 
@@ -205,6 +207,48 @@ class IndividualSuite:
             with pytest.raises(NotFound):
                 service.get_individual(token, profile["id"])
 
+    def test_individuals_come_in_id_order_a_page_at_a_time_as_events_show_them(
+        self, service, registry, admin, association
+    ):
+        callers = [registry.sign_in() for _ in "ABCDE"]
+        profiles = [
+            service.register_individual(caller.token, PERSON | {"name": f"Person {letter}"})
+            for caller, letter in zip(callers, "ABCDE", strict=True)
+        ]
+        member = profiles[2]
+        request = service.request_membership(callers[2].token, association["id"])
+        service.decide_membership(admin.token, request["id"], {"decision": "accept"})
+        service.request_membership(callers[0].token, association["id"])  # requested only: not a member yet
+
+        first = service.individuals_after(None, 3)
+        rest = service.individuals_after(first[-1]["individual"]["id"], 3)
+
+        assert [item["individual"]["id"] for item in first + rest] == sorted(profile["id"] for profile in profiles)
+        by_id = {item["individual"]["id"]: item for item in first + rest}
+        assert by_id[member["id"]] == {
+            "individual": {
+                "id": member["id"],
+                "name": "Person C",
+                "country": "AE",
+                "city": "Dubai",
+                "languages": member["languages"],
+                "visibility": member["visibility"],
+                "association_ids": [association["id"]],
+            },
+            "version": 2,
+        }
+        assert {item["version"] for id_, item in by_id.items() if id_ != member["id"]} == {1}
+        assert all(item["individual"]["association_ids"] == [] for id_, item in by_id.items() if id_ != member["id"])
+        assert not any({"email", "phone", "account_id"} & set(item["individual"]) for item in first + rest)
+        assert service.individuals_after(rest[-1]["individual"]["id"], 3) == []
+
+    def test_a_page_of_individuals_is_clamped_to_between_one_and_a_thousand(self, service, registry):
+        for _ in range(2):
+            service.register_individual(registry.sign_in().token, PERSON)
+
+        assert len(service.individuals_after(None, 0)) == 1
+        assert len(service.individuals_after(None, 10**6)) == 2
+
 
 class TestInMemory(IndividualSuite):
     @pytest.fixture
@@ -218,3 +262,23 @@ class TestOnDatabases(IndividualSuite):
         registry = DatabaseRegistry(database_url)
         yield registry
         registry.close()
+
+    def test_a_page_of_individuals_takes_two_queries_whatever_its_size(self, service, registry, admin, association):
+        callers = [registry.sign_in() for _ in range(4)]
+        for caller in callers:
+            service.register_individual(caller.token, PERSON)
+            request = service.request_membership(caller.token, association["id"])
+            service.decide_membership(admin.token, request["id"], {"decision": "accept"})
+        statements: list[str] = []
+
+        def record(_connection, _cursor, statement, *_rest) -> None:
+            statements.append(statement)
+
+        event.listen(registry.engine, "before_cursor_execute", record)
+        try:
+            page = service.individuals_after(None, 10)
+        finally:
+            event.remove(registry.engine, "before_cursor_execute", record)
+
+        assert [item["individual"]["association_ids"] for item in page] == [[association["id"]]] * 4
+        assert len([statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]) == 2

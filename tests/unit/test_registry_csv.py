@@ -293,6 +293,8 @@ def test_blank_lines_keep_the_line_numbers_right_across_chunks():
         for chunk in split_csv(text, rows_per_chunk=rows_per_chunk):
             bad_lines += lines_of(parse_csv(chunk.text, first_line=chunk.first_line)[1])
         assert bad_lines == [4, 7], rows_per_chunk
+
+
 def test_a_blank_line_is_not_counted_as_a_row():
     chunks = list(split_csv(HEADER + row() + "\n" + row(), rows_per_chunk=100))
 

@@ -598,6 +598,8 @@ def test_a_person_changes_their_profile_and_an_update_is_announced(service, regi
     assert event.individual.city == "Sharjah"
     with Unchanged(registry):
         service.update_individual(person.token, profile["id"], {"city": "Sharjah"})
+
+
 @pytest.mark.parametrize("required", ["name", "country", "city", "languages", "visibility"])
 def test_clearing_a_required_profile_field_is_invalid(service, registry, person, required):
     profile = service.register_individual(person.token, PERSON)

@@ -412,27 +412,23 @@ def test_any_other_refusal_fails_so_the_event_is_retried(cluster, index):
         index.put_association(association(), version=1)
 
 
-def test_a_removed_individual_stays_as_a_versioned_tombstone(cluster, index):
-    cluster.answers = [(200, bulk_answer(200))]
+def test_a_removed_individual_stays_as_a_versioned_tombstone_in_the_live_and_the_rebuilt_index(cluster, index):
+    cluster.answers = [(200, bulk_answer(200, 404))]
 
     assert index.remove_individual(INDIVIDUAL_ID, version=4) is True
 
+    action = {"_id": str(INDIVIDUAL_ID), "version": 4, "version_type": "external", "require_alias": True}
+    tombstone = {"id": str(INDIVIDUAL_ID), "removed": True}
     assert cluster.requests[0][2] == [
-        {
-            "index": {
-                "_index": "dh-individuals",
-                "_id": str(INDIVIDUAL_ID),
-                "version": 4,
-                "version_type": "external",
-                "require_alias": True,
-            }
-        },
-        {"id": str(INDIVIDUAL_ID), "removed": True},
+        {"index": {"_index": "dh-individuals", **action}},
+        tombstone,
+        {"index": {"_index": "dh-individuals-building", **action}},
+        tombstone,
     ]
 
 
 def test_an_individual_is_written_without_contact_details(cluster, index):
-    cluster.answers = [(200, bulk_answer(201))]
+    cluster.answers = [(200, bulk_answer(201, 404))]
     individual = IndividualDocument(
         id=INDIVIDUAL_ID, name="Lalremruati", country="SG", city="Singapore", languages=["lus"], visibility="public"
     )

@@ -83,3 +83,16 @@ class IndividualEntrypoints:
             membership_id=id_of(membership_id, "membership request"),
             decision=parse(MembershipDecision, decision).decision,
         )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def individuals_after(self, after_id: str | None, limit: int) -> list[dict]:
+        """For services rebuilding what they derive from the registry; the gateway never exposes it.
+
+        Each is `{"individual": IndividualProfileV1, "version": the record's version}`: no contact details.
+        """
+        found = handlers.individuals_after(
+            unit_of_work=self.unit_of_work,
+            after_id=None if after_id is None else id_of(after_id, "individual"),
+            limit=max(1, min(int(limit), 1000)),
+        )
+        return [{"individual": profile.model_dump(mode="json"), "version": version} for profile, version in found]

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from contracts.errors import Conflict, Forbidden, NotFound
-from contracts.individuals import IndividualDraft, IndividualPatch
+from contracts.individuals import IndividualDraft, IndividualPatch, IndividualProfileV1
 from servicekit.sqltypes import utcnow
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
 from services.registry.authorization import is_admin_of, is_public
@@ -154,3 +154,14 @@ def decide_membership(*, unit_of_work: Callable, token: str | None, membership_i
             work.individuals.save(profile)
             work.add_event(domain.updated_event(profile, association_ids, now))
         return membership.model_dump(mode="json")
+
+
+def individuals_after(
+    *, unit_of_work: Callable, after_id: UUID | None, limit: int
+) -> list[tuple[IndividualProfileV1, int]]:
+    """Every individual in id order, each as events show them (never contact details) with their record's version,
+    for other services rebuilding what they derive from the registry. Two queries a page, whatever its size."""
+    with unit_of_work() as work:
+        profiles = work.individuals.after(after_id, limit)
+        accepted = work.individuals.accepted_association_ids_of([profile["id"] for profile in profiles])
+        return [(domain.public_profile(profile, accepted[profile["id"]]), profile["version"]) for profile in profiles]

@@ -85,6 +85,27 @@ class IndividualRepository:
             )
         )
 
+    def after(self, after_id: UUID | None, limit: int) -> list[dict]:
+        """Every individual in id order, a page at a time (for exports and reindexing)."""
+        query = select(IndividualRecord).order_by(IndividualRecord.id).limit(limit)
+        if after_id is not None:
+            query = query.where(IndividualRecord.id > after_id)
+        return [_profile(record) for record in self.session.scalars(query)]
+
+    def accepted_association_ids_of(self, individual_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+        """The accepted memberships of each of these individuals, in one query (none for nobody)."""
+        found: dict[UUID, list[UUID]] = {individual_id: [] for individual_id in individual_ids}
+        if not individual_ids:
+            return found
+        rows = self.session.execute(
+            select(MembershipRecord.individual_id, MembershipRecord.association_id)
+            .where(MembershipRecord.individual_id.in_(individual_ids), MembershipRecord.status == "accepted")
+            .order_by(MembershipRecord.individual_id, MembershipRecord.association_id)
+        )
+        for individual_id, association_id in rows:
+            found[individual_id].append(association_id)
+        return found
+
     def association_names(self, association_ids: list[UUID]) -> dict[UUID, str]:
         rows = self.session.execute(
             select(AssociationRecord.id, AssociationRecord.name).where(AssociationRecord.id.in_(association_ids))

@@ -28,6 +28,7 @@ from services.search.elastic.mappings import ASSOCIATION_MAPPINGS, INDEX_SETTING
 from services.search.elastic.queries import association_search, individual_search, suggest_search
 
 EXPORT_PAGE_SIZE = 1000
+LIVE_INDIVIDUALS = {"term": {"removed": False}}
 
 
 class ElasticsearchEngine:
@@ -83,7 +84,7 @@ class ElasticsearchWork:
 
 
 class ElasticsearchIndex:
-    """The SearchIndex and RebuildableAssociationIndex ports over the Elasticsearch client."""
+    """The SearchIndex and RebuildableIndex ports over the Elasticsearch client."""
 
     def __init__(self, client: Elasticsearch, names: IndexNames, *, refresh: bool = False):
         self.client = client
@@ -124,64 +125,29 @@ class ElasticsearchIndex:
     # Rebuilding ---------------------------------------------------------------------------------------------
 
     def begin_rebuild(self) -> None:
-        self._delete_indices_behind(self.names.associations_building)
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
-        create_index(
-            self.client,
-            f"{self.names.associations}-{stamp}",
-            ASSOCIATION_MAPPINGS,
-            alias=self.names.associations_building,
-        )
+        self._begin_rebuild(self.names.associations, self.names.associations_building, ASSOCIATION_MAPPINGS)
 
     def put_rebuilt_associations(self, documents: list[tuple[AssociationDocument, int]]) -> None:
         self._bulk_put([(self.names.associations_building, document, version) for document, version in documents])
 
     def finish_rebuild(self) -> None:
-        [rebuilt] = self._indices_behind(self.names.associations_building)
-        old = self._indices_behind(self.names.associations)
-        self.client.indices.refresh(index=rebuilt)
-        self.client.indices.update_aliases(
-            actions=[{"remove": {"index": index, "alias": self.names.associations}} for index in old]
-            + [
-                {"add": {"index": rebuilt, "alias": self.names.associations}},
-                {"remove": {"index": rebuilt, "alias": self.names.associations_building}},
-            ]
-        )
-        for index in old:
-            self.client.indices.delete(index=index)
+        self._finish_rebuild(self.names.associations, self.names.associations_building)
 
     def association_count(self) -> int:
         return self.client.count(index=self.names.associations)["count"]
 
     def stored_associations(self) -> Iterator[tuple[AssociationDocument, int]]:
-        after = None
-        while True:
-            page = self.client.search(
-                index=self.names.associations,
-                query={"match_all": {}},
-                sort=[{"id": "asc"}],
-                size=EXPORT_PAGE_SIZE,
-                search_after=after,
-                version=True,
-                source_excludes=["public"],
-            )["hits"]["hits"]
-            for hit in page:
-                yield AssociationDocument.model_validate(hit["_source"]), hit["_version"]
-            if len(page) < EXPORT_PAGE_SIZE:
-                return
-            after = page[-1]["sort"]
+        for hit in self._every(self.names.associations, {"match_all": {}}, exclude="public"):
+            yield AssociationDocument.model_validate(hit["_source"]), hit["_version"]
 
     # Individuals ---------------------------------------------------------------------------------------------
 
     def put_individual(self, document: IndividualDocument, *, version: int) -> bool:
-        source = document.model_dump(mode="json") | {"removed": False}
-        return self._put_versioned(self.names.individuals, document.id, source, version)
+        return self._put_individual(document.id, _individual_source(document), version)
 
     def remove_individual(self, individual_id: UUID, *, version: int) -> bool:
         """Kept as a bare tombstone, because Elasticsearch forgets a deleted document's version after a minute."""
-        return self._put_versioned(
-            self.names.individuals, individual_id, {"id": str(individual_id), "removed": True}, version
-        )
+        return self._put_individual(individual_id, {"id": str(individual_id), "removed": True}, version)
 
     def search_individuals(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults:
         found = self.client.search(index=self.names.individuals, **individual_search(query, audience))
@@ -190,7 +156,90 @@ class ElasticsearchIndex:
             items=[IndividualDocument.model_validate(hit["_source"]).hit() for hit in found["hits"]["hits"]],
         )
 
+    def begin_individual_rebuild(self) -> None:
+        """A new index behind the building alias, given the live one's tombstones with their versions."""
+        self._begin_rebuild(self.names.individuals, self.names.individuals_building, INDIVIDUAL_MAPPINGS)
+        self.client.reindex(
+            source={"index": self.names.individuals, "query": {"term": {"removed": True}}},
+            dest={"index": self.names.individuals_building, "version_type": "external"},
+            conflicts="proceed",
+            wait_for_completion=True,
+            refresh=self.refresh,
+        )
+
+    def put_rebuilt_individuals(self, documents: list[tuple[IndividualDocument, int]]) -> None:
+        if not documents:
+            return
+        operations = []
+        for document, version in documents:
+            operations += [
+                _index_action(self.names.individuals_building, document.id, version),
+                _individual_source(document),
+            ]
+        for item in self.client.bulk(operations=operations, refresh=self.refresh)["items"]:
+            _stored(item["index"])
+
+    def finish_individual_rebuild(self) -> None:
+        self._finish_rebuild(self.names.individuals, self.names.individuals_building)
+
+    def individual_count(self) -> int:
+        return self.client.count(index=self.names.individuals, query=LIVE_INDIVIDUALS)["count"]
+
+    def stored_individuals(self) -> Iterator[tuple[IndividualDocument, int]]:
+        for hit in self._every(self.names.individuals, LIVE_INDIVIDUALS, exclude="removed"):
+            yield IndividualDocument.model_validate(hit["_source"]), hit["_version"]
+
     # Inside ---------------------------------------------------------------------------------------------------
+
+    def _put_individual(self, individual_id: UUID, source: dict, version: int) -> bool:
+        """To the live index and, while a rebuild runs, the rebuilt one; True if the live one took it."""
+        operations = [
+            _index_action(self.names.individuals, individual_id, version),
+            source,
+            _index_action(self.names.individuals_building, individual_id, version),
+            source,
+        ]
+        live, building = self.client.bulk(operations=operations, refresh=self.refresh)["items"]
+        _stored(building["index"], missing_alias_is_fine=True)
+        return _stored(live["index"])
+
+    def _every(self, index: str, query: dict, *, exclude: str) -> Iterator[dict]:
+        """Every hit of the query with its version, a page at a time in id order."""
+        after = None
+        while True:
+            page = self.client.search(
+                index=index,
+                query=query,
+                sort=[{"id": "asc"}],
+                size=EXPORT_PAGE_SIZE,
+                search_after=after,
+                version=True,
+                source_excludes=[exclude],
+            )["hits"]["hits"]
+            yield from page
+            if len(page) < EXPORT_PAGE_SIZE:
+                return
+            after = page[-1]["sort"]
+
+    def _begin_rebuild(self, alias: str, building_alias: str, mappings: dict) -> None:
+        """An unfinished earlier rebuild is discarded; the new index is named after the alias it will serve."""
+        self._delete_indices_behind(building_alias)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        create_index(self.client, f"{alias}-{stamp}", mappings, alias=building_alias)
+
+    def _finish_rebuild(self, alias: str, building_alias: str) -> None:
+        [rebuilt] = self._indices_behind(building_alias)
+        old = self._indices_behind(alias)
+        self.client.indices.refresh(index=rebuilt)
+        self.client.indices.update_aliases(
+            actions=[{"remove": {"index": index, "alias": alias}} for index in old]
+            + [
+                {"add": {"index": rebuilt, "alias": alias}},
+                {"remove": {"index": rebuilt, "alias": building_alias}},
+            ]
+        )
+        for index in old:
+            self.client.indices.delete(index=index)
 
     def _put_versioned(self, index: str, document_id: UUID, source: dict, version: int) -> bool:
         operations = [_index_action(index, document_id, version), source]
@@ -223,6 +272,10 @@ class ElasticsearchIndex:
     def _delete_indices_behind(self, alias: str) -> None:
         for index in self._indices_behind(alias):
             self.client.indices.delete(index=index)
+
+
+def _individual_source(document: IndividualDocument) -> dict:
+    return document.model_dump(mode="json") | {"removed": False}
 
 
 def _index_action(index: str, document_id: UUID, version: int) -> dict:

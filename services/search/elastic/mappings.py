@@ -94,6 +94,11 @@ class IndexNames:
     def individuals(self) -> str:
         return f"{self.prefix}individuals"
 
+    @property
+    def individuals_building(self) -> str:
+        """The alias of an individual index being rebuilt; writes go to it as well while it exists."""
+        return f"{self.prefix}individuals-building"
+
     def first_index(self, alias: str) -> str:
         """A fixed name, so that two processes creating the index at once create one index, not two."""
         return f"{alias}-initial"

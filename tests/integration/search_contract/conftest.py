@@ -65,7 +65,7 @@ class IndexInTest:
         def call(*args, **kwargs):
             with self.engine.unit_of_work() as work:
                 result = getattr(work.index, name)(*args, **kwargs)
-                return list(result) if name == "stored_associations" else result
+                return list(result) if name in ("stored_associations", "stored_individuals") else result
 
         return call
 
