@@ -5,7 +5,7 @@ Associations and individuals are not kept here: a principal administers nothing 
 """
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts.accounts import Principal
@@ -115,6 +115,24 @@ class InMemoryAccountRepository:
             display_name=account.display_name,
             is_cell_staff=account.is_cell_staff,
         )
+
+    def prune(self, now: datetime, *, failure_window: timedelta) -> int:
+        stale_sessions = [
+            key
+            for key, found in self.sessions.items()
+            if found.expires_at <= now or (found.revoked_at is not None and found.revoked_at <= now - timedelta(days=1))
+        ]
+        stale_throttles = [
+            key
+            for key, throttle in self.throttles_by_key.items()
+            if throttle.window_started_at <= now - failure_window
+            and (throttle.locked_until is None or throttle.locked_until <= now)
+        ]
+        for key in stale_sessions:
+            del self.sessions[key]
+        for key in stale_throttles:
+            del self.throttles_by_key[key]
+        return len(stale_sessions) + len(stale_throttles)
 
     def throttles(self, keys: list[str]) -> list[Throttle]:
         return [self.throttles_by_key[key] for key in keys if key in self.throttles_by_key]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.errors import Conflict
 from servicekit.database import UnitOfWork, create_database_engine
+from servicekit.migrations import upgrade
 from services.registry.accounts import domain
 from services.registry.accounts.domain import AccountPolicy, LoginSession
 from services.registry.accounts.repository import AccountRepository
@@ -20,8 +21,8 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def sql_engine(database_url):
+    upgrade("services.registry", database_url)
     engine = create_database_engine(database_url)
-    Base.metadata.create_all(engine)  # until the registry's migration for accounts exists
     yield engine
     engine.dispose()
 
@@ -170,6 +171,36 @@ class AccountRepositoryContract:
         with unit_of_work() as work:
             assert work.accounts.get_session(domain.token_hash(old)) is None
             assert work.accounts.get_session(domain.token_hash(current)) is not None
+
+    def test_pruning_removes_only_sessions_and_throttles_that_can_no_longer_matter(self, unit_of_work):
+        new = added(unit_of_work)
+        expired = opened(unit_of_work, new.id, lifetime=timedelta(days=1))
+        revoked_long_ago = opened(unit_of_work, new.id)
+        revoked_just_now = opened(unit_of_work, new.id)
+        current = opened(unit_of_work, new.id)
+        policy = AccountPolicy()
+        later = NOW + timedelta(days=3)
+        with unit_of_work() as work:
+            work.accounts.revoke_session(domain.token_hash(revoked_long_ago), NOW)
+            work.accounts.revoke_session(domain.token_hash(revoked_just_now), later - timedelta(hours=1))
+            old = work.accounts.throttle_for_update("account:old@example.org", NOW)
+            work.accounts.save_throttle(old.after_failure(NOW, limit=5, policy=policy))
+            # Its window began 16 minutes ago, but the failure that locked it came 2 minutes ago.
+            locked = work.accounts.throttle_for_update("address:203.0.113.9", later - timedelta(minutes=16))
+            locked = locked.after_failure(later - timedelta(minutes=16), limit=2, policy=policy)
+            work.accounts.save_throttle(locked.after_failure(later - timedelta(minutes=2), limit=2, policy=policy))
+            work.accounts.throttle_for_update("account:fresh@example.org", later - timedelta(minutes=1))
+
+        with unit_of_work() as work:
+            assert work.accounts.prune(later, failure_window=policy.failure_window) == 3
+
+        with unit_of_work() as work:
+            kept = {token: work.accounts.get_session(domain.token_hash(token)) is not None
+                    for token in (expired, revoked_long_ago, revoked_just_now, current)}  # fmt: skip
+            throttles = {throttle.key for throttle in work.accounts.throttles(
+                ["account:old@example.org", "address:203.0.113.9", "account:fresh@example.org"])}  # fmt: skip
+        assert kept == {expired: False, revoked_long_ago: False, revoked_just_now: True, current: True}
+        assert throttles == {"address:203.0.113.9", "account:fresh@example.org"}
 
     def test_a_throttle_starts_empty_is_saved_read_back_and_cleared(self, unit_of_work):
         with unit_of_work() as work:

@@ -351,3 +351,17 @@ def test_a_hash_with_weaker_parameters_is_upgraded_at_the_next_login(service, st
     [account] = store.accounts.values()
     assert "$m=16,t=2,p=1$" in account.password_hash
     assert log_in(stronger)["token"]
+
+
+def test_the_hourly_pruning_drops_expired_sessions_and_lapsed_throttles(service, store, clock):
+    sign_up(service)
+    log_in(service)
+    wrong_password(service, email="someone.else@example.org")
+    assert len(store.sessions) == 1
+    assert len(store.throttles) == 2
+    clock.advance(days=15)
+
+    service.prune_stale_sessions_and_throttles()
+
+    assert store.sessions == {}
+    assert store.throttles == {}

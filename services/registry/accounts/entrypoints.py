@@ -1,8 +1,10 @@
 """The registry's account RPCs: parse, then hand to the handlers. Mixed into RegistryService."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from eventlet import tpool
+from nameko.timer import timer
 
 from contracts.accounts import LogIn, PasswordChange, SignUp
 from contracts.errors import EXPECTED_ERRORS
@@ -13,6 +15,9 @@ from services.registry.accounts import handlers
 from services.registry.accounts.domain import AccountPolicy
 from services.registry.accounts.passwords import Argon2Passwords
 from services.registry.settings import RegistrySettings
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 3600
 
 
 def system_clock() -> datetime:
@@ -38,6 +43,11 @@ class AccountEntrypoints:
     passwords = Shared(green_passwords)
     account_policy = Shared(account_policy_from_settings)
     clock = Shared(lambda: system_clock)
+
+    @timer(interval=PRUNE_EVERY_SECONDS)
+    def prune_stale_sessions_and_throttles(self) -> None:
+        pruned = handlers.prune(unit_of_work=self.unit_of_work, policy=self.account_policy, now=self.clock())
+        log.info("pruned %d stale sessions and login throttles", pruned)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
     def sign_up(self, draft: dict) -> dict:

@@ -148,3 +148,9 @@ def _count_failures(unit_of_work: Callable, limits: dict[str, int], policy: Acco
         for key, limit in limits.items():
             throttle = work.accounts.throttle_for_update(key, now)
             work.accounts.save_throttle(throttle.after_failure(now, limit=limit, policy=policy))
+
+
+def prune(*, unit_of_work: Callable, policy: AccountPolicy, now: datetime) -> int:
+    """Sessions and login throttles that can no longer matter leave the database."""
+    with unit_of_work() as work:
+        return work.accounts.prune(now, failure_window=policy.failure_window)

@@ -1,9 +1,9 @@
 """Accounts, sessions and login throttles in the registry's database."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,6 +19,9 @@ from services.registry.db import (
     LoginThrottleRecord,
     SessionRecord,
 )
+
+# A revoked session is kept a day, so that "who ended it when" can still be looked at.
+REVOKED_SESSIONS_KEPT = timedelta(days=1)
 
 
 def _account(record: AccountRecord) -> Account:
@@ -131,6 +134,22 @@ class AccountRepository:
         self.session.execute(
             delete(SessionRecord).where(SessionRecord.account_id == account_id, SessionRecord.expires_at <= now)
         )
+
+    def prune(self, now: datetime, *, failure_window: timedelta) -> int:
+        """Delete sessions that expired or were revoked a day ago or more, and throttles whose window and lock
+        have passed; return how many rows went."""
+        sessions = self.session.execute(
+            delete(SessionRecord).where(
+                or_(SessionRecord.expires_at <= now, SessionRecord.revoked_at <= now - REVOKED_SESSIONS_KEPT)
+            )
+        )
+        throttles = self.session.execute(
+            delete(LoginThrottleRecord).where(
+                LoginThrottleRecord.window_started_at <= now - failure_window,
+                or_(LoginThrottleRecord.locked_until.is_(None), LoginThrottleRecord.locked_until <= now),
+            )
+        )
+        return sessions.rowcount + throttles.rowcount
 
     def principal_for_session(self, token_hash: str, now: datetime) -> Principal | None:
         """The account behind an unexpired, unrevoked session, with what it administers."""
