@@ -449,33 +449,36 @@ def test_an_individual_is_written_without_contact_details(cluster, index):
 # Rebuilding ---------------------------------------------------------------------------------------------------------
 
 
-def test_a_rebuild_switches_the_alias_in_one_request_and_drops_the_old_index(cluster, index):
+@pytest.mark.parametrize(
+    ("kind", "finish"), [("associations", "finish_rebuild"), ("individuals", "finish_individual_rebuild")]
+)
+def test_a_rebuild_switches_the_alias_in_one_request_and_drops_the_old_index(cluster, index, kind, finish):
     cluster.answers = [
-        (200, {"dh-associations-20260102": {"aliases": {"dh-associations-building": {}}}}),
-        (200, {"dh-associations-initial": {"aliases": {"dh-associations": {}}}}),
+        (200, {f"dh-{kind}-20260102": {"aliases": {f"dh-{kind}-building": {}}}}),
+        (200, {f"dh-{kind}-initial": {"aliases": {f"dh-{kind}": {}}}}),
         (200, {}),
         (200, {"acknowledged": True}),
         (200, {"acknowledged": True}),
     ]
 
-    index.finish_rebuild()
+    getattr(index, finish)()
 
     assert cluster.requests == [
-        ("GET", "/_alias/dh-associations-building", None),
-        ("GET", "/_alias/dh-associations", None),
-        ("POST", "/dh-associations-20260102/_refresh", None),
+        ("GET", f"/_alias/dh-{kind}-building", None),
+        ("GET", f"/_alias/dh-{kind}", None),
+        ("POST", f"/dh-{kind}-20260102/_refresh", None),
         (
             "POST",
             "/_aliases",
             {
                 "actions": [
-                    {"remove": {"index": "dh-associations-initial", "alias": "dh-associations"}},
-                    {"add": {"index": "dh-associations-20260102", "alias": "dh-associations"}},
-                    {"remove": {"index": "dh-associations-20260102", "alias": "dh-associations-building"}},
+                    {"remove": {"index": f"dh-{kind}-initial", "alias": f"dh-{kind}"}},
+                    {"add": {"index": f"dh-{kind}-20260102", "alias": f"dh-{kind}"}},
+                    {"remove": {"index": f"dh-{kind}-20260102", "alias": f"dh-{kind}-building"}},
                 ]
             },
         ),
-        ("DELETE", "/dh-associations-initial", None),
+        ("DELETE", f"/dh-{kind}-initial", None),
     ]
 
 

@@ -109,36 +109,6 @@ def test_an_empty_batch_sends_nothing(cluster, index):
     assert cluster.requests == []
 
 
-def test_a_rebuild_of_individuals_switches_the_alias_in_one_request_and_drops_the_old_index(cluster, index):
-    cluster.answers = [
-        (200, {"dh-individuals-20260102": {"aliases": {"dh-individuals-building": {}}}}),
-        (200, {"dh-individuals-initial": {"aliases": {"dh-individuals": {}}}}),
-        (200, {}),
-        (200, {"acknowledged": True}),
-        (200, {"acknowledged": True}),
-    ]
-
-    index.finish_individual_rebuild()
-
-    assert cluster.requests == [
-        ("GET", "/_alias/dh-individuals-building", None),
-        ("GET", "/_alias/dh-individuals", None),
-        ("POST", "/dh-individuals-20260102/_refresh", None),
-        (
-            "POST",
-            "/_aliases",
-            {
-                "actions": [
-                    {"remove": {"index": "dh-individuals-initial", "alias": "dh-individuals"}},
-                    {"add": {"index": "dh-individuals-20260102", "alias": "dh-individuals"}},
-                    {"remove": {"index": "dh-individuals-20260102", "alias": "dh-individuals-building"}},
-                ]
-            },
-        ),
-        ("DELETE", "/dh-individuals-initial", None),
-    ]
-
-
 def test_stored_individuals_leave_tombstones_out_and_come_with_their_versions(cluster, index):
     source = individual(FIRST_ID, "Lalremruati").model_dump(mode="json")
     cluster.answers = [(200, {"hits": {"total": {"value": 1}, "hits": [{"_source": source, "_version": 3}]}})]
