@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
+from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -426,3 +428,21 @@ class DatabaseRegistry:
             return session.scalar(
                 select(func.count()).select_from(SessionRecord).where(SessionRecord.account_id == account_id)
             )
+
+
+class RegistrySuite:
+    """Fixtures of the registry's contract suites; each subclass gives `registry` (fake or database)."""
+
+    @pytest.fixture
+    def service(self, registry):
+        return worker_factory(
+            RegistryService, unit_of_work=registry, gazetteer=FakeGazetteer(), clock=lambda: datetime.now(UTC)
+        )
+
+    @pytest.fixture
+    def cell(self, registry):
+        return registry.sign_in("cell@mizoram.gov.in", cell_staff=True)
+
+    @pytest.fixture
+    def admin(self, registry):
+        return registry.sign_in("admin@mwa-dubai.example.org")

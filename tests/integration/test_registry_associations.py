@@ -6,15 +6,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from nameko.testing.services import worker_factory
 
 from contracts.associations import AssociationDraft, AssociationPatch, AssociationV1
 from contracts.errors import Conflict, Forbidden, NotFound
 from services.registry.associations import domain
 from services.registry.associations.domain import FieldChange
 from services.registry.associations.duplicates import Candidate
-from services.registry.service import RegistryService
-from tests.registry_fakes import DatabaseRegistry, FakeGazetteer, InMemoryRegistry
+from tests.registry_fakes import DatabaseRegistry, FakeGazetteer, InMemoryRegistry, RegistrySuite
 
 MWA = {
     "name": "Mizo Welfare Association Dubai",
@@ -48,22 +46,8 @@ def association_record(status: str = "verified", **changes) -> AssociationV1:
     return AssociationV1.model_validate(fields | changes)
 
 
-class AssociationSuite:
+class AssociationSuite(RegistrySuite):
     """Written once; each subclass gives `registry` (a unit-of-work factory with the test helpers)."""
-
-    @pytest.fixture
-    def service(self, registry):
-        return worker_factory(
-            RegistryService, unit_of_work=registry, gazetteer=FakeGazetteer(), clock=lambda: datetime.now(UTC)
-        )
-
-    @pytest.fixture
-    def cell(self, registry):
-        return registry.sign_in("cell@mizoram.gov.in", cell_staff=True)
-
-    @pytest.fixture
-    def admin(self, registry):
-        return registry.sign_in("admin@mwa-dubai.example.org")
 
     def test_a_registered_association_reads_back_whole_and_its_event_is_in_the_outbox(
         self, service, registry, admin, cell
@@ -152,6 +136,7 @@ class AssociationSuite:
         assert registry.events() == []
         with registry() as work:
             assert work.associations.get(association.id) is None
+
     def test_of_two_concurrent_edits_the_later_one_is_refused_not_applied_over_the_other(
         self, service, registry, admin
     ):
@@ -260,6 +245,7 @@ class AssociationSuite:
         flagged = {item["name"]: item for item in service.review_associations(cell.token, {})["items"]}
         assert flagged["Mizo Welfare Association Dubai"]["description"] == "Sundays\nat 10:00"
         assert [candidate["name"] for candidate in flagged["MWA Dubai"]["possible_duplicates"]] == [MWA["name"]]
+
     def test_an_import_row_whose_parent_does_not_exist_is_a_bad_row(self, service, registry, cell):
         report = service.import_associations_csv(
             cell.token, f"name,country,city,languages,email,parent_id\nA Branch,AE,Dubai,lus,b@example.org,{uuid4()}\n"

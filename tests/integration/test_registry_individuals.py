@@ -1,16 +1,13 @@
 """Individuals and memberships through the registry's entrypoints, handlers and repositories: one contract suite
 run on the in-memory fake, SQLite and PostgreSQL, each change with its event in the outbox."""
 
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import event
 
 from contracts.errors import Conflict, Invalid, NotFound, Unauthenticated
-from services.registry.service import RegistryService
-from tests.registry_fakes import DatabaseRegistry, FakeGazetteer, InMemoryRegistry
+from tests.registry_fakes import DatabaseRegistry, InMemoryRegistry, RegistrySuite
 
 MWA = {
     "name": "Mizo Welfare Association Dubai",
@@ -29,21 +26,7 @@ PERSON = {
 }
 
 
-class IndividualSuite:
-    @pytest.fixture
-    def service(self, registry):
-        return worker_factory(
-            RegistryService, unit_of_work=registry, gazetteer=FakeGazetteer(), clock=lambda: datetime.now(UTC)
-        )
-
-    @pytest.fixture
-    def cell(self, registry):
-        return registry.sign_in("cell@mizoram.gov.in", cell_staff=True)
-
-    @pytest.fixture
-    def admin(self, registry):
-        return registry.sign_in("admin@mwa-dubai.example.org")
-
+class IndividualSuite(RegistrySuite):
     @pytest.fixture
     def person(self, registry):
         return registry.sign_in("ruati@example.org")
