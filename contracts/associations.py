@@ -13,6 +13,8 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    JsonValue,
+    PlainSerializer,
     StringConstraints,
     model_validator,
 )
@@ -161,3 +163,79 @@ class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     into: UUID
+
+
+class VerificationDecision(BaseModel):
+    """The Cell's decision on an association (`dissolve`: also its admins); rejecting or suspending needs a reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["verify", "reject", "suspend", "dissolve"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewQuery(BaseModel):
+    """The Cell's review queue: associations by status, a page at a time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: AssociationStatus | None = None
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=50, ge=1, le=200)
+
+
+# The history has always shown its times as Python writes them (`+00:00`, not `Z`); kept so.
+HistoryTime = Annotated[
+    AwareDatetime, PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json")
+]
+
+
+class AssociationChange(BaseModel):
+    """One entry of an association's history: who changed which field when, old and new value (as JSON)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    changed_at: HistoryTime
+    account_id: UUID | None = None
+    field: str
+    old_value: JsonValue = None
+    new_value: JsonValue = None
+
+
+class PossibleDuplicate(BaseModel):
+    """An association whose name looks like this one's, in the same country; the higher the score the closer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    score: int
+
+
+class AssociationForReview(AssociationV1):
+    possible_duplicates: list[PossibleDuplicate] = []
+
+
+class ReviewPage(BaseModel):
+    """One page of the Cell's review queue and how many associations it holds in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int
+    items: list[AssociationForReview]
+
+
+class AssociationList(BaseModel):
+    """Associations as a JSON body: `{"items": [...]}` (verifications due, the JSON export)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[AssociationV1]
+
+
+class AssociationHistory(BaseModel):
+    """An association's history as a JSON body: `{"items": [...]}`, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[AssociationChange]

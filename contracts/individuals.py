@@ -71,3 +71,94 @@ class MembershipV1(BaseModel):
     status: MembershipStatus
     requested_at: AwareDatetime
     decided_at: AwareDatetime | None = None
+
+
+class MembershipDecision(BaseModel):
+    """An association's admins accept or decline a request to join."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["accept", "decline"]
+
+
+class IndividualPublicView(BaseModel):
+    """A `public` person as anyone sees them: name, city and languages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: UUID
+    name: str
+    city: str
+    languages: list[str]
+
+
+class IndividualAssociationView(BaseModel):
+    """A person as a verified association of their country sees them (or one they asked to join): no contact details."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: UUID
+    name: str
+    country: str
+    city: str
+    languages: list[str]
+
+
+class IndividualDetails(BaseModel):
+    """Everything the registry holds on the person's profile, contact details included: for them and the Cell."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: UUID
+    name: str
+    country: str
+    city: str
+    languages: list[str]
+    visibility: Visibility
+    email: str | None = None
+    phone: str | None = None
+    version: int
+    registered_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class IndividualFullView(IndividualDetails):
+    """A person as they themself and the Cell see them: every detail and their memberships."""
+
+    memberships: list[MembershipV1] = []
+
+
+# What `get_individual` and the others answer: as much of the person as the caller may see.
+IndividualView = IndividualFullView | IndividualAssociationView | IndividualPublicView
+
+
+class AccountSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    display_name: str
+    created_at: AwareDatetime
+
+
+class ExportedMembership(MembershipV1):
+    association_name: str | None = None
+
+
+class IndividualExport(BaseModel):
+    """Everything the registry holds about a person, for them to keep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: AccountSummary
+    profile: IndividualDetails
+    memberships: list[ExportedMembership]
+    administers: list[UUID]
+
+
+class VersionedIndividualProfile(BaseModel):
+    """An individual as events show them (never contact details) with their record's version: `individuals_after`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    individual: IndividualProfileV1
+    version: int

@@ -116,7 +116,8 @@ class AssociationHit(BaseModel):
     languages: list[str]
     categories: list[str] = []
     status: AssociationStatus
-    distance_km: float | None = None
+    # Left out, not null, when there is no distance.
+    distance_km: float | None = Field(default=None, exclude_if=lambda distance: distance is None)
 
 
 class Facets(BaseModel):

@@ -2,11 +2,20 @@
 
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.errors import Invalid
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class FieldProblem(BaseModel):
+    """What is wrong with one field: its dotted path (`office_bearers.0.name`) and the problem, for a person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    problem: str
 
 
 def describe_problems(exc: ValidationError) -> list[dict[str, str]]:

@@ -1,31 +1,13 @@
 """The registry's association RPCs: parse, then hand to the handlers."""
 
-from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from contracts.associations import AssociationDraft, AssociationPatch, AssociationStatus
+from contracts.associations import AssociationDraft, AssociationPatch, ReviewQuery, VerificationDecision
 from contracts.errors import EXPECTED_ERRORS
 from contracts.validation import parse
 from servicekit.rpc import rpc
 from services.registry.associations import handlers
 from services.registry.individuals.entrypoints import id_of
-
-
-class VerificationDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    decision: Literal["verify", "reject", "suspend", "dissolve"]
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class ReviewQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    status: AssociationStatus | None = None
-    page: int = Field(default=1, ge=1)
-    size: int = Field(default=50, ge=1, le=200)
 
 
 def association_id_of(value: str) -> UUID:

@@ -1,23 +1,16 @@
 """The registry's individual and membership RPCs."""
 
-from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import TypeAdapter
 
 from contracts.errors import EXPECTED_ERRORS, NotFound
-from contracts.individuals import IndividualDraft, IndividualPatch
+from contracts.individuals import IndividualDraft, IndividualPatch, MembershipDecision
 from contracts.validation import parse
 from servicekit.rpc import rpc
 from services.registry.individuals import handlers
 
 _JSON = TypeAdapter(object)
-
-
-class MembershipDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    decision: Literal["accept", "decline"]
 
 
 def id_of(value: str, kind: str) -> UUID:
