@@ -53,3 +53,11 @@ class AssociationExport(BaseModel):
     format: ExportFormat
     csv_text: str | None = None
     items: list[AssociationV1] = []
+
+
+class ImportOptions(BaseModel):
+    """`?verified=true`: the Cell vouches for the file, so its rows are imported as verified."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    verified: bool = False

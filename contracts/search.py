@@ -62,7 +62,7 @@ Countries = _several_of(CountryCode)
 Languages = _several_of(LanguageCode)
 Categories = _several_of(Category)
 Statuses = _several_of(AssociationStatus)
-Point = Annotated[Location, BeforeValidator(_point)]
+Point = Annotated[Location, BeforeValidator(_point, json_schema_input_type=str)]
 RadiusKm = Annotated[float, Field(gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False)]
 
 

@@ -4,7 +4,6 @@ Route modules use `session_token_of(request)` to pass the token on to the regist
 `principal_of(self, request)` when the gateway itself needs to know who is asking.
 """
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from werkzeug.wrappers import Request, Response
 
 from contracts.accounts import Principal, SessionToken
@@ -13,14 +12,6 @@ from contracts.errors import Unauthenticated
 SESSION_COOKIE = "diasporahub_session"
 MAX_TOKEN_LENGTH = 200
 MAX_ADDRESS_LENGTH = 100
-
-
-class GatewayAuthSettings(BaseSettings):
-    """`GATEWAY_TRUST_FORWARDED_FOR=true` only behind a proxy that sets X-Forwarded-For itself."""
-
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_")
-
-    trust_forwarded_for: bool = False
 
 
 def session_token_of(request: Request) -> str | None:
@@ -43,9 +34,9 @@ def principal_of(service, request: Request) -> Principal | None:
         return None
 
 
-def client_address_of(request: Request) -> str | None:
+def client_address_of(request: Request, *, trust_forwarded_for: bool) -> str | None:
     """The peer's address, or the first X-Forwarded-For entry when the gateway is told to trust it."""
-    if GatewayAuthSettings().trust_forwarded_for:
+    if trust_forwarded_for:
         forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
         if forwarded:
             return forwarded[:MAX_ADDRESS_LENGTH]
@@ -72,10 +63,3 @@ def set_session_cookie(response: Response, request: Request, session: SessionTok
 
 def clear_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", secure=came_over_https(request), httponly=True, samesite="Lax")
-
-
-def require_token(request: Request) -> str:
-    token = session_token_of(request)
-    if token is None:
-        raise Unauthenticated("Sign in first: send the session cookie or an `Authorization: Bearer` header.")
-    return token

@@ -3,16 +3,24 @@
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.associations import AssociationRoutes
 from gateway.routes.auth import AuthRoutes
+from gateway.routes.docs import DocsRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.individuals import IndividualRoutes
 from gateway.routes.search import SearchRoutes
+from gateway.settings import GatewaySettings
 from servicekit.logs import CallIdLogging
 from servicekit.rpc import TimedRpcProxy
+from servicekit.settings import BusSettings
+from servicekit.shared import Shared
 
 
-class GatewayService(HealthRoutes, AuthRoutes, AssociationRoutes, IndividualRoutes, AdminRoutes, SearchRoutes):
+class GatewayService(
+    HealthRoutes, DocsRoutes, AuthRoutes, AssociationRoutes, IndividualRoutes, AdminRoutes, SearchRoutes
+):
     name = "gateway"
 
     registry = TimedRpcProxy("registry")
     search = TimedRpcProxy("search")
+    settings = Shared(GatewaySettings)
+    bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()

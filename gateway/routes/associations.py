@@ -2,38 +2,87 @@
 
 from werkzeug.wrappers import Request
 
-from contracts.associations import AssociationDraft, AssociationPatch, MergeRequest
-from contracts.validation import parse
+from contracts.associations import (
+    AssociationDraft,
+    AssociationHistory,
+    AssociationPatch,
+    AssociationV1,
+    MergeRequest,
+    VerificationDecision,
+)
 from gateway.auth import session_token_of
-from gateway.http import api, read_json
+from gateway.http import Session, api
 
 
 class AssociationRoutes:
-    @api("POST", "/api/v1/associations")
-    def register_association(self, request: Request):
-        draft = parse(AssociationDraft, read_json(request))
-        return 201, self.registry.register_association(session_token_of(request), draft.model_dump(mode="json"))
+    @api(
+        "POST",
+        "/api/v1/associations",
+        summary="Register an association; the caller becomes its admin",
+        who="signed in",
+        session=Session.REQUIRED,
+        body=AssociationDraft,
+        returns=AssociationV1,
+        status=201,
+    )
+    def register_association(self, request: Request, body: AssociationDraft):
+        return 201, self.registry.register_association(session_token_of(request), body.model_dump(mode="json"))
 
-    @api("GET", "/api/v1/associations/<string:association_id>")
+    @api(
+        "GET",
+        "/api/v1/associations/<string:association_id>",
+        summary="One association",
+        who="anyone (verified), its admins and the Cell (others)",
+        session=Session.OPTIONAL,
+        returns=AssociationV1,
+    )
     def get_association(self, request: Request, association_id: str):
         return self.registry.get_association(session_token_of(request), association_id)
 
-    @api("PATCH", "/api/v1/associations/<string:association_id>")
-    def update_association(self, request: Request, association_id: str):
-        patch = parse(AssociationPatch, read_json(request))
-        return self.registry.update_association(
-            session_token_of(request), association_id, patch.model_dump(mode="json", include=patch.model_fields_set)
-        )
+    @api(
+        "PATCH",
+        "/api/v1/associations/<string:association_id>",
+        summary="Change fields; recorded in the history",
+        who="its admins, the Cell",
+        session=Session.REQUIRED,
+        body=AssociationPatch,
+        returns=AssociationV1,
+    )
+    def update_association(self, request: Request, association_id: str, body: AssociationPatch):
+        patch = body.model_dump(mode="json", include=body.model_fields_set)
+        return self.registry.update_association(session_token_of(request), association_id, patch)
 
-    @api("POST", "/api/v1/associations/<string:association_id>/verification")
-    def decide_association(self, request: Request, association_id: str):
-        return self.registry.decide_association(session_token_of(request), association_id, read_json(request))
+    @api(
+        "POST",
+        "/api/v1/associations/<string:association_id>/verification",
+        summary="Verify, reject, suspend or dissolve",
+        who="the Cell (`dissolve`: also its admins)",
+        session=Session.REQUIRED,
+        body=VerificationDecision,
+        returns=AssociationV1,
+    )
+    def decide_association(self, request: Request, association_id: str, body: VerificationDecision):
+        return self.registry.decide_association(session_token_of(request), association_id, body.model_dump(mode="json"))
 
-    @api("GET", "/api/v1/associations/<string:association_id>/history")
+    @api(
+        "GET",
+        "/api/v1/associations/<string:association_id>/history",
+        summary="Who changed which field when, old and new value",
+        who="its admins, the Cell",
+        session=Session.REQUIRED,
+        returns=AssociationHistory,
+    )
     def association_history(self, request: Request, association_id: str):
         return {"items": self.registry.association_history(session_token_of(request), association_id)}
 
-    @api("POST", "/api/v1/associations/<string:association_id>/merge")
-    def merge_association(self, request: Request, association_id: str):
-        merge = parse(MergeRequest, read_json(request))
-        return self.registry.merge_association(session_token_of(request), association_id, str(merge.into))
+    @api(
+        "POST",
+        "/api/v1/associations/<string:association_id>/merge",
+        summary="Merge into another association, which is kept",
+        who="the Cell",
+        session=Session.REQUIRED,
+        body=MergeRequest,
+        returns=AssociationV1,
+    )
+    def merge_association(self, request: Request, association_id: str, body: MergeRequest):
+        return self.registry.merge_association(session_token_of(request), association_id, str(body.into))

@@ -2,37 +2,58 @@
 
 from werkzeug.wrappers import Request, Response
 
-from contracts.accounts import LogIn, PasswordChange, SessionToken, SignUp
+from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
 from contracts.errors import Unauthenticated
-from contracts.validation import parse
 from gateway.auth import (
     clear_session_cookie,
     client_address_of,
     principal_of,
-    require_token,
     session_token_of,
     set_session_cookie,
 )
 from gateway.errors import json_response
-from gateway.http import api, read_json
+from gateway.http import Session, api
 
 
 class AuthRoutes:
-    @api("POST", "/api/v1/auth/signup")
-    def sign_up(self, request: Request):
-        draft = parse(SignUp, read_json(request))
-        return 201, self.registry.sign_up(draft.model_dump(mode="json"))
+    @api(
+        "POST",
+        "/api/v1/auth/signup",
+        summary="Make an account",
+        who="anyone",
+        session=Session.NONE,
+        body=SignUp,
+        returns=AccountV1,
+        status=201,
+    )
+    def sign_up(self, request: Request, body: SignUp):
+        return 201, self.registry.sign_up(body.model_dump(mode="json"))
 
-    @api("POST", "/api/v1/auth/login")
-    def log_in(self, request: Request):
-        credentials = parse(LogIn, read_json(request))
-        answer = self.registry.log_in(credentials.model_dump(mode="json"), client_address_of(request))
-        session = SessionToken.model_validate(answer)
+    @api(
+        "POST",
+        "/api/v1/auth/login",
+        summary="Sign in: a session token, also set as an HttpOnly cookie",
+        who="anyone",
+        session=Session.NONE,
+        body=LogIn,
+        returns=SessionToken,
+        errors=(401, 429),
+    )
+    def log_in(self, request: Request, body: LogIn):
+        address = client_address_of(request, trust_forwarded_for=self.settings.trust_forwarded_for)
+        session = SessionToken.model_validate(self.registry.log_in(body.model_dump(mode="json"), address))
         response = json_response(200, session.model_dump(mode="json"))
         set_session_cookie(response, request, session)
         return response
 
-    @api("POST", "/api/v1/auth/logout")
+    @api(
+        "POST",
+        "/api/v1/auth/logout",
+        summary="End the session and clear the cookie",
+        who="anyone",
+        session=Session.OPTIONAL,
+        status=204,
+    )
     def log_out(self, request: Request):
         token = session_token_of(request)
         if token is not None:
@@ -41,16 +62,29 @@ class AuthRoutes:
         clear_session_cookie(response, request)
         return response
 
-    @api("POST", "/api/v1/auth/password")
-    def change_password(self, request: Request):
-        token = require_token(request)
-        change = parse(PasswordChange, read_json(request))
-        self.registry.change_password(token, change.model_dump(mode="json"))
+    @api(
+        "POST",
+        "/api/v1/auth/password",
+        summary="Change the password; the other sessions end",
+        who="signed in",
+        session=Session.REQUIRED,
+        body=PasswordChange,
+        status=204,
+    )
+    def change_password(self, request: Request, body: PasswordChange):
+        self.registry.change_password(session_token_of(request), body.model_dump(mode="json"))
         return Response(status=204)
 
-    @api("GET", "/api/v1/me")
+    @api(
+        "GET",
+        "/api/v1/me",
+        summary="Who am I, and which associations do I administer",
+        who="signed in",
+        session=Session.REQUIRED,
+        returns=Principal,
+    )
     def me(self, request: Request):
         principal = principal_of(self, request)
         if principal is None:
             raise Unauthenticated("Sign in first: the session is missing, has expired or was ended.")
-        return principal.model_dump(mode="json")
+        return principal

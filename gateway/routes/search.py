@@ -3,15 +3,16 @@
 from werkzeug.wrappers import Request
 
 from contracts.errors import Unauthenticated
-from contracts.search import AssociationQuery, IndividualQuery, SuggestQuery
-from contracts.validation import parse
+from contracts.search import (
+    AssociationQuery,
+    AssociationResults,
+    IndividualQuery,
+    IndividualResults,
+    Suggestions,
+    SuggestQuery,
+)
 from gateway.auth import principal_of
-from gateway.http import api
-
-
-def query_of(request: Request) -> dict[str, str | list[str]]:
-    """A repeated parameter (`country=IN&country=SG`) becomes a list; the contracts also split `IN,SG`."""
-    return {name: values[0] if len(values) == 1 else values for name, values in request.args.lists()}
+from gateway.http import Session, api
 
 
 def principal_payload(service, request: Request) -> dict | None:
@@ -20,21 +21,42 @@ def principal_payload(service, request: Request) -> dict | None:
 
 
 class SearchRoutes:
-    @api("GET", "/api/v1/search/associations")
-    def search_associations(self, request: Request):
-        query = parse(AssociationQuery, query_of(request))
+    @api(
+        "GET",
+        "/api/v1/search/associations",
+        summary="Find associations by text, country, language, category, place",
+        who="anyone (verified associations); the Cell also by `status`",
+        session=Session.OPTIONAL,
+        query=AssociationQuery,
+        returns=AssociationResults,
+    )
+    def search_associations(self, request: Request, query: AssociationQuery):
         return self.search.search_associations(
             query.model_dump(mode="json", exclude_defaults=True), principal_payload(self, request)
         )
 
-    @api("GET", "/api/v1/search/suggest")
-    def suggest_associations(self, request: Request):
-        query = parse(SuggestQuery, query_of(request))
+    @api(
+        "GET",
+        "/api/v1/search/suggest",
+        summary="Type-ahead over verified associations' names",
+        who="anyone",
+        session=Session.NONE,
+        query=SuggestQuery,
+        returns=Suggestions,
+    )
+    def suggest_associations(self, request: Request, query: SuggestQuery):
         return self.search.suggest_associations(query.model_dump(mode="json"))
 
-    @api("GET", "/api/v1/search/individuals")
-    def search_individuals(self, request: Request):
-        query = parse(IndividualQuery, query_of(request))
+    @api(
+        "GET",
+        "/api/v1/search/individuals",
+        summary="People, as their visibility allows the caller",
+        who="signed in",
+        session=Session.REQUIRED,
+        query=IndividualQuery,
+        returns=IndividualResults,
+    )
+    def search_individuals(self, request: Request, query: IndividualQuery):
         principal = principal_payload(self, request)
         if principal is None:
             raise Unauthenticated("sign in to search for people")

@@ -11,9 +11,10 @@ from werkzeug.test import EnvironBuilder
 
 from gateway.auth import SESSION_COOKIE, client_address_of, principal_of, session_token_of
 from gateway.errors import error_response
-from gateway.http import ApiEndpoint
 from gateway.routes.auth import AuthRoutes
+from gateway.settings import GatewaySettings
 from servicekit.rpc import TimedRpcProxy
+from servicekit.shared import Shared
 from services.registry.accounts.domain import AccountPolicy
 from services.registry.accounts.passwords import Argon2Passwords
 from tests.accounts_fakes import InMemoryAccountStore
@@ -25,6 +26,7 @@ class AuthGateway(AuthRoutes):
 
     name = "gateway"
     registry = TimedRpcProxy("registry")
+    settings = Shared(GatewaySettings)
 
 
 PASSWORD = "Thingtlang ram 2025"
@@ -45,7 +47,7 @@ def gateway(store):
         account_policy=AccountPolicy(),
         clock=lambda: datetime.now(UTC),
     )
-    return worker_factory(AuthGateway, registry=registry)
+    return worker_factory(AuthGateway, registry=registry, settings=GatewaySettings())
 
 
 def request(method="POST", path="/", *, body=None, token=None, cookie=None, headers=None, https=False):
@@ -66,12 +68,16 @@ def request(method="POST", path="/", *, body=None, token=None, cookie=None, head
 
 
 def respond(route, http_request):
-    """As the `api` entrypoint answers: the route's result, or its error through the gateway's one table."""
+    """As the `api` entrypoint answers: the request parsed as the route declares, the route's result, or its
+    error through the gateway's one table."""
+    [endpoint] = route.nameko_entrypoints
+    http_request.path_values = {}
     try:
-        result = route(http_request)
+        args, kwargs = endpoint.get_entrypoint_parameters(http_request)
+        result = route(*args, **kwargs)
     except Exception as exc:
         return error_response(exc)
-    return ApiEndpoint("GET", "/").response_from_result(result)
+    return endpoint.response_from_result(result)
 
 
 def body(response) -> dict:
@@ -235,18 +241,16 @@ def test_principal_of_asks_the_registry_and_is_none_for_a_session_that_ended(gat
     assert principal_of(gateway, request()) is None
 
 
-def test_the_client_address_is_the_peer_unless_forwarded_for_is_trusted(monkeypatch):
+def test_the_client_address_is_the_peer_unless_forwarded_for_is_trusted():
     forwarded = request(headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.2"})
-    monkeypatch.delenv("GATEWAY_TRUST_FORWARDED_FOR", raising=False)
-    assert client_address_of(forwarded) == "192.0.2.10"
+    assert client_address_of(forwarded, trust_forwarded_for=False) == "192.0.2.10"
 
-    monkeypatch.setenv("GATEWAY_TRUST_FORWARDED_FOR", "true")
-    assert client_address_of(forwarded) == "203.0.113.7"
-    assert client_address_of(request()) == "192.0.2.10"
+    assert client_address_of(forwarded, trust_forwarded_for=True) == "203.0.113.7"
+    assert client_address_of(request(), trust_forwarded_for=True) == "192.0.2.10"
 
 
-def test_login_failures_count_against_the_trusted_forwarded_address(gateway, store, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TRUST_FORWARDED_FOR", "true")
+def test_login_failures_count_against_the_trusted_forwarded_address(gateway, store):
+    gateway.settings = GatewaySettings(trust_forwarded_for=True)
     respond(gateway.sign_up, request(body=CREDENTIALS | {"display_name": "Lalremruata"}))
     for attempt in range(20):
         guess = {"email": f"guess{attempt}@example.org", "password": "not the password"}
