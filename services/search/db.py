@@ -1,6 +1,6 @@
 """Tables of the embedded engine. The full-text table of individuals (FTS5) is made by the migrations.
 
-Associations are searched in memory (services/search/memory_index.py); here is their durable copy,
+Associations are searched in memory (services/search/embedded/memory_index.py); here is their durable copy,
 in generations: queries read the live one, and `reindex` fills the next beside it before switching,
 so search never goes empty while the index is rebuilt.
 """

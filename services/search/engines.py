@@ -5,7 +5,7 @@ from functools import partial
 from nameko.extensions import DependencyProvider
 
 from services.search.elastic.engine import ElasticsearchEngine
-from services.search.embedded import EmbeddedEngine
+from services.search.embedded.engine import EmbeddedEngine
 from services.search.settings import SearchSettings
 
 Engine = EmbeddedEngine | ElasticsearchEngine

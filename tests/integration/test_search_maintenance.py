@@ -15,7 +15,7 @@ from servicekit.rpc import rpc
 from services.search import maintenance
 from services.search.documents import AssociationDocument, IndividualDocument
 from services.search.domain import IndividualAudience
-from services.search.embedded import EmbeddedEngine
+from services.search.embedded.engine import EmbeddedEngine
 
 CELL = IndividualAudience.of(
     Principal(account_id=uuid4(), email="cell@mizoram.gov.in", display_name="Cell", is_cell_staff=True)

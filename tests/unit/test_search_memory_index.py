@@ -10,8 +10,8 @@ import pytest
 from contracts.search import AssociationQuery
 from contracts.text import fold
 from services.search.documents import AssociationDocument
+from services.search.embedded.memory_index import AssociationMemoryIndex
 from services.search.geo import great_circle_km
-from services.search.memory_index import AssociationMemoryIndex
 
 COUNTRIES = ["IN", "SG", "AE", "US", "GB"]
 

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from services.search.embedded_queries import match_expression
+from services.search.embedded.individual_queries import match_expression
 from services.search.text import fold, words
 
 

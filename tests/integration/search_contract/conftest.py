@@ -14,7 +14,7 @@ import pytest
 
 from servicekit.migrations import upgrade
 from services.search.elastic.engine import ElasticsearchEngine
-from services.search.embedded import EmbeddedEngine
+from services.search.embedded.engine import EmbeddedEngine
 
 ELASTICSEARCH_URL = os.environ.get("SEARCH_ELASTICSEARCH_URL")
 ENGINES = ["embedded"] + (["elasticsearch"] if ELASTICSEARCH_URL else [])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from contracts.text import words
 from services.search.db import VocabularyEntry
-from services.search.embedded_queries import match_expression
+from services.search.embedded.individual_queries import match_expression
 from services.search.text import deletions, one_edit_apart, query_words, tolerates_typo
 
 VOCABULARY = VocabularyEntry.__table__

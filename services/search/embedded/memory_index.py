@@ -3,7 +3,7 @@
 Each association has a slot. Every filter value (country, language, category, status) and every
 word of every text field has a Python int whose bit `slot` is set when the association has it. A
 query ANDs and ORs those ints, a facet count is a popcount, and a page is read off lists kept in
-name, age and latitude order. SQLite stays the durable copy; embedded.py keeps this in step with it.
+name, age and latitude order. SQLite stays the durable copy; live_associations.py keeps this in step with it.
 
 Relevance is in tiers: every typed word found in the name or an alternate name first, then every
 word found in names, city or office-bearers, then the rest; within a tier, by distance when a point

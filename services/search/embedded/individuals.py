@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from contracts.search import IndividualQuery, IndividualResults
 from contracts.text import fold
-from services.search.db import INDIVIDUAL_TEXT, Generations
+from services.search.db import INDIVIDUAL_TEXT
 from services.search.documents import IndividualDocument
 from services.search.domain import IndividualAudience
-from services.search.embedded_queries import INDIVIDUAL_LANGUAGES, INDIVIDUALS, individual_hits
-from services.search.embedded_vocabulary import Vocabulary
+from services.search.embedded.generations import IndexGenerations
+from services.search.embedded.individual_queries import INDIVIDUAL_LANGUAGES, INDIVIDUALS, individual_hits
+from services.search.embedded.vocabulary import Vocabulary
 from services.search.text import sort_key
 
 INDIVIDUAL_INDEX = "individuals"
@@ -23,24 +24,17 @@ class EmbeddedIndividuals:
     def __init__(self, session: Session, vocabulary: Vocabulary):
         self.session = session
         self.vocabulary = vocabulary
+        self.generations = IndexGenerations(session, INDIVIDUAL_INDEX)
 
     def put(self, document: IndividualDocument, *, version: int) -> bool:
-        """Into the live generation and, while a rebuild runs, the one being rebuilt; True if the live one took it."""
-        live, building = self._generations()
-        stored = self._put(live, document, version)
-        if building is not None:
-            self._put(building, document, version)
-        return stored
+        """Unless a newer version (or their removal) is there; True if the live generation took it."""
+        return self.generations.write_to_each(lambda generation: self._put(generation, document, version))
 
     def remove(self, individual_id: UUID, *, version: int) -> bool:
-        live, building = self._generations()
-        removed = self._remove(live, individual_id, version)
-        if building is not None:
-            self._remove(building, individual_id, version)
-        return removed
+        return self.generations.write_to_each(lambda generation: self._remove(generation, individual_id, version))
 
     def search(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults:
-        live, _ = self._generations()
+        live = self.generations.live()
         hits = individual_hits(query, audience, self.vocabulary.match_expression(query.q), generation=live)
         hits = hits.subquery("hits")
         total = self.session.scalar(select(func.count()).select_from(hits))
@@ -57,61 +51,40 @@ class EmbeddedIndividuals:
     def begin_rebuild(self) -> None:
         """A new generation beside the live one, holding only the live one's removals, so that an older event
         cannot bring a removed individual back after the switch. An unfinished earlier one is discarded."""
-        live, building = self._generations()
-        if building is not None:
-            self._drop_generation(building)
-        self._set_generations(building=live + 1)
-        columns = [INDIVIDUALS.c.id, INDIVIDUALS.c.version]
+        live = self.generations.live()
+        building = self.generations.begin_rebuild(drop=self._drop_generation)
         self.session.execute(
             insert(INDIVIDUALS).from_select(
                 ["generation", "id", "version"],
-                select(literal(live + 1), *columns).where(
+                select(literal(building), INDIVIDUALS.c.id, INDIVIDUALS.c.version).where(
                     INDIVIDUALS.c.generation == live, INDIVIDUALS.c.visibility.is_(None)
                 ),
             )
         )
 
     def put_rebuilt(self, documents: list[tuple[IndividualDocument, int]]) -> None:
-        _, building = self._generations()
-        if building is None:
-            raise RuntimeError("no rebuild of individuals has begun")
+        building = self.generations.building()
         for document, version in documents:
             self._put(building, document, version)
 
     def finish_rebuild(self) -> None:
-        live, building = self._generations()
-        if building is None:
-            raise RuntimeError("no rebuild of individuals has begun")
-        self._set_generations(live=building, building=None)
-        self._drop_generation(live)
+        self.generations.finish_rebuild(drop=self._drop_generation)
 
     def count(self) -> int:
         """How many individuals the live generation holds (not counting removals)."""
-        live, _ = self._generations()
-        return self.session.scalar(
-            select(func.count()).where(INDIVIDUALS.c.generation == live, INDIVIDUALS.c.visibility.is_not(None))
-        )
+        return self.session.scalar(select(func.count()).where(*self._live_individuals()))
 
     def stored(self) -> Iterator[tuple[IndividualDocument, int]]:
-        live, _ = self._generations()
         rows = self.session.execute(
-            select(INDIVIDUALS.c.document, INDIVIDUALS.c.version).where(
-                INDIVIDUALS.c.generation == live, INDIVIDUALS.c.visibility.is_not(None)
-            )
+            select(INDIVIDUALS.c.document, INDIVIDUALS.c.version).where(*self._live_individuals())
         )
         for document, version in rows:
             yield IndividualDocument.model_validate(document), version
 
     # Inside ---------------------------------------------------------------------------------------------------
 
-    def _generations(self) -> tuple[int, int | None]:
-        row = self.session.execute(
-            select(Generations.live, Generations.building).where(Generations.index == INDIVIDUAL_INDEX)
-        ).one()
-        return row.live, row.building
-
-    def _set_generations(self, **values) -> None:
-        self.session.execute(update(Generations).where(Generations.index == INDIVIDUAL_INDEX).values(**values))
+    def _live_individuals(self) -> tuple:
+        return INDIVIDUALS.c.generation == self.generations.live(), INDIVIDUALS.c.visibility.is_not(None)
 
     def _put(self, generation: int, document: IndividualDocument, version: int) -> bool:
         stored = self._stored(generation, document.id)

@@ -1,0 +1,124 @@
+"""The embedded engine a process holds, and the search port over one SQLite session."""
+
+from collections.abc import Iterator
+from functools import partial
+from uuid import UUID
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.events import EventEnvelope
+from contracts.search import (
+    AssociationQuery,
+    AssociationResults,
+    IndividualQuery,
+    IndividualResults,
+    Suggestions,
+    SuggestQuery,
+)
+from servicekit.database import UnitOfWork, create_database_engine
+from services.search.db import Base
+from services.search.documents import AssociationDocument, IndividualDocument
+from services.search.domain import IndividualAudience
+from services.search.embedded.associations import StoredAssociations
+from services.search.embedded.individuals import EmbeddedIndividuals
+from services.search.embedded.live_associations import LiveAssociations
+from services.search.embedded.vocabulary import Vocabulary
+
+
+def _prepare_connection(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # Reads are most of the work: keep the index in memory-mapped pages and temporary results in memory.
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+class EmbeddedEngine:
+    """What a process holds for the embedded engine: one SQLite database, and its associations in memory."""
+
+    def __init__(self, database_url: str):
+        if make_url(database_url).get_backend_name() != "sqlite":
+            raise RuntimeError("the embedded search engine needs SEARCH_DATABASE_URL to be a sqlite:/// URL")
+        self.engine = create_database_engine(database_url)
+        event.listen(self.engine, "connect", _prepare_connection)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.live_associations = LiveAssociations(self.engine)
+
+    def warm_up(self) -> None:
+        """Load the associations into memory now rather than on the first search."""
+        self.live_associations.current()
+
+    def unit_of_work(self, handling: tuple[str, EventEnvelope] | None = None) -> UnitOfWork:
+        """`work.index` is an EmbeddedIndex; an event in `handling` is recorded in the inbox in the same commit."""
+        index = partial(EmbeddedIndex, live_associations=self.live_associations)
+        return UnitOfWork(self.session_factory, Base.metadata, repositories={"index": index}, handling=handling)
+
+    def close(self) -> None:
+        self.live_associations.close()
+        self.engine.dispose()
+
+
+class EmbeddedIndex:
+    """The SearchIndex and RebuildableIndex ports on one SQLite session (one transaction)."""
+
+    def __init__(self, session: Session, *, live_associations: LiveAssociations):
+        self.live_associations = live_associations
+        self.associations = StoredAssociations(session)
+        self.individuals = EmbeddedIndividuals(session, Vocabulary(session))
+
+    # Associations ---------------------------------------------------------------------------------------
+
+    def put_association(self, document: AssociationDocument, *, version: int) -> bool:
+        return self.associations.put(document, version=version)
+
+    def remove_association(self, association_id: UUID) -> None:
+        self.associations.remove(association_id)
+
+    def search_associations(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults:
+        return self.live_associations.current().search(query, public_only=public_only)
+
+    def suggest_associations(self, query: SuggestQuery) -> Suggestions:
+        return self.live_associations.current().suggest(query)
+
+    def begin_rebuild(self) -> None:
+        self.associations.begin_rebuild()
+
+    def put_rebuilt_associations(self, documents: list[tuple[AssociationDocument, int]]) -> None:
+        self.associations.put_rebuilt(documents)
+
+    def finish_rebuild(self) -> None:
+        self.associations.finish_rebuild()
+
+    def association_count(self) -> int:
+        return self.associations.count()
+
+    def stored_associations(self) -> Iterator[tuple[AssociationDocument, int]]:
+        return self.associations.stored()
+
+    # Individuals -------------------------------------------------------------------------------------------
+
+    def put_individual(self, document: IndividualDocument, *, version: int) -> bool:
+        return self.individuals.put(document, version=version)
+
+    def remove_individual(self, individual_id: UUID, *, version: int) -> bool:
+        return self.individuals.remove(individual_id, version=version)
+
+    def search_individuals(self, query: IndividualQuery, audience: IndividualAudience) -> IndividualResults:
+        return self.individuals.search(query, audience)
+
+    def begin_individual_rebuild(self) -> None:
+        self.individuals.begin_rebuild()
+
+    def put_rebuilt_individuals(self, documents: list[tuple[IndividualDocument, int]]) -> None:
+        self.individuals.put_rebuilt(documents)
+
+    def finish_individual_rebuild(self) -> None:
+        self.individuals.finish_rebuild()
+
+    def individual_count(self) -> int:
+        return self.individuals.count()
+
+    def stored_individuals(self) -> Iterator[tuple[IndividualDocument, int]]:
+        return self.individuals.stored()
