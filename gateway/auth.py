@@ -11,7 +11,6 @@ from contracts.errors import Unauthenticated
 
 SESSION_COOKIE = "diasporahub_session"
 MAX_TOKEN_LENGTH = 200
-MAX_ADDRESS_LENGTH = 100
 
 
 def session_token_of(request: Request) -> str | None:
@@ -34,32 +33,18 @@ def principal_of(service, request: Request) -> Principal | None:
         return None
 
 
-def client_address_of(request: Request, *, trust_forwarded_for: bool) -> str | None:
-    """The peer's address, or the first X-Forwarded-For entry when the gateway is told to trust it."""
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:MAX_ADDRESS_LENGTH]
-    return request.remote_addr
-
-
-def came_over_https(request: Request) -> bool:
-    forwarded_proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.scheme == "https" or forwarded_proto == "https"
-
-
-def set_session_cookie(response: Response, request: Request, session: SessionToken) -> None:
+def set_session_cookie(response: Response, session: SessionToken, *, secure: bool) -> None:
     """HttpOnly (no script reads it), SameSite=Lax (no other site's form sends it), Secure over https."""
     response.set_cookie(
         SESSION_COOKIE,
         session.token,
         expires=session.expires_at,
         path="/",
-        secure=came_over_https(request),
+        secure=secure,
         httponly=True,
         samesite="Lax",
     )
 
 
-def clear_session_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=came_over_https(request), httponly=True, samesite="Lax")
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="Lax")

@@ -31,8 +31,13 @@ STATUS_BY_ERROR: dict[type[DiasporaHubError], int] = {
 }
 
 
+def json_text(body: object) -> str:
+    """JSON with <, > and & escaped, so that text echoed from a request can never be read as markup."""
+    return json.dumps(body, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def json_response(status: int, body: object) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    return Response(json_text(body), status=status, mimetype="application/json")
 
 
 def error_response(exc: BaseException) -> Response:

@@ -25,8 +25,10 @@ ERROR_MEANINGS = {
     401: "Sign in first: the session is missing, has expired or was ended.",
     403: "Signed in, but not allowed to do this.",
     404: "There is no such thing, or it is not yours to see.",
+    408: "The body did not arrive in time.",
     409: "It conflicts with what is stored (a concurrent edit, a duplicate, a decision already taken).",
     413: "The body is too large.",
+    415: "The body is not sent as `application/json`.",
     422: "A field is invalid; `problems` says which and why.",
     429: "Too many attempts; wait, then try again.",
     503: "A service does not answer, or the gateway is too busy; try again shortly.",
@@ -184,10 +186,14 @@ def _error_statuses(method: str, declaration: RouteDeclaration, has_path_paramet
         statuses |= {401, 403}
     if has_path_parameters:
         statuses.add(404)
-    if declaration.body is not None or declaration.raw_body is not None:
-        statuses |= {400, 413, 422}
+    if declaration.body is not None:
+        statuses |= {400, 408, 413, 415, 422}
+    if declaration.raw_body is not None:
+        statuses |= {400, 408, 413, 422}
     if declaration.query is not None:
         statuses.add(422)
+    if method in WRITE_METHODS:
+        statuses.add(403)  # a write sent with the session cookie from another site
     if method in WRITE_METHODS and declaration.session is not Session.NONE:
         statuses.add(409)
     return statuses

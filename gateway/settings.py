@@ -1,11 +1,29 @@
-"""The gateway's configuration, read once when the gateway starts (GatewayService.settings)."""
+"""The gateway's configuration, read once when the gateway starts."""
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class GatewaySettings(BaseSettings):
-    """`GATEWAY_TRUST_FORWARDED_FOR=true` only behind a proxy that sets X-Forwarded-For itself."""
+    """How the HTTP server defends itself, and which proxies in front of it are believed (`GATEWAY_…`)."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
-    trust_forwarded_for: bool = False
+    # Each read from a client must make progress within this; a whole request body must arrive within the deadline.
+    read_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_deadline_seconds: float = Field(default=30.0, gt=0)
+    # Connections beyond this are answered 503 at once instead of waiting behind slow ones.
+    max_connections: int = Field(default=500, ge=1)
+    keepalive_seconds: float = Field(default=15.0, gt=0)
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

@@ -4,14 +4,9 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
 from contracts.errors import Unauthenticated
-from gateway.auth import (
-    clear_session_cookie,
-    client_address_of,
-    principal_of,
-    session_token_of,
-    set_session_cookie,
-)
+from gateway.auth import clear_session_cookie, principal_of, session_token_of, set_session_cookie
 from gateway.errors import json_response
+from gateway.forwarding import came_over_https, client_address_of
 from gateway.http import Session, api
 
 
@@ -40,10 +35,10 @@ class AuthRoutes:
         errors=(401, 429),
     )
     def log_in(self, request: Request, body: LogIn):
-        address = client_address_of(request, trust_forwarded_for=self.settings.trust_forwarded_for)
+        address = client_address_of(request, self.settings.trusted_proxies)
         session = SessionToken.model_validate(self.registry.log_in(body.model_dump(mode="json"), address))
         response = json_response(200, session.model_dump(mode="json"))
-        set_session_cookie(response, request, session)
+        set_session_cookie(response, session, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
 
     @api(
@@ -59,7 +54,7 @@ class AuthRoutes:
         if token is not None:
             self.registry.log_out(token)
         response = Response(status=204)
-        clear_session_cookie(response, request)
+        clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
 
     @api(
