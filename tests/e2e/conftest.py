@@ -32,8 +32,9 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "DIASPORAHUB_AMQP_URI": rabbit_vhosts.create(),
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
-        # Lets the throttling test speak from addresses of its own instead of locking out 127.0.0.1.
-        "GATEWAY_TRUST_FORWARDED_FOR": "true",
+        # The tests stand as a reverse proxy on 127.0.0.1, so the throttling tests can speak from addresses of
+        # their own (X-Forwarded-For) instead of locking out 127.0.0.1.
+        "GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
     }
     running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
     running.prepare()
