@@ -18,11 +18,16 @@ class FieldProblem(BaseModel):
     problem: str
 
 
-def describe_problems(exc: ValidationError) -> list[dict[str, str]]:
-    """One entry per problem: the field's dotted path and what is wrong with it."""
+def describe_problems(exc: ValidationError, *, name: str = "body", nested: bool = False) -> list[dict[str, str]]:
+    """One entry per problem: the field's dotted path and what is wrong with it.
+
+    `name` is what the payload is called: a problem with the whole of it is `name`'s, and `nested` starts
+    every path with it (`limit`, `items.0.name`) for a payload that is not a model of named fields.
+    """
     problems = []
     for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or "body"
+        path = [str(part) for part in error["loc"]]
+        field = ".".join([name, *path] if nested or not path else path)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "is not a field of this request"
@@ -38,10 +43,15 @@ class InvalidPayload(Invalid):
         self.problems = problems or []
 
 
+def invalid_payload(exc: ValidationError, *, name: str = "body", nested: bool = False) -> InvalidPayload:
+    """The InvalidPayload to raise for `exc`, its message naming each field and its problem."""
+    problems = describe_problems(exc, name=name, nested=nested)
+    message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return InvalidPayload(message, problems)
+
+
 def parse(model: type[Model], payload: object) -> Model:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        problems = describe_problems(exc)
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidPayload(message, problems) from None
+        raise invalid_payload(exc) from None

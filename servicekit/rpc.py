@@ -1,7 +1,10 @@
 """RPC between services, kept fast and never hanging.
 
 `rpc` is nameko's entrypoint, replying through one connection per service container
-rather than through a pooled connection and a publisher confirm per reply. `TimedRpcProxy`
+rather than through a pooled connection and a publisher confirm per reply. It speaks contracts:
+each argument is parsed into the type its parameter is annotated with (a contract model, a list of
+them, an id or a token), and the result is dumped to JSON through the return annotation, so an
+entrypoint takes and returns models while the wire carries JSON as before. `TimedRpcProxy`
 calls another service through that same connection: every call has a timeout, and a
 service that is not running is `Unavailable` at once. Both keep nameko's wire format, so
 nameko's own proxies and entrypoints talk to them unchanged.
@@ -9,9 +12,14 @@ nameko's own proxies and entrypoints talk to them unchanged.
 Importing this module (through servicekit.rpc_client) also lets our error types cross RPC as themselves.
 """
 
+import functools
+import inspect
 import sys
+import typing
 import uuid
+from collections.abc import Callable
 from functools import partial
+from types import NoneType, UnionType
 from typing import Any
 
 import eventlet
@@ -21,8 +29,10 @@ from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 from nameko.exceptions import UnserializableValueError, deserialize, serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.errors import Unavailable
+from contracts.validation import invalid_payload
 from servicekit.rpc_client import RpcClient
 from servicekit.rpc_connection import CONNECTION_ERRORS, RETURNED, RpcConnection
 from servicekit.settings import BusSettings
@@ -66,7 +76,78 @@ class Rpc(nameko_rpc.Rpc):
         return result, exc_info
 
 
-rpc = Rpc.decorator
+class Conversion:
+    """How one entrypoint's arguments are parsed and its result dumped: a TypeAdapter per annotation."""
+
+    def __init__(self, fn: Callable) -> None:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        self.arguments = {
+            name: (TypeAdapter(hint), _names_fields(hint)) for name, hint in hints.items() if name != "return"
+        }
+        self.result = TypeAdapter(hints["return"]) if "return" in hints else None
+
+    def parse(self, name: str, value: object) -> object:
+        """`value` as the parameter's type, or InvalidPayload naming the field (or the parameter) at fault."""
+        if name not in self.arguments:
+            return value
+        adapter, names_fields = self.arguments[name]
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            # A model's problems are its fields' (`country: ...`), as the gateway reports them; others the parameter's.
+            raise invalid_payload(exc, name=name, nested=not names_fields) from None
+
+    def dump(self, result: object) -> object:
+        """JSON-able values; a result that is not what the annotation says is a bug, and fails loudly."""
+        if self.result is None:
+            return result
+        return self.result.dump_python(result, mode="json", warnings="error")
+
+
+def _names_fields(hint: object) -> bool:
+    """A model, or an optional one: its validation errors name its fields."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, UnionType) else (hint,)
+    options = [option for option in options if option is not NoneType]
+    return len(options) == 1 and isinstance(options[0], type) and issubclass(options[0], BaseModel)
+
+
+@functools.cache
+def conversion_of(fn: Callable) -> Conversion:
+    """Built at the first call, not at import, and once per entrypoint."""
+    return Conversion(fn)
+
+
+def parsing_contracts(fn: Callable) -> Callable:
+    """`fn` taking arguments parsed into their annotated types and returning its result dumped to JSON.
+
+    The wrapper keeps `fn`'s signature, so that nameko's signature check and redaction of sensitive
+    arguments (which see the raw arguments, as sent) work as on `fn` itself.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def parsed(*args: Any, **kwargs: Any) -> Any:
+        conversion = conversion_of(fn)
+        bound = signature.bind(*args, **kwargs)
+        _service, *names = bound.arguments
+        for name in names:
+            bound.arguments[name] = conversion.parse(name, bound.arguments[name])
+        return conversion.dump(fn(*bound.args, **bound.kwargs))
+
+    parsed.__signature__ = signature
+    return parsed
+
+
+def rpc(fn: Callable | None = None, /, **options: Any) -> Callable:
+    """nameko's `@rpc` (`expected_exceptions=`, `sensitive_arguments=`) on a method that takes and returns contracts.
+
+    `def register_association(self, token: str | None, draft: AssociationDraft) -> AssociationV1`: callers send
+    JSON (a dict for `draft`), the method gets an AssociationDraft (or the caller an Invalid naming the field
+    at fault) and the caller gets the AssociationV1 as JSON. Unannotated parameters pass as they come.
+    """
+    if fn is None:
+        return partial(rpc, **options)
+    return Rpc.decorator(**options)(parsing_contracts(fn))
 
 
 class TimedServiceProxy:

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from contracts.accounts import AdministeredAssociation, Principal
-from contracts.associations import AssociationV1, Location
+from contracts.associations import AssociationChange, AssociationV1, Location, PossibleDuplicate
 from contracts.errors import Conflict
 from contracts.events import EventEnvelope
-from contracts.individuals import MembershipV1
+from contracts.individuals import AccountSummary, MembershipV1
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.outbox import TABLE_NAME as OUTBOX_TABLE
@@ -203,8 +203,12 @@ class InMemoryAssociations:
                 )
             )
 
-    def history(self, association_id: UUID) -> list[HistoryEntry]:
-        return [entry for entry in self.state.history if entry.association_id == association_id]
+    def history(self, association_id: UUID) -> list[AssociationChange]:
+        return [
+            AssociationChange.model_validate(entry, from_attributes=True)
+            for entry in self.state.history
+            if entry.association_id == association_id
+        ]
 
     def flag_duplicates(self, flagged: dict[UUID, list[Candidate]]) -> None:
         for association_id, candidates in flagged.items():
@@ -216,13 +220,13 @@ class InMemoryAssociations:
             pair: score for pair, score in self.state.duplicates.items() if association_id not in pair
         }
 
-    def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[dict]]:
-        found: dict[UUID, list[dict]] = {association_id: [] for association_id in association_ids}
+    def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[PossibleDuplicate]]:
+        found: dict[UUID, list[PossibleDuplicate]] = {association_id: [] for association_id in association_ids}
         flagged = sorted(self.state.duplicates.items(), key=lambda item: -item[1])
         for (association_id, candidate_id), score in flagged:
             if association_id in found:
                 name = self.state.associations[candidate_id].name
-                found[association_id].append({"id": str(candidate_id), "name": name, "score": score})
+                found[association_id].append(PossibleDuplicate(id=candidate_id, name=name, score=score))
         return found
 
 
@@ -253,9 +257,11 @@ class InMemoryIndividuals:
         del self.state.individuals[profile["id"]]
         self.state.drop_account(profile["account_id"])
 
-    def account_summary(self, account_id: UUID) -> dict:
+    def account_summary(self, account_id: UUID) -> AccountSummary:
         account = self.state.accounts[account_id]
-        return {"email": account["email"], "display_name": account["display_name"], "created_at": account["created_at"]}
+        return AccountSummary(
+            email=account["email"], display_name=account["display_name"], created_at=account["created_at"]
+        )
 
     def add_membership(self, membership: MembershipV1) -> None:
         self.state.memberships[membership.id] = membership.model_dump() | {"version": 1, "decided_by": None}

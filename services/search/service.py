@@ -3,19 +3,23 @@
 from contracts.accounts import Principal
 from contracts.errors import EXPECTED_ERRORS
 from contracts.events import AssociationEvent, IndividualDeletedV1, IndividualEvent
-from contracts.search import AssociationQuery, IndividualQuery, NearbyQuery, SuggestQuery
+from contracts.search import (
+    AssociationHit,
+    AssociationQuery,
+    AssociationResults,
+    IndividualQuery,
+    IndividualResults,
+    NearbyQuery,
+    Suggestions,
+    SuggestQuery,
+)
 from contracts.topology import SEARCH_INDEXER, SEARCH_PEOPLE_INDEXER
-from contracts.validation import parse
 from servicekit.consumer import event_consumer
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
 from servicekit.rpc import rpc
 from services.search import handlers
 from services.search.engines import SearchEngine
-
-
-def _principal(payload: dict | None) -> Principal | None:
-    return None if payload is None else Principal.model_validate(payload)
 
 
 class SearchService(Pingable):
@@ -36,38 +40,19 @@ class SearchService(Pingable):
             handlers.index_individual(unit_of_work=self.unit_of_work, event=event)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def search_associations(self, query: dict, principal: dict | None = None) -> dict:
-        """`principal` is who asks (contracts.accounts.Principal), or None for the public."""
-        results = handlers.search_associations(
-            unit_of_work=self.unit_of_work, query=parse(AssociationQuery, query), principal=_principal(principal)
-        )
-        return results.model_dump(mode="json", exclude_none=True)
+    def search_associations(self, query: AssociationQuery, principal: Principal | None = None) -> AssociationResults:
+        """`principal` is who asks, or None for the public."""
+        return handlers.search_associations(unit_of_work=self.unit_of_work, query=query, principal=principal)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def suggest_associations(self, query: dict) -> dict:
-        results = handlers.suggest_associations(unit_of_work=self.unit_of_work, query=parse(SuggestQuery, query))
-        return results.model_dump(mode="json")
+    def suggest_associations(self, query: SuggestQuery) -> Suggestions:
+        return handlers.suggest_associations(unit_of_work=self.unit_of_work, query=query)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def nearby_associations(self, lat, lon, radius_km, categories=None, languages=None, limit=50) -> list[dict]:
+    def nearby_associations(self, query: NearbyQuery) -> list[AssociationHit]:
         """Verified associations within `radius_km` of (lat, lon), nearest first, each with `distance_km`."""
-        query = parse(
-            NearbyQuery,
-            {
-                "lat": lat,
-                "lon": lon,
-                "radius_km": radius_km,
-                "categories": categories,
-                "languages": languages,
-                "limit": limit,
-            },
-        )
-        hits = handlers.nearby_associations(unit_of_work=self.unit_of_work, query=query)
-        return [hit.model_dump(mode="json", exclude_none=True) for hit in hits]
+        return handlers.nearby_associations(unit_of_work=self.unit_of_work, query=query)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def search_individuals(self, query: dict, principal: dict | None = None) -> dict:
-        results = handlers.search_individuals(
-            unit_of_work=self.unit_of_work, query=parse(IndividualQuery, query), principal=_principal(principal)
-        )
-        return results.model_dump(mode="json")
+    def search_individuals(self, query: IndividualQuery, principal: Principal | None = None) -> IndividualResults:
+        return handlers.search_individuals(unit_of_work=self.unit_of_work, query=query, principal=principal)

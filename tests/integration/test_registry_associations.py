@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from contracts.associations import AssociationDraft, AssociationPatch, AssociationV1
+from contracts.associations import AssociationDraft, AssociationPatch, AssociationV1, PossibleDuplicate
 from contracts.errors import Conflict, Forbidden, NotFound
 from services.registry.associations import domain
 from services.registry.associations.domain import FieldChange
@@ -241,7 +241,7 @@ class AssociationSuite(RegistrySuite):
         assert events_after_first == ["association_registered.v1"] * 3
         assert (second["imported"], sorted(second["already_imported"])) == ([], [2, 5, 6])
         assert registry.events() == events_after_first
-        assert len(service.export_associations(cell.token, "json")) == 3
+        assert len(service.export_associations(cell.token, {"format": "json"})["items"]) == 3
         flagged = {item["name"]: item for item in service.review_associations(cell.token, {})["items"]}
         assert flagged["Mizo Welfare Association Dubai"]["description"] == "Sundays\nat 10:00"
         assert [candidate["name"] for candidate in flagged["MWA Dubai"]["possible_duplicates"]] == [MWA["name"]]
@@ -311,7 +311,7 @@ class AssociationSuite(RegistrySuite):
             ]
             assert history[0].changed_at == now
             assert work.associations.possible_duplicates([first.id, second.id]) == {
-                first.id: [{"id": str(second.id), "name": second.name, "score": 88}],
+                first.id: [PossibleDuplicate(id=second.id, name=second.name, score=88)],
                 second.id: [],
             }
             assert work.associations.imported_keys(["a" * 64, "b" * 64]) == {"a" * 64}

@@ -107,7 +107,7 @@ def test_nearby_associations_are_verified_nearest_first_with_distances(amqp_uri,
     )
     wait_until(lambda: search_rpc("search_associations", {}, principal(CELL))["total"] == 4)
 
-    nearby = search_rpc("nearby_associations", 25.2048, 55.2708, 50)
+    nearby = search_rpc("nearby_associations", here | {"radius_km": 50})
     assert set(nearby[0]) == {
         "id",
         "name",
@@ -123,13 +123,9 @@ def test_nearby_associations_are_verified_nearest_first_with_distances(amqp_uri,
         ("Dubai Church", 0),
         ("Sharjah Welfare", 22),
     ]
-    assert [
-        item["name"] for item in search_rpc("nearby_associations", 25.2048, 55.2708, 200, categories=["church"])
-    ] == [
-        "Dubai Church",
-        "Abu Dhabi Church",
-    ]
-    assert len(search_rpc("nearby_associations", 25.2048, 55.2708, 200, limit=1)) == 1
+    churches = search_rpc("nearby_associations", here | {"radius_km": 200, "categories": ["church"]})
+    assert [item["name"] for item in churches] == ["Dubai Church", "Abu Dhabi Church"]
+    assert len(search_rpc("nearby_associations", here | {"radius_km": 200, "limit": 1})) == 1
 
 
 def test_a_suspended_association_leaves_suggestions_and_search(amqp_uri, search_service, search_rpc):

@@ -176,7 +176,7 @@ SIGNED_IN_CALLS = {
     "review_associations": lambda service, token: service.review_associations(token, {}),
     "associations_due_for_verification": lambda service, token: service.associations_due_for_verification(token),
     "import_associations_csv": lambda service, token: service.import_associations_csv(token, "name\n"),
-    "export_associations": lambda service, token: service.export_associations(token, "json"),
+    "export_associations": lambda service, token: service.export_associations(token, {"format": "json"}),
     "register_individual": lambda service, token: service.register_individual(token, PERSON),
     "update_individual": lambda service, token: service.update_individual(token, SOME_ID, {"city": "Sharjah"}),
     "delete_individual": lambda service, token: service.delete_individual(token, SOME_ID),
@@ -276,7 +276,7 @@ def test_an_associations_own_admin_cannot_verify_reject_or_suspend_it(service, r
         lambda service, token: service.review_associations(token, {}),
         lambda service, token: service.associations_due_for_verification(token),
         lambda service, token: service.import_associations_csv(token, "name,country,city,languages,email\n"),
-        lambda service, token: service.export_associations(token, "csv"),
+        lambda service, token: service.export_associations(token, {"format": "csv"}),
     ],
     ids=["review", "due", "import", "export"],
 )
@@ -507,14 +507,16 @@ def test_the_cell_exports_every_association_as_json_and_csv(service, admin, cell
     first = service.register_association(admin.token, MWA)
     second = verified(service, cell, admin, SHARJAH)
 
-    as_json = service.export_associations(cell.token, "json")
-    as_csv = service.export_associations(cell.token, "csv")
+    as_json = service.export_associations(cell.token, {"format": "json"})
+    as_csv = service.export_associations(cell.token, {"format": "csv"})
 
-    assert sorted(item["id"] for item in as_json) == sorted([first["id"], second["id"]])
-    assert as_csv.splitlines()[0].startswith("id,status,name,")
-    assert len(as_csv.splitlines()) == 3
-    with pytest.raises(Invalid):
-        service.export_associations(cell.token, "xml")
+    assert as_json["format"] == "json"
+    assert sorted(item["id"] for item in as_json["items"]) == sorted([first["id"], second["id"]])
+    assert (as_csv["format"], as_csv["items"]) == ("csv", [])
+    assert as_csv["csv_text"].splitlines()[0].startswith("id,status,name,")
+    assert len(as_csv["csv_text"].splitlines()) == 3
+    with pytest.raises(Invalid, match="format: "):
+        service.export_associations(cell.token, {"format": "xml"})
 
 
 # Individuals and memberships

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 from eventlet import tpool
 from nameko.timer import timer
 
-from contracts.accounts import LogIn, PasswordChange, SignUp
+from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
 from contracts.errors import EXPECTED_ERRORS
-from contracts.validation import parse
 from servicekit.rpc import rpc
 from servicekit.shared import Shared
 from services.registry.accounts import handlers
@@ -37,7 +36,8 @@ class AccountEntrypoints:
     """Sign-up, login, logout, password change, and who a token belongs to.
 
     The service provides `unit_of_work` (with an `accounts` repository); tests give fakes of
-    `passwords`, `account_policy` and `clock` to nameko's worker_factory.
+    `passwords`, `account_policy` and `clock` to nameko's worker_factory. `clock` is the registry's one
+    clock: every feature's entrypoints take the time from it.
     """
 
     passwords = Shared(green_passwords)
@@ -50,23 +50,19 @@ class AccountEntrypoints:
         log.info("pruned %d stale sessions and login throttles", pruned)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
-    def sign_up(self, draft: dict) -> dict:
-        account = handlers.sign_up(
-            unit_of_work=self.unit_of_work, passwords=self.passwords, draft=parse(SignUp, draft), now=self.clock()
-        )
-        return account.model_dump(mode="json")
+    def sign_up(self, draft: SignUp) -> AccountV1:
+        return handlers.sign_up(unit_of_work=self.unit_of_work, passwords=self.passwords, draft=draft, now=self.clock())
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("credentials.password",))
-    def log_in(self, credentials: dict, client_address: str | None = None) -> dict:
-        session = handlers.log_in(
+    def log_in(self, credentials: LogIn, client_address: str | None = None) -> SessionToken:
+        return handlers.log_in(
             unit_of_work=self.unit_of_work,
             passwords=self.passwords,
             policy=self.account_policy,
-            credentials=parse(LogIn, credentials),
+            credentials=credentials,
             client_address=client_address,
             now=self.clock(),
         )
-        return session.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def log_out(self, token: str | None) -> None:
@@ -76,17 +72,16 @@ class AccountEntrypoints:
         expected_exceptions=EXPECTED_ERRORS,
         sensitive_arguments=("token", "change.current_password", "change.new_password"),
     )
-    def change_password(self, token: str | None, change: dict) -> None:
+    def change_password(self, token: str | None, change: PasswordChange) -> None:
         handlers.change_password(
             unit_of_work=self.unit_of_work,
             passwords=self.passwords,
             policy=self.account_policy,
             token=token,
-            change=parse(PasswordChange, change),
+            change=change,
             now=self.clock(),
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def whoami(self, token: str | None) -> dict:
-        principal = handlers.whoami(unit_of_work=self.unit_of_work, token=token, now=self.clock())
-        return principal.model_dump(mode="json")
+    def whoami(self, token: str | None) -> Principal:
+        return handlers.whoami(unit_of_work=self.unit_of_work, token=token, now=self.clock())

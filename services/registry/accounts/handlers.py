@@ -8,7 +8,7 @@ Nothing here logs a token, a password or a hash.
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
 from contracts.errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
@@ -29,18 +29,17 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def authenticate(*, work, token: str | None, now: datetime | None = None) -> Principal:
+def authenticate(*, work, token: str | None, now: datetime) -> Principal:
     """The principal behind a session token, inside the caller's unit of work."""
-    now = now or datetime.now(UTC)
     principal = work.accounts.principal_for_session(token_hash(token), now) if token else None
     if principal is None:
         raise Unauthenticated(SIGN_IN_FIRST)
     return principal
 
 
-def authenticate_if_signed_in(*, work, token: str | None) -> Principal | None:
+def authenticate_if_signed_in(*, work, token: str | None, now: datetime) -> Principal | None:
     """None for an anonymous caller; a token that is no longer valid is still refused, so the caller knows."""
-    return None if token is None else authenticate(work=work, token=token)
+    return None if token is None else authenticate(work=work, token=token, now=now)
 
 
 def whoami(*, unit_of_work: Callable, token: str | None, now: datetime) -> Principal:

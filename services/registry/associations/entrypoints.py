@@ -1,13 +1,22 @@
-"""The registry's association RPCs: parse, then hand to the handlers."""
+"""The registry's association RPCs: servicekit's rpc parses the contracts, the handlers do the work."""
 
 from uuid import UUID
 
-from contracts.associations import AssociationDraft, AssociationPatch, ReviewQuery, VerificationDecision
+from contracts.associations import (
+    AssociationChange,
+    AssociationDraft,
+    AssociationPatch,
+    AssociationV1,
+    ReviewPage,
+    ReviewQuery,
+    VerificationDecision,
+)
 from contracts.errors import EXPECTED_ERRORS
-from contracts.validation import parse
 from servicekit.rpc import rpc
 from services.registry.associations import handlers
 from services.registry.individuals.entrypoints import id_of
+
+MAX_PAGE = 1000
 
 
 def association_id_of(value: str) -> UUID:
@@ -15,80 +24,90 @@ def association_id_of(value: str) -> UUID:
 
 
 class AssociationEntrypoints:
+    """Mixed into RegistryService, which provides `unit_of_work`, `gazetteer` and (AccountEntrypoints') `clock`."""
+
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def register_association(self, token: str | None, draft: dict) -> dict:
-        association = handlers.register_association(
+    def register_association(self, token: str | None, draft: AssociationDraft) -> AssociationV1:
+        return handlers.register_association(
             unit_of_work=self.unit_of_work,
             locate_city=self.gazetteer.locate,
+            now=self.clock(),
             token=token,
-            draft=parse(AssociationDraft, draft),
+            draft=draft,
         )
-        return association.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def get_association(self, token: str | None, association_id: str) -> dict:
-        association = handlers.get_association(
-            unit_of_work=self.unit_of_work, token=token, association_id=association_id_of(association_id)
+    def get_association(self, token: str | None, association_id: str) -> AssociationV1:
+        return handlers.get_association(
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            association_id=association_id_of(association_id),
         )
-        return association.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def update_association(self, token: str | None, association_id: str, patch: dict) -> dict:
-        association = handlers.update_association(
+    def update_association(self, token: str | None, association_id: str, patch: AssociationPatch) -> AssociationV1:
+        return handlers.update_association(
             unit_of_work=self.unit_of_work,
             locate_city=self.gazetteer.locate,
+            now=self.clock(),
             token=token,
             association_id=association_id_of(association_id),
-            patch=parse(AssociationPatch, patch),
+            patch=patch,
         )
-        return association.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def decide_association(self, token: str | None, association_id: str, decision: dict) -> dict:
-        decided = parse(VerificationDecision, decision)
-        association = handlers.decide(
+    def decide_association(
+        self, token: str | None, association_id: str, decision: VerificationDecision
+    ) -> AssociationV1:
+        return handlers.decide(
             unit_of_work=self.unit_of_work,
+            now=self.clock(),
             token=token,
             association_id=association_id_of(association_id),
-            decision=decided.decision,
-            reason=decided.reason,
+            decision=decision.decision,
+            reason=decision.reason,
         )
-        return association.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def merge_association(self, token: str | None, association_id: str, into: str) -> dict:
-        association = handlers.merge(
+    def merge_association(self, token: str | None, association_id: str, into: str) -> AssociationV1:
+        return handlers.merge(
             unit_of_work=self.unit_of_work,
+            now=self.clock(),
             token=token,
             association_id=association_id_of(association_id),
             into=association_id_of(into),
         )
-        return association.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def association_history(self, token: str | None, association_id: str) -> list[dict]:
+    def association_history(self, token: str | None, association_id: str) -> list[AssociationChange]:
         return handlers.history(
-            unit_of_work=self.unit_of_work, token=token, association_id=association_id_of(association_id)
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            association_id=association_id_of(association_id),
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def review_associations(self, token: str | None, query: dict) -> dict:
-        review = parse(ReviewQuery, query)
+    def review_associations(self, token: str | None, query: ReviewQuery) -> ReviewPage:
         return handlers.review_queue(
-            unit_of_work=self.unit_of_work, token=token, status=review.status, page=review.page, size=review.size
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            status=query.status,
+            page=query.page,
+            size=query.size,
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def associations_due_for_verification(self, token: str | None) -> list[dict]:
-        due = handlers.due_for_verification(unit_of_work=self.unit_of_work, token=token)
-        return [association.model_dump(mode="json") for association in due]
+    def associations_due_for_verification(self, token: str | None) -> list[AssociationV1]:
+        return handlers.due_for_verification(unit_of_work=self.unit_of_work, now=self.clock(), token=token)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def associations_after(self, after_id: str | None, limit: int) -> list[dict]:
+    def associations_after(self, after_id: str | None, limit: int) -> list[AssociationV1]:
         """For services rebuilding what they derive from the registry; the gateway never exposes it."""
-        found = handlers.associations_after(
+        return handlers.associations_after(
             unit_of_work=self.unit_of_work,
             after_id=None if after_id is None else association_id_of(after_id),
-            limit=max(1, min(int(limit), 1000)),
+            limit=max(1, min(limit, MAX_PAGE)),
         )
-        return [association.model_dump(mode="json") for association in found]

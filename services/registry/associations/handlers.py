@@ -1,12 +1,20 @@
-"""Association use cases. `unit_of_work` is a factory of servicekit units of work (or a fake)."""
+"""Association use cases. `unit_of_work` is a factory of servicekit units of work (or a fake); `now` is the
+injected clock's time."""
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from uuid import UUID
 
-from contracts.associations import AssociationDraft, AssociationPatch, AssociationV1
+from contracts.associations import (
+    AssociationChange,
+    AssociationDraft,
+    AssociationForReview,
+    AssociationPatch,
+    AssociationV1,
+    ReviewPage,
+)
 from contracts.errors import NotFound
-from servicekit.sqltypes import utcnow
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
 from services.registry.associations import domain
 from services.registry.associations.duplicates import DuplicateFinder
@@ -23,12 +31,16 @@ def _finder_for(work, country: str) -> DuplicateFinder:
 
 
 def register_association(
-    *, unit_of_work: Callable, locate_city: domain.LocateCity, token: str | None, draft: AssociationDraft
+    *,
+    unit_of_work: Callable,
+    locate_city: domain.LocateCity,
+    now: datetime,
+    token: str | None,
+    draft: AssociationDraft,
 ) -> AssociationV1:
     """The caller becomes the association's first admin; look-alikes in its country are flagged for the Cell."""
-    now = utcnow()
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         if draft.parent_id is not None and not work.associations.exists(draft.parent_id):
             raise NotFound(f"parent_id: there is no association with id {draft.parent_id}")
         association, registered = domain.register(draft, now=now, locate_city=locate_city, actor=actor.account_id)
@@ -41,9 +53,9 @@ def register_association(
     return association
 
 
-def get_association(*, unit_of_work: Callable, token: str | None, association_id: UUID) -> AssociationV1:
+def get_association(*, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID) -> AssociationV1:
     with unit_of_work() as work:
-        actor = authenticate_if_signed_in(work=work, token=token)
+        actor = authenticate_if_signed_in(work=work, token=token, now=now)
         return require_visible(actor, work.associations.get(association_id), association_id)
 
 
@@ -51,13 +63,13 @@ def update_association(
     *,
     unit_of_work: Callable,
     locate_city: domain.LocateCity,
+    now: datetime,
     token: str | None,
     association_id: UUID,
     patch: AssociationPatch,
 ) -> AssociationV1:
-    now = utcnow()
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         association = require_visible(actor, work.associations.get(association_id), association_id)
         require_editor(actor, association)
         if patch.parent_id is not None and not work.associations.exists(patch.parent_id):
@@ -73,12 +85,17 @@ def update_association(
 
 
 def decide(
-    *, unit_of_work: Callable, token: str | None, association_id: UUID, decision: str, reason: str | None
+    *,
+    unit_of_work: Callable,
+    now: datetime,
+    token: str | None,
+    association_id: UUID,
+    decision: str,
+    reason: str | None,
 ) -> AssociationV1:
     """Verify, reject or suspend (the Cell), or dissolve (the Cell or the association's admins)."""
-    now = utcnow()
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         association = require_visible(actor, work.associations.get(association_id), association_id)
         if decision == "dissolve":
             require_editor(actor, association)
@@ -91,10 +108,11 @@ def decide(
     return updated
 
 
-def merge(*, unit_of_work: Callable, token: str | None, association_id: UUID, into: UUID) -> AssociationV1:
-    now = utcnow()
+def merge(
+    *, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID, into: UUID
+) -> AssociationV1:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "merge associations")
         merged = require_visible(actor, work.associations.get(association_id), association_id)
         kept = require_visible(actor, work.associations.get(into), into)
@@ -106,44 +124,37 @@ def merge(*, unit_of_work: Callable, token: str | None, association_id: UUID, in
     return updated
 
 
-def history(*, unit_of_work: Callable, token: str | None, association_id: UUID) -> list[dict]:
+def history(
+    *, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID
+) -> list[AssociationChange]:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         association = require_visible(actor, work.associations.get(association_id), association_id)
         require_editor(actor, association)
-        return [
-            {
-                "changed_at": entry.changed_at.isoformat(),
-                "account_id": str(entry.account_id) if entry.account_id else None,
-                "field": entry.field,
-                "old_value": entry.old_value,
-                "new_value": entry.new_value,
-            }
-            for entry in work.associations.history(association_id)
-        ]
+        return work.associations.history(association_id)
 
 
-def review_queue(*, unit_of_work: Callable, token: str | None, status: str | None, page: int, size: int) -> dict:
+def review_queue(
+    *, unit_of_work: Callable, now: datetime, token: str | None, status: str | None, page: int, size: int
+) -> ReviewPage:
     """For the Cell: associations by status, each with its possible duplicates."""
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "list associations for review")
         total, associations = work.associations.page(status=status, page=page, size=size)
         duplicates = work.associations.possible_duplicates([association.id for association in associations])
-        return {
-            "total": total,
-            "items": [
-                association.model_dump(mode="json") | {"possible_duplicates": duplicates[association.id]}
-                for association in associations
-            ],
-        }
+        items = [
+            AssociationForReview(**dict(association), possible_duplicates=duplicates[association.id])
+            for association in associations
+        ]
+        return ReviewPage(total=total, items=items)
 
 
-def due_for_verification(*, unit_of_work: Callable, token: str | None) -> list[AssociationV1]:
+def due_for_verification(*, unit_of_work: Callable, now: datetime, token: str | None) -> list[AssociationV1]:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "see which verifications are due")
-        return work.associations.due_for_verification(utcnow())
+        return work.associations.due_for_verification(now)
 
 
 def associations_after(*, unit_of_work: Callable, after_id: UUID | None, limit: int) -> list[AssociationV1]:

@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from contracts.associations import AssociationV1
+from contracts.associations import AssociationChange, AssociationV1, PossibleDuplicate
 from contracts.errors import Conflict
 from services.registry.associations.domain import FieldChange
 from services.registry.associations.duplicates import Candidate, NamedAssociation
@@ -142,12 +142,11 @@ class AssociationRepository:
             for change in changes
         )
 
-    def history(self, association_id: UUID) -> list[HistoryRecord]:
-        return list(
-            self.session.scalars(
-                select(HistoryRecord).where(HistoryRecord.association_id == association_id).order_by(HistoryRecord.id)
-            )
+    def history(self, association_id: UUID) -> list[AssociationChange]:
+        records = self.session.scalars(
+            select(HistoryRecord).where(HistoryRecord.association_id == association_id).order_by(HistoryRecord.id)
         )
+        return [AssociationChange.model_validate(record, from_attributes=True) for record in records]
 
     def flag_duplicates(self, flagged: dict[UUID, list[Candidate]]) -> None:
         """Flags for many associations at once: one flush puts their rows first (no ORM relationship tells
@@ -170,7 +169,7 @@ class AssociationRepository:
             )
         )
 
-    def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[dict]]:
+    def possible_duplicates(self, association_ids: list[UUID]) -> dict[UUID, list[PossibleDuplicate]]:
         rows = self.session.execute(
             select(
                 PossibleDuplicateRecord.association_id,
@@ -182,7 +181,7 @@ class AssociationRepository:
             .where(PossibleDuplicateRecord.association_id.in_(association_ids))
             .order_by(PossibleDuplicateRecord.score.desc())
         ).all()
-        found: dict[UUID, list[dict]] = {association_id: [] for association_id in association_ids}
+        found: dict[UUID, list[PossibleDuplicate]] = {association_id: [] for association_id in association_ids}
         for association_id, candidate_id, name, score in rows:
-            found[association_id].append({"id": str(candidate_id), "name": name, "score": score})
+            found[association_id].append(PossibleDuplicate(id=candidate_id, name=name, score=score))
         return found

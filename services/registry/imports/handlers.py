@@ -1,10 +1,11 @@
-"""Bulk import and export of associations, for the Cell."""
+"""Bulk import and export of associations, for the Cell; `now` is the injected clock's time."""
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from contracts.associations import AssociationV1
-from servicekit.sqltypes import utcnow
+from contracts.imports import BadImportRow, ImportedRow, ImportReport
 from services.registry.accounts.handlers import authenticate
 from services.registry.associations import domain
 from services.registry.associations.duplicates import DuplicateFinder, NamedAssociation
@@ -18,24 +19,29 @@ def import_csv(
     *,
     unit_of_work: Callable,
     locate_city: domain.LocateCity,
+    now: datetime,
     token: str | None,
     csv_text: str,
     first_line: int,
     verified: bool,
     dry_run: bool,
-) -> dict:
+) -> ImportReport:
     """Check every row; unless it is a dry run, register the valid rows not imported before, in one
     transaction. A row imported before is skipped, not doubled."""
     rows, bad_rows = parse_csv(csv_text, first_line=first_line)
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "import associations")
         rows, orphans = _with_known_parents(work, rows)
         bad_rows = sorted([*bad_rows, *orphans], key=lambda bad: bad.line)
-        report = {"rows": len(rows) + len(bad_rows), "bad_rows": [bad.as_report() for bad in bad_rows]}
+        checked = ImportReport(
+            rows=len(rows) + len(bad_rows),
+            bad_rows=[BadImportRow(line=bad.line, problems=bad.problems) for bad in bad_rows],
+        )
         if dry_run:
-            return report | {"imported": [], "already_imported": []}
-        return report | _register_rows(work, locate_city, actor, rows, verified=verified)
+            return checked
+        imported, already_imported = _register_rows(work, locate_city, actor, rows, verified=verified, now=now)
+        return checked.model_copy(update={"imported": imported, "already_imported": already_imported})
 
 
 def _with_known_parents(work, rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[BadRow]]:
@@ -51,8 +57,10 @@ def _with_known_parents(work, rows: list[ParsedRow]) -> tuple[list[ParsedRow], l
     return kept, orphans
 
 
-def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[ParsedRow], *, verified: bool) -> dict:
-    now = utcnow()
+def _register_rows(
+    work, locate_city: domain.LocateCity, actor, rows: list[ParsedRow], *, verified: bool, now: datetime
+) -> tuple[list[ImportedRow], list[int]]:
+    """The rows registered, and the lines of those skipped because they were imported before."""
     status = "verified" if verified else "pending"
     already = work.associations.imported_keys(row.import_key for row in rows)
     finders: dict[str, DuplicateFinder] = {}
@@ -77,15 +85,17 @@ def _register_rows(work, locate_city: domain.LocateCity, actor, rows: list[Parse
         flagged[association.id] = finder.candidates(names)
         finder.add(NamedAssociation(association.id, names))
         work.add_event(registered)
-        imported.append({"line": row.line, "id": str(association.id)})
+        imported.append(ImportedRow(line=row.line, id=association.id))
     work.associations.flag_duplicates(flagged)
     log.info("imported %d associations, skipped %d already imported", len(imported), len(skipped))
-    return {"imported": imported, "already_imported": skipped}
+    return imported, skipped
 
 
-def export_all(*, unit_of_work: Callable, token: str | None, page_size: int = 1000) -> list[AssociationV1]:
+def export_all(
+    *, unit_of_work: Callable, now: datetime, token: str | None, page_size: int = 1000
+) -> list[AssociationV1]:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "export associations")
         exported, after = [], None
         while page := work.associations.after(after, page_size):

@@ -11,7 +11,17 @@ from contracts.events import (
     IndividualUpdatedV1,
     MembershipChangedV1,
 )
-from contracts.individuals import IndividualDraft, IndividualPatch, IndividualProfileV1, MembershipV1
+from contracts.individuals import (
+    IndividualAssociationView,
+    IndividualDetails,
+    IndividualDraft,
+    IndividualFullView,
+    IndividualPatch,
+    IndividualProfileV1,
+    IndividualPublicView,
+    IndividualView,
+    MembershipV1,
+)
 
 PUBLIC_FIELDS = ("id", "name", "city", "languages")
 ASSOCIATION_FIELDS = ("id", "name", "country", "city", "languages")
@@ -37,6 +47,25 @@ def audience_fields(
     if profile["visibility"] == "public":
         return PUBLIC_FIELDS
     return None
+
+
+def details(profile: dict) -> IndividualDetails:
+    """The whole profile, contact details included, but not the account it belongs to."""
+    return IndividualDetails(**{field: profile[field] for field in IndividualDetails.model_fields})
+
+
+def visible_view(actor: Principal | None, profile: dict, memberships: list[MembershipV1]) -> IndividualView | None:
+    """As much of the person as this actor may see (see `audience_fields`), or None if nothing."""
+    # A request the association has declined (or the person withdrew) no longer shows them to its admins.
+    asked = {membership.association_id for membership in memberships if membership.status in {"requested", "accepted"}}
+    fields = audience_fields(actor, profile, membership_association_ids=asked)
+    if fields is None:
+        return None
+    if fields == PUBLIC_FIELDS:
+        return IndividualPublicView(**{field: profile[field] for field in PUBLIC_FIELDS})
+    if fields == ASSOCIATION_FIELDS:
+        return IndividualAssociationView(**{field: profile[field] for field in ASSOCIATION_FIELDS})
+    return IndividualFullView(**dict(details(profile)), memberships=memberships)
 
 
 def new_profile(draft: IndividualDraft, *, account_id: UUID, now: datetime) -> dict:

@@ -1,91 +1,100 @@
-"""The registry's individual and membership RPCs."""
+"""The registry's individual and membership RPCs: servicekit's rpc parses the contracts, the handlers do the work."""
 
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
 from contracts.errors import EXPECTED_ERRORS, NotFound
-from contracts.individuals import IndividualDraft, IndividualPatch, MembershipDecision
-from contracts.validation import parse
+from contracts.individuals import (
+    IndividualDraft,
+    IndividualExport,
+    IndividualPatch,
+    IndividualView,
+    MembershipDecision,
+    MembershipV1,
+    VersionedIndividualProfile,
+)
 from servicekit.rpc import rpc
 from services.registry.individuals import handlers
 
-_JSON = TypeAdapter(object)
+MAX_PAGE = 1000
 
 
 def id_of(value: str, kind: str) -> UUID:
+    """An id from a URL: one that is not a UUID names nothing, so it is not found (404), not invalid."""
     try:
         return UUID(str(value))
     except ValueError:
         raise NotFound(f"there is no {kind} with id {value}") from None
 
 
-def as_json(value: object) -> object:
-    return _JSON.dump_python(value, mode="json")
-
-
 class IndividualEntrypoints:
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def register_individual(self, token: str | None, draft: dict) -> dict:
-        view = handlers.register_individual(
-            unit_of_work=self.unit_of_work, token=token, draft=parse(IndividualDraft, draft)
-        )
-        return as_json(view)
+    """Mixed into RegistryService, which provides `unit_of_work` and (AccountEntrypoints') `clock`."""
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def get_individual(self, token: str | None, individual_id: str) -> dict:
-        view = handlers.get_individual(
-            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
-        )
-        return as_json(view)
+    def register_individual(self, token: str | None, draft: IndividualDraft) -> IndividualView:
+        return handlers.register_individual(unit_of_work=self.unit_of_work, now=self.clock(), token=token, draft=draft)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def update_individual(self, token: str | None, individual_id: str, patch: dict) -> dict:
-        view = handlers.update_individual(
+    def get_individual(self, token: str | None, individual_id: str) -> IndividualView:
+        return handlers.get_individual(
             unit_of_work=self.unit_of_work,
+            now=self.clock(),
             token=token,
             individual_id=id_of(individual_id, "individual"),
-            patch=parse(IndividualPatch, patch),
         )
-        return as_json(view)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def update_individual(self, token: str | None, individual_id: str, patch: IndividualPatch) -> IndividualView:
+        return handlers.update_individual(
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            individual_id=id_of(individual_id, "individual"),
+            patch=patch,
+        )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def delete_individual(self, token: str | None, individual_id: str) -> None:
         handlers.delete_individual(
-            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            individual_id=id_of(individual_id, "individual"),
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def export_individual(self, token: str | None, individual_id: str) -> dict:
-        exported = handlers.export_individual(
-            unit_of_work=self.unit_of_work, token=token, individual_id=id_of(individual_id, "individual")
+    def export_individual(self, token: str | None, individual_id: str) -> IndividualExport:
+        return handlers.export_individual(
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            individual_id=id_of(individual_id, "individual"),
         )
-        return as_json(exported)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def request_membership(self, token: str | None, association_id: str) -> dict:
+    def request_membership(self, token: str | None, association_id: str) -> MembershipV1:
         return handlers.request_membership(
-            unit_of_work=self.unit_of_work, token=token, association_id=id_of(association_id, "association")
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            association_id=id_of(association_id, "association"),
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def decide_membership(self, token: str | None, membership_id: str, decision: dict) -> dict:
+    def decide_membership(self, token: str | None, membership_id: str, decision: MembershipDecision) -> MembershipV1:
         return handlers.decide_membership(
             unit_of_work=self.unit_of_work,
+            now=self.clock(),
             token=token,
             membership_id=id_of(membership_id, "membership request"),
-            decision=parse(MembershipDecision, decision).decision,
+            decision=decision.decision,
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def individuals_after(self, after_id: str | None, limit: int) -> list[dict]:
+    def individuals_after(self, after_id: str | None, limit: int) -> list[VersionedIndividualProfile]:
         """For services rebuilding what they derive from the registry; the gateway never exposes it.
-
-        Each is `{"individual": IndividualProfileV1, "version": the record's version}`: no contact details.
-        """
-        found = handlers.individuals_after(
+        No contact details: each is the individual as events show them, with their record's version."""
+        return handlers.individuals_after(
             unit_of_work=self.unit_of_work,
             after_id=None if after_id is None else id_of(after_id, "individual"),
-            limit=max(1, min(int(limit), 1000)),
+            limit=max(1, min(limit, MAX_PAGE)),
         )
-        return [{"individual": profile.model_dump(mode="json"), "version": version} for profile, version in found]

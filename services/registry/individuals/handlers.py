@@ -1,11 +1,19 @@
-"""Individual and membership use cases."""
+"""Individual and membership use cases; `now` is the injected clock's time."""
 
 from collections.abc import Callable
+from datetime import datetime
 from uuid import UUID
 
 from contracts.errors import Conflict, Forbidden, NotFound
-from contracts.individuals import IndividualDraft, IndividualPatch, IndividualProfileV1
-from servicekit.sqltypes import utcnow
+from contracts.individuals import (
+    ExportedMembership,
+    IndividualDraft,
+    IndividualExport,
+    IndividualPatch,
+    IndividualView,
+    MembershipV1,
+    VersionedIndividualProfile,
+)
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
 from services.registry.authorization import is_admin_of, is_public
 from services.registry.individuals import domain
@@ -23,16 +31,10 @@ def _own_profile(work, actor, individual_id: UUID) -> dict:
     return profile
 
 
-def _visible_view(work, actor, profile: dict) -> dict:
-    memberships = work.individuals.memberships_of(profile["id"])
-    # A request the association has declined (or the person withdrew) no longer shows them to its admins.
-    asked = {membership.association_id for membership in memberships if membership.status in {"requested", "accepted"}}
-    fields = domain.audience_fields(actor, profile, membership_association_ids=asked)
-    if fields is None:
+def _visible_view(work, actor, profile: dict) -> IndividualView:
+    view = domain.visible_view(actor, profile, work.individuals.memberships_of(profile["id"]))
+    if view is None:
         raise _not_found(profile["id"])
-    view = {field: profile[field] for field in fields if field not in {"account_id"}}
-    if "email" in fields:
-        view["memberships"] = [membership.model_dump(mode="json") for membership in memberships]
     return view
 
 
@@ -43,10 +45,11 @@ def _requestable_association(work, association_id: UUID):
     return association
 
 
-def register_individual(*, unit_of_work: Callable, token: str | None, draft: IndividualDraft) -> dict:
-    now = utcnow()
+def register_individual(
+    *, unit_of_work: Callable, now: datetime, token: str | None, draft: IndividualDraft
+) -> IndividualView:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         if work.individuals.of_account(actor.account_id) is not None:
             raise Conflict("this account already has an individual profile; change it instead")
         profile = domain.new_profile(draft, account_id=actor.account_id, now=now)
@@ -61,9 +64,9 @@ def register_individual(*, unit_of_work: Callable, token: str | None, draft: Ind
         return _visible_view(work, actor, profile)
 
 
-def get_individual(*, unit_of_work: Callable, token: str | None, individual_id: UUID) -> dict:
+def get_individual(*, unit_of_work: Callable, now: datetime, token: str | None, individual_id: UUID) -> IndividualView:
     with unit_of_work() as work:
-        actor = authenticate_if_signed_in(work=work, token=token)
+        actor = authenticate_if_signed_in(work=work, token=token, now=now)
         profile = work.individuals.get(individual_id)
         if profile is None:
             raise _not_found(individual_id)
@@ -71,11 +74,10 @@ def get_individual(*, unit_of_work: Callable, token: str | None, individual_id: 
 
 
 def update_individual(
-    *, unit_of_work: Callable, token: str | None, individual_id: UUID, patch: IndividualPatch
-) -> dict:
-    now = utcnow()
+    *, unit_of_work: Callable, now: datetime, token: str | None, individual_id: UUID, patch: IndividualPatch
+) -> IndividualView:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         profile = _own_profile(work, actor, individual_id)
         updated = domain.edited_profile(profile, patch, now=now)
         if updated is not None:
@@ -86,38 +88,40 @@ def update_individual(
         return _visible_view(work, actor, profile)
 
 
-def delete_individual(*, unit_of_work: Callable, token: str | None, individual_id: UUID) -> None:
+def delete_individual(*, unit_of_work: Callable, now: datetime, token: str | None, individual_id: UUID) -> None:
     """The person's data and account are removed; their memberships stay, anonymised."""
-    now = utcnow()
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         profile = _own_profile(work, actor, individual_id)
         work.individuals.delete_with_account(profile)
         work.add_event(domain.deleted_event(profile, now))
 
 
-def export_individual(*, unit_of_work: Callable, token: str | None, individual_id: UUID) -> dict:
+def export_individual(
+    *, unit_of_work: Callable, now: datetime, token: str | None, individual_id: UUID
+) -> IndividualExport:
     """Everything the registry holds about the person, for them to keep."""
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         profile = _own_profile(work, actor, individual_id)
         memberships = work.individuals.memberships_of(individual_id)
         names = work.individuals.association_names([membership.association_id for membership in memberships])
-        return {
-            "account": work.individuals.account_summary(actor.account_id),
-            "profile": {field: value for field, value in profile.items() if field != "account_id"},
-            "memberships": [
-                membership.model_dump() | {"association_name": names.get(membership.association_id)}
+        return IndividualExport(
+            account=work.individuals.account_summary(actor.account_id),
+            profile=domain.details(profile),
+            memberships=[
+                ExportedMembership(**dict(membership), association_name=names.get(membership.association_id))
                 for membership in memberships
             ],
-            "administers": [item.id for item in actor.administers],
-        }
+            administers=[item.id for item in actor.administers],
+        )
 
 
-def request_membership(*, unit_of_work: Callable, token: str | None, association_id: UUID) -> dict:
-    now = utcnow()
+def request_membership(
+    *, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID
+) -> MembershipV1:
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         if actor.individual_id is None:
             raise Conflict("register as an individual before asking to join an association")
         _requestable_association(work, association_id)
@@ -131,14 +135,15 @@ def request_membership(*, unit_of_work: Callable, token: str | None, association
         work.individuals.add_membership(membership)
         association_ids = work.individuals.accepted_association_ids(actor.individual_id)
         work.add_event(domain.membership_event(membership, 1, profile, association_ids, now))
-        return membership.model_dump(mode="json")
+        return membership
 
 
-def decide_membership(*, unit_of_work: Callable, token: str | None, membership_id: UUID, decision: str) -> dict:
+def decide_membership(
+    *, unit_of_work: Callable, now: datetime, token: str | None, membership_id: UUID, decision: str
+) -> MembershipV1:
     """An admin of the association accepts or declines; an accepted member appears with it in search."""
-    now = utcnow()
     with unit_of_work() as work:
-        actor = authenticate(work=work, token=token)
+        actor = authenticate(work=work, token=token, now=now)
         found = work.individuals.membership(membership_id)
         if found is None or not (actor.is_cell_staff or is_admin_of(actor, found[0].association_id)):
             raise NotFound(f"there is no membership request with id {membership_id}")
@@ -153,15 +158,18 @@ def decide_membership(*, unit_of_work: Callable, token: str | None, membership_i
             profile = profile | {"version": profile["version"] + 1, "updated_at": now}
             work.individuals.save(profile)
             work.add_event(domain.updated_event(profile, association_ids, now))
-        return membership.model_dump(mode="json")
+        return membership
 
 
-def individuals_after(
-    *, unit_of_work: Callable, after_id: UUID | None, limit: int
-) -> list[tuple[IndividualProfileV1, int]]:
+def individuals_after(*, unit_of_work: Callable, after_id: UUID | None, limit: int) -> list[VersionedIndividualProfile]:
     """Every individual in id order, each as events show them (never contact details) with their record's version,
     for other services rebuilding what they derive from the registry. Two queries a page, whatever its size."""
     with unit_of_work() as work:
         profiles = work.individuals.after(after_id, limit)
         accepted = work.individuals.accepted_association_ids_of([profile["id"] for profile in profiles])
-        return [(domain.public_profile(profile, accepted[profile["id"]]), profile["version"]) for profile in profiles]
+        return [
+            VersionedIndividualProfile(
+                individual=domain.public_profile(profile, accepted[profile["id"]]), version=profile["version"]
+            )
+            for profile in profiles
+        ]

@@ -5,7 +5,7 @@ from uuid import UUID
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from contracts.individuals import MembershipV1
+from contracts.individuals import AccountSummary, MembershipV1
 from services.registry.db import AccountRecord, AssociationRecord, IndividualRecord, MembershipRecord
 
 PROFILE_COLUMNS = tuple(column.key for column in IndividualRecord.__table__.columns)
@@ -49,9 +49,8 @@ class IndividualRepository:
         self.session.execute(delete(IndividualRecord).where(IndividualRecord.id == profile["id"]))
         self.session.execute(delete(AccountRecord).where(AccountRecord.id == profile["account_id"]))
 
-    def account_summary(self, account_id: UUID) -> dict:
-        account = self.session.get(AccountRecord, account_id)
-        return {"email": account.email, "display_name": account.display_name, "created_at": account.created_at}
+    def account_summary(self, account_id: UUID) -> AccountSummary:
+        return AccountSummary.model_validate(self.session.get(AccountRecord, account_id), from_attributes=True)
 
     def add_membership(self, membership: MembershipV1) -> None:
         self.session.add(MembershipRecord(**membership.model_dump(), version=1))
