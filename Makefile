@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/rpc_roundtrip.py
 	$(VENV)/bin/python benchmarks/registry_import.py
 	$(VENV)/bin/python benchmarks/search.py
+	$(VENV)/bin/python benchmarks/memory.py
 
 clean:
 	rm -rf $(VENV) var
