@@ -24,7 +24,6 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from contracts.csv_chunks import split_csv  # noqa: E402
 from diasporahub.bulk import ROWS_PER_CHUNK  # noqa: E402
 from servicekit.database import create_database_engine  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
@@ -34,6 +33,7 @@ from servicekit.settings import BusSettings  # noqa: E402
 from servicekit.sqltypes import utcnow  # noqa: E402
 from services.registry.accounts.handlers import token_hash  # noqa: E402
 from services.registry.db import AccountRecord, AssociationRecord, Base, SessionRecord  # noqa: E402
+from services.registry.imports.chunked import split_csv  # noqa: E402
 
 PLACES = [("IN", "Delhi"), ("IN", "Bengaluru"), ("SG", "Singapore"), ("AE", "Dubai"), ("US", "Houston"),
           ("GB", "London"), ("AU", "Melbourne"), ("MM", "Yangon"), ("TH", "Bangkok"), ("JP", "Tokyo")]  # fmt: skip

@@ -10,12 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from contracts.csv_chunks import split_csv
-from contracts.errors import DiasporaHubError
-from servicekit.rpc_client import RpcClient
-from servicekit.settings import BusSettings
+from services.registry.imports.chunked import CsvChunk, ImportProgress, import_in_chunks, split_csv
 
 IMPORT_TIMEOUT_SECONDS = 120.0
 # Larger than the gateway's chunks: the command line waits longer for each call, and each chunk
@@ -23,7 +18,7 @@ IMPORT_TIMEOUT_SECONDS = 120.0
 ROWS_PER_CHUNK = 2000
 
 
-def _token(client: RpcClient) -> str:
+def _token(client) -> str:
     token = os.environ.get("DIASPORAHUB_TOKEN")
     if token:
         return token
@@ -35,6 +30,9 @@ def _token(client: RpcClient) -> str:
 
 
 def import_associations(path: Path, *, verified: bool) -> int:
+    from servicekit.rpc_client import RpcClient
+    from servicekit.settings import BusSettings
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -44,29 +42,54 @@ def import_associations(path: Path, *, verified: bool) -> int:
     if not chunks:
         print(f"diasporahub: {path} has no rows; the first line must name the columns.", file=sys.stderr)
         return 2
-    total_rows = sum(chunk.rows for chunk in chunks)
     with RpcClient(BusSettings(), timeout_seconds=IMPORT_TIMEOUT_SECONDS) as client:
         token = _token(client)
-        bad_rows = []
-        for chunk in tqdm(chunks, desc="checking", unit="chunk", disable=None):
-            call = (token, chunk.text, chunk.first_line, verified, True)
-            bad_rows.extend(client.call("registry", "import_associations_csv", *call)["bad_rows"])
-        for bad in bad_rows:
-            reasons = "; ".join(f"{problem['field']}: {problem['problem']}" for problem in bad["problems"])
-            print(f"line {bad['line']}: {reasons}", file=sys.stderr)
-        imported = already = 0
-        with tqdm(total=total_rows, desc="importing", unit="row", disable=None) as progress:
-            for chunk in chunks:
-                call = (token, chunk.text, chunk.first_line, verified, False)
-                report = client.call("registry", "import_associations_csv", *call)
-                imported += len(report["imported"])
-                already += len(report["already_imported"])
-                progress.update(chunk.rows)
+
+        def import_chunk(chunk: CsvChunk, *, dry_run: bool) -> dict:
+            call = (token, chunk.text, chunk.first_line, verified, dry_run)
+            return client.call("registry", "import_associations_csv", *call)
+
+        with _ProgressBars(chunks) as progress:
+            report = import_in_chunks(chunks, import_chunk, progress=progress)
+    imported, already, bad_rows = len(report["imported"]), len(report["already_imported"]), report["bad_rows"]
     print(f"{imported} imported, {already} already imported before, {len(bad_rows)} bad rows (listed above).")
     return 1 if bad_rows else 0
 
 
+class _ProgressBars(ImportProgress):
+    """A bar over the chunks while checking, the bad rows on standard error, then a bar over the rows."""
+
+    def __init__(self, chunks: list[CsvChunk]) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._total_rows = sum(chunk.rows for chunk in chunks)
+        self._bar = tqdm(total=len(chunks), desc="checking", unit="chunk", disable=None)
+
+    def __enter__(self) -> "_ProgressBars":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._bar.close()
+
+    def checked(self, chunk: CsvChunk) -> None:
+        self._bar.update(1)
+
+    def checked_all(self, bad_rows: list[dict]) -> None:
+        self._bar.close()
+        for bad in bad_rows:
+            reasons = "; ".join(f"{problem['field']}: {problem['problem']}" for problem in bad["problems"])
+            print(f"line {bad['line']}: {reasons}", file=sys.stderr)
+        self._bar = self._tqdm(total=self._total_rows, desc="importing", unit="row", disable=None)
+
+    def imported(self, chunk: CsvChunk) -> None:
+        self._bar.update(chunk.rows)
+
+
 def export_associations(export_format: str, output: Path | None) -> int:
+    from servicekit.rpc_client import RpcClient
+    from servicekit.settings import BusSettings
+
     with RpcClient(BusSettings(), timeout_seconds=IMPORT_TIMEOUT_SECONDS) as client:
         exported = client.call("registry", "export_associations", _token(client), export_format)
     text = exported if export_format == "csv" else json.dumps(exported, ensure_ascii=False, indent=2)
@@ -78,6 +101,8 @@ def export_associations(export_format: str, output: Path | None) -> int:
 
 
 def run(args) -> int:
+    from contracts.errors import DiasporaHubError
+
     try:
         if args.bulk_command == "import":
             return import_associations(args.file, verified=args.verified)

@@ -1,11 +1,13 @@
 """The Cell's routes: the review queue, verifications due, bulk import and export."""
 
+from functools import partial
+
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Request, Response
 
-from contracts.csv_chunks import split_csv
 from gateway.auth import session_token_of
 from gateway.http import api, read_text
+from services.registry.imports.chunked import CsvChunk, import_in_chunks, split_csv
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
@@ -27,16 +29,9 @@ class AdminRoutes:
         chunks = list(split_csv(read_text(request, MAX_IMPORT_BYTES)))
         if not chunks:
             raise BadRequest("The CSV has no rows; the first line must name the columns.")
-        checked = [self._import_chunk(token, chunk, verified, dry_run=True) for chunk in chunks]
-        imported = [self._import_chunk(token, chunk, verified, dry_run=False) for chunk in chunks]
-        return {
-            "rows": sum(report["rows"] for report in checked),
-            "bad_rows": [bad for report in checked for bad in report["bad_rows"]],
-            "imported": [row for report in imported for row in report["imported"]],
-            "already_imported": [line for report in imported for line in report["already_imported"]],
-        }
+        return import_in_chunks(chunks, partial(self._import_chunk, token, verified=verified))
 
-    def _import_chunk(self, token, chunk, verified: bool, *, dry_run: bool) -> dict:
+    def _import_chunk(self, token: str | None, chunk: CsvChunk, *, verified: bool, dry_run: bool) -> dict:
         return self.registry.import_associations_csv(token, chunk.text, chunk.first_line, verified, dry_run)
 
     @api("GET", "/api/v1/admin/exports/associations")

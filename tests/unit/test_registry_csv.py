@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from contracts.associations import AssociationV1
-from contracts.csv_chunks import split_csv
+from services.registry.imports.chunked import split_csv
 from services.registry.imports.csv_format import COLUMNS, EXPORT_COLUMNS, parse_csv, to_csv
 
 HEADER = "name,alternate_names,country,city,languages,email,description,lat,lon\n"
@@ -237,7 +237,7 @@ def _only_import_columns(exported: str) -> str:
     return out.getvalue()
 
 
-# Chunks (contracts.csv_chunks): a large file crosses the bus in pieces of whole rows
+# Chunks (services/registry/imports/chunked.py): a large file crosses the bus in pieces of whole rows
 
 
 def test_chunks_hold_whole_rows_with_the_header_and_the_file_line_of_their_first_row():
