@@ -1,12 +1,15 @@
 """`diasporahub admin create`: the first Cell account, on SQLite and PostgreSQL; never a password argument."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from contracts.errors import Conflict
 from diasporahub import admin
 from servicekit.database import create_database_engine
+from services.registry.accounts.commands import RegistryNotReady, create_cell_staff
 from services.registry.db import AccountRecord, Base
 
 PASSWORD = "Mizoram Cell 2026"
@@ -134,3 +137,41 @@ def test_a_database_without_the_registry_tables_says_to_run_prepare(tmp_path, mo
     assert create(monkeypatch, io.StringIO(f"{PASSWORD}\n"), "--email", "cell@mizoram.example.org") == 1
 
     assert "run `diasporahub prepare` first" in capsys.readouterr().err
+
+
+# The registry's command module that `diasporahub admin create` dispatches to
+
+
+def test_the_registry_command_creates_cell_staff_at_the_given_time(database_url):
+    engine = create_database_engine(database_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    created_at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+    account = create_cell_staff(
+        email="Cell@Mizoram.example.org",
+        display_name="Mizo Diaspora Cell",
+        read_password=lambda: PASSWORD,
+        database_url=database_url,
+        clock=lambda: created_at,
+    )
+
+    assert (account.email, account.is_cell_staff, account.created_at) == ("cell@mizoram.example.org", True, created_at)
+    with pytest.raises(Conflict):
+        create_cell_staff(
+            email="cell@mizoram.example.org",
+            display_name="Someone else",
+            read_password=lambda: pytest.fail("asked for a password"),
+            database_url=database_url,
+        )
+    assert len(accounts(database_url)) == 1
+
+
+def test_the_registry_command_says_when_its_database_is_not_ready(tmp_path):
+    with pytest.raises(RegistryNotReady, match="empty.sqlite3"):
+        create_cell_staff(
+            email="cell@mizoram.example.org",
+            display_name="Mizo Diaspora Cell",
+            read_password=lambda: PASSWORD,
+            database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        )

@@ -1,0 +1,72 @@
+"""The registry's operator commands on accounts, run on the registry's host (`diasporahub admin create`).
+
+Creating a Mizo Diaspora Cell account is deliberately not an RPC: nobody is signed in yet to authorize it
+(the first Cell account is made this way), and the registry's own code writes its database.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import sessionmaker
+
+from contracts.accounts import AccountV1, SignUp
+from contracts.errors import Conflict
+from contracts.validation import parse
+from servicekit.database import UnitOfWork, create_database_engine
+from services.registry.accounts import handlers
+from services.registry.accounts.domain import normalized_email
+from services.registry.accounts.passwords import Argon2Passwords
+from services.registry.accounts.repository import AccountRepository
+from services.registry.db import Base
+from services.registry.settings import RegistrySettings
+
+
+class RegistryNotReady(Exception):
+    """The registry's database does not answer or has no tables yet (`diasporahub prepare` makes them)."""
+
+    def __init__(self, shown_url: str):
+        super().__init__(f"the registry database at {shown_url} is not ready")
+        self.shown_url = shown_url
+
+
+def create_cell_staff(
+    *,
+    email: str,
+    display_name: str,
+    read_password: Callable[[], str],
+    database_url: str | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> AccountV1:
+    """A Cell staff account in the registry's database (REGISTRY_DATABASE_URL unless `database_url` is given).
+
+    `read_password` is called only once the e-mail address is known to be free, so nobody types a password
+    that could not be used; whatever it raises is raised. Raises Conflict if the address is taken,
+    InvalidPayload (from contracts.validation) if a field is invalid, RegistryNotReady if the database is not.
+    """
+    database_url = database_url or RegistrySettings().database_url
+    engine = create_database_engine(database_url)
+    unit_of_work = partial(
+        UnitOfWork,
+        sessionmaker(engine, expire_on_commit=False),
+        Base.metadata,
+        repositories={"accounts": AccountRepository},
+    )
+    try:
+        with unit_of_work() as work:
+            if work.accounts.get_by_email(normalized_email(email)) is not None:
+                raise Conflict(f"An account with the e-mail address {email} already exists.")
+        draft = parse(SignUp, {"email": email, "password": read_password(), "display_name": display_name})
+        return handlers.sign_up(
+            unit_of_work=unit_of_work,
+            passwords=Argon2Passwords(),
+            draft=draft,
+            now=clock(),
+            is_cell_staff=True,
+        )
+    except (OperationalError, ProgrammingError):
+        raise RegistryNotReady(make_url(database_url).render_as_string(hide_password=True)) from None
+    finally:
+        engine.dispose()
