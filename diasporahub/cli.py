@@ -1,29 +1,25 @@
-"""`diasporahub run` starts everything; `diasporahub prepare` readies the bus and databases."""
+"""The `diasporahub` command: parses arguments and dispatches; `run` supervises the processes.
 
-from servicekit.runtime import prepare_green_runtime
+Each command imports what it needs when it runs: `diasporahub run` stays a small process that imports no
+service, bus or database library (its children do the work). Every other command is monkey-patched for
+eventlet first, as the services are.
+"""
 
-prepare_green_runtime()
-
-import argparse  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from kombu import Connection  # noqa: E402
-
-from diasporahub import admin, bulk, dead_letters  # noqa: E402
-from servicekit.bus import BrokerUnreachable, check_broker, declare_topology  # noqa: E402
-from servicekit.migrations import upgrade  # noqa: E402
-from servicekit.settings import BusSettings  # noqa: E402
-from services.registry.settings import RegistrySettings  # noqa: E402
-from services.search import maintenance  # noqa: E402
-from services.search.settings import SearchSettings  # noqa: E402
+import argparse
+import sys
 
 START_RABBITMQ = "start it with `rabbitmq-server -detached` (Debian: `apt-get install rabbitmq-server`)"
 
 
 def prepare() -> int:
+    """Check RabbitMQ, declare the bus topology, migrate every database of the catalogue."""
+    from kombu import Connection
+
+    from servicekit.bus import BrokerUnreachable, check_broker, declare_topology
+    from servicekit.migrations import upgrade
+    from servicekit.settings import BusSettings
+    from services.catalogue import with_databases
+
     bus = BusSettings()
     try:
         check_broker(bus.amqp_uri)
@@ -32,12 +28,16 @@ def prepare() -> int:
         return 2
     with Connection(bus.amqp_uri) as connection:
         declare_topology(connection)
-    upgrade("services.registry", RegistrySettings().database_url)
-    upgrade("services.search", SearchSettings().database_url)
+    for entry in with_databases():
+        upgrade(entry.migrations, entry.database_url())
     return 0
 
 
 def run(listen: str) -> int:
+    import signal
+    import time
+    from pathlib import Path
+
     from diasporahub.system import StartFailed, System
 
     system = System(listen=listen, log_dir=Path("var/log"))
@@ -71,7 +71,9 @@ def run(listen: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    from diasporahub import bulk
+
     parser = argparse.ArgumentParser(prog="diasporahub", description="Run and look after DiasporaHub.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_command = commands.add_parser("run", help="prepare, then start every service and the HTTP gateway")
@@ -84,18 +86,34 @@ def main(argv: list[str] | None = None) -> int:
     searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
     dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return run(args.listen)
+
+    from servicekit.runtime import prepare_green_runtime
+
+    prepare_green_runtime()
     if args.command == "admin":
+        from diasporahub import admin
+
         return admin.main(args.admin_arguments)
     if args.command == "search":
+        from services.search import maintenance
+
         return maintenance.main(args.search_arguments)
     if args.command == "dead-letters":
+        from diasporahub import dead_letters
+
         return dead_letters.main(args.dead_letter_arguments)
-    if args.command == "prepare":
-        return prepare()
     if args.command in {"import", "export"}:
+        from diasporahub import bulk
+
         return bulk.run(args)
-    return run(args.listen)
+    return prepare()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Starts and stops every service of DiasporaHub as its own process, as in production."""
+"""Starts and stops every service of DiasporaHub (services/catalogue.py) as its own process, as in production.
+
+The supervisor only starts processes and waits on them: it imports no service, no bus and no database library.
+"""
 
 import os
 import signal
@@ -10,11 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-SERVICES: dict[str, str] = {
-    "registry": "services.registry.service:RegistryService",
-    "search": "services.search.service:SearchService",
-    "gateway": "gateway.service:GatewayService",
-}
+from services.catalogue import CATALOGUE, service
 
 
 class StartFailed(Exception):
@@ -43,7 +42,7 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "servicekit.runner", SERVICES[name], "--listen", self.listen],
+                [sys.executable, "-m", *service(name).runner_arguments(self.listen)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -61,8 +60,8 @@ class System:
             process.wait()
 
     def start_all(self, ready_timeout_seconds: float = 60.0) -> None:
-        for name in SERVICES:
-            self.start(name)
+        for entry in CATALOGUE:
+            self.start(entry.name)
         self.wait_until_ready(ready_timeout_seconds)
 
     def stop_all(self) -> None:

@@ -6,8 +6,9 @@ from werkzeug.wrappers import Request
 from gateway.http import api
 from servicekit.bus import BrokerUnreachable, check_broker
 from servicekit.settings import BusSettings
+from services.catalogue import pinged_names
 
-PINGED_SERVICES = ("registry", "search")
+PINGED_SERVICES = pinged_names()  # services/catalogue.py
 READINESS_TIMEOUT_SECONDS = 2.0
 
 

@@ -1,13 +1,18 @@
-"""The compose file is valid and runs every service the supervisor knows."""
+"""The compose file is valid and runs exactly the services of the catalogue, each as `diasporahub run` does."""
 
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from diasporahub.system import SERVICES
+from services.catalogue import CATALOGUE, with_databases
 
 COMPOSE_FILE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
+COMPOSE_LISTEN = "0.0.0.0:8000"
+
+
+def compose_services() -> dict[str, dict]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
 
 
 def test_docker_compose_accepts_the_compose_file():
@@ -18,10 +23,32 @@ def test_docker_compose_accepts_the_compose_file():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_compose_file_runs_every_service_with_its_runner():
-    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+def test_the_compose_file_runs_every_service_of_the_catalogue_with_its_runner():
+    commands = {name: spec.get("command", []) for name, spec in compose_services().items()}
 
-    commands = {name: spec.get("command", []) for name, spec in compose["services"].items()}
-    for name, service_path in SERVICES.items():
-        assert commands[name][:2] == ["servicekit.runner", service_path]
+    for entry in CATALOGUE:
+        assert commands.get(entry.name) == entry.runner_arguments(COMPOSE_LISTEN), entry.name
     assert commands["prepare"] == ["diasporahub.cli", "prepare"]
+
+
+def test_the_compose_file_runs_no_service_the_catalogue_does_not_list():
+    runs = {name for name, spec in compose_services().items() if spec.get("command", [None])[0] == "servicekit.runner"}
+
+    assert runs == {entry.name for entry in CATALOGUE}
+
+
+def test_only_the_services_with_http_publish_a_port_and_every_service_waits_for_prepare():
+    services = compose_services()
+
+    for entry in CATALOGUE:
+        assert bool(services[entry.name].get("ports")) == entry.http, entry.name
+        assert services[entry.name]["depends_on"]["prepare"] == {"condition": "service_completed_successfully"}
+
+
+def test_prepare_and_every_service_with_a_database_are_told_where_it_is():
+    services = compose_services()
+
+    for entry in with_databases():
+        variable = f"{entry.load_settings().model_config['env_prefix']}DATABASE_URL"
+        for name in ("prepare", entry.name):
+            assert variable in services[name]["environment"], (name, variable)
