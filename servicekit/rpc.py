@@ -135,6 +135,7 @@ def parsing_contracts(fn: Callable) -> Callable:
         return conversion.dump(fn(*bound.args, **bound.kwargs))
 
     parsed.__signature__ = signature
+    parsed.parses_contracts = True
     return parsed
 
 
