@@ -1,10 +1,15 @@
 """Association contracts: what parses, and what a person is told when it does not."""
 
-import pytest
+from datetime import UTC, datetime
+from uuid import uuid4
 
-from contracts.associations import AssociationDraft
+import pytest
+from pydantic import TypeAdapter
+
+from contracts.associations import AssociationChange, AssociationDraft, ReviewQuery, VerificationDecision
 from contracts.errors import Invalid
-from contracts.search import AssociationQuery
+from contracts.individuals import IndividualAssociationView, IndividualPublicView, IndividualView, MembershipDecision
+from contracts.search import AssociationHit, AssociationQuery
 from contracts.validation import InvalidPayload, parse
 
 
@@ -114,3 +119,35 @@ def test_a_query_at_the_limits_is_accepted():
     query = parse(AssociationQuery, {"page": 1, "size": 100, "country": "in", "language": "en"})
 
     assert (query.page, query.size, query.country, query.language) == (1, 100, ["IN"], ["eng"])
+
+
+# Results: what the registry and search answer, as JSON.
+
+
+def test_an_individual_view_is_as_much_as_the_audience_may_see():
+    views = TypeAdapter(IndividualView)
+    seen = {"id": "0b1e6c53-4f7e-4f38-9a43-2f7a3b0c9d11", "name": "Ruati", "city": "Dubai", "languages": ["lus"]}
+
+    assert isinstance(views.validate_python(seen), IndividualPublicView)
+    assert isinstance(views.validate_python(seen | {"country": "AE"}), IndividualAssociationView)
+    assert views.dump_python(views.validate_python(seen), mode="json") == seen  # no country, no nulls
+
+
+def test_a_hit_without_a_distance_leaves_it_out_rather_than_null():
+    hit = {"id": uuid4(), "name": "MWA", "country": "AE", "city": "Dubai", "languages": ["lus"], "status": "verified"}
+
+    assert "distance_km" not in AssociationHit(**hit).model_dump(mode="json")
+    assert AssociationHit(**hit, distance_km=0.0).model_dump(mode="json")["distance_km"] == 0.0
+
+
+def test_history_times_keep_their_offset_as_before():
+    change = AssociationChange(changed_at=datetime(2025, 3, 1, 10, 0, tzinfo=UTC), field="city", new_value="Sharjah")
+
+    assert change.model_dump(mode="json")["changed_at"] == "2025-03-01T10:00:00+00:00"
+
+
+def test_moved_payloads_refuse_unknown_decisions():
+    _, problem = problem_of(VerificationDecision, {"decision": "approve"}, "decision")
+    assert "'verify', 'reject', 'suspend' or 'dissolve'" in problem
+    problem_of(MembershipDecision, {"decision": "maybe"}, "decision")
+    problem_of(ReviewQuery, {"size": 500}, "size")
