@@ -91,8 +91,11 @@ def export_associations(export_format: str, output: Path | None) -> int:
     from servicekit.settings import BusSettings
 
     with RpcClient(BusSettings(), timeout_seconds=IMPORT_TIMEOUT_SECONDS) as client:
-        exported = client.call("registry", "export_associations", _token(client), export_format)
-    text = exported if export_format == "csv" else json.dumps(exported, ensure_ascii=False, indent=2)
+        exported = client.call("registry", "export_associations", _token(client), {"format": export_format})
+    if export_format == "csv":
+        text = exported["csv_text"]
+    else:
+        text = json.dumps(exported["items"], ensure_ascii=False, indent=2)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -1,5 +1,6 @@
 """`diasporahub import associations FILE.csv`: the same checked, idempotent import as the HTTP route."""
 
+import json
 import subprocess
 import sys
 import uuid
@@ -45,3 +46,24 @@ def test_a_file_without_rows_is_refused(system, cell_staff, tmp_path):
 
     assert refused.returncode == 2
     assert "has no rows" in refused.stderr
+
+
+def test_the_command_exports_csv_and_json(system, cell_staff, tmp_path):
+    token = cell_staff.headers["Authorization"].removeprefix("Bearer ")
+    exported = {}
+    for export_format in ("csv", "json"):
+        output = tmp_path / f"associations.{export_format}"
+        done = subprocess.run(
+            [sys.executable, "-m", "diasporahub.cli", "export", "associations", "--format", export_format]
+            + ["--output", str(output)],
+            env=system.env | {"DIASPORAHUB_TOKEN": token},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        exported[export_format] = output.read_text(encoding="utf-8")
+
+    assert exported["csv"].splitlines()[0].startswith("id,status,name,")
+    assert len(exported["csv"].splitlines()) - 1 >= len(json.loads(exported["json"])) >= 0
