@@ -3,9 +3,9 @@
 import eventlet
 from werkzeug.wrappers import Request
 
-from gateway.http import api
+from contracts.health import Liveness, Readiness
+from gateway.http import Session, api
 from servicekit.bus import BrokerUnreachable, check_broker
-from servicekit.settings import BusSettings
 from services.catalogue import pinged_names
 
 PINGED_SERVICES = pinged_names()  # services/catalogue.py
@@ -13,11 +13,18 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 
 class HealthRoutes:
-    @api("GET", "/healthz")
+    @api("GET", "/healthz", summary="The gateway is up", who="anyone", session=Session.NONE, returns=Liveness)
     def healthz(self, request: Request):
         return {"status": "up"}
 
-    @api("GET", "/readyz")
+    @api(
+        "GET",
+        "/readyz",
+        summary="RabbitMQ and every service answer (503 and which one does not, otherwise)",
+        who="anyone",
+        session=Session.NONE,
+        returns=Readiness,
+    )
     def readyz(self, request: Request):
         checks = {"broker": self._broker_answers()}
         pings = {name: eventlet.spawn(self._service_answers, name) for name in PINGED_SERVICES}
@@ -27,7 +34,7 @@ class HealthRoutes:
 
     def _broker_answers(self) -> bool:
         try:
-            check_broker(BusSettings().amqp_uri, READINESS_TIMEOUT_SECONDS)
+            check_broker(self.bus_settings.amqp_uri, READINESS_TIMEOUT_SECONDS)
         except BrokerUnreachable:
             return False
         return True
