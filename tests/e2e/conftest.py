@@ -78,8 +78,9 @@ class Person:
         assert logged_in.status_code == 200, logged_in.text
         self.headers = {"Authorization": f"Bearer {logged_in.json()['token']}"}
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(method, f"{self.api}{path}", headers=self.headers, timeout=30, **kwargs)
+    def request(self, method: str, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
+        headers = self.headers | (headers or {})
+        return requests.request(method, f"{self.api}{path}", headers=headers, timeout=30, **kwargs)
 
     def register_association(self, **fields) -> dict:
         body = {

@@ -121,6 +121,7 @@ def test_an_unknown_association_is_404(api, association_id):
         (association(phone="12345"), 422, "phone"),
         (association(location={"lat": 91, "lon": 0}), 422, "location.lat"),
         (association(description="x" * (1024 * 1024 + 1)), 413, "too large"),
+        ("name=Mizo+Fellowship", 415, "application/json"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason_and_nothing_is_stored(
@@ -129,7 +130,12 @@ def test_bad_input_is_refused_with_a_reason_and_nothing_is_stored(
     someone = person()
     before = stored_association_count()
     if isinstance(body, bytes):
-        answer = someone.request("POST", "/api/v1/associations", data=body)
+        answer = someone.request(
+            "POST", "/api/v1/associations", data=body, headers={"Content-Type": "application/json"}
+        )
+    elif isinstance(body, str):
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        answer = someone.request("POST", "/api/v1/associations", data=body, headers=form)
     else:
         answer = someone.request("POST", "/api/v1/associations", json=body)
 
