@@ -5,9 +5,10 @@ in generations: queries read the live one, and `reindex` fills the next beside i
 so search never goes empty while the index is rebuilt.
 """
 
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.inbox import add_inbox_table
@@ -27,6 +28,7 @@ class Generations(Base):
 
     `changes` counts writes to the live generation and `resets` removals, so that a process
     holding the index in memory sees cheaply whether, and how much, it must catch up.
+    `rebuild_active_at` is when the rebuild under way last wrote (see domain.REBUILD_LEASE).
     """
 
     __tablename__ = "index_generations"
@@ -36,6 +38,7 @@ class Generations(Base):
     building: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[int] = mapped_column(Integer)
     resets: Mapped[int] = mapped_column(Integer)
+    rebuild_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AssociationRow(Base):

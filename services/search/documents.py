@@ -1,5 +1,6 @@
 """What search keeps of an association or an individual: public fields only, never a contact detail."""
 
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -9,6 +10,8 @@ from contracts.individuals import IndividualProfileV1, Visibility
 from contracts.search import AssociationHit, IndividualHit, Suggestion
 from services.search.geo import great_circle_km
 from services.search.text import nfc
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class AssociationDocument(BaseModel):
@@ -55,6 +58,21 @@ class AssociationDocument(BaseModel):
         """Only verified associations are shown to the public; a merged one lives on in the one it joined."""
         return self.status == "verified" and self.merged_into is None
 
+    @property
+    def registered_microseconds(self) -> int:
+        """`registered_at` exactly, for sorting by newest (Elasticsearch keeps it as `date_nanos`)."""
+        return (self.registered_at - EPOCH) // timedelta(microseconds=1)
+
+    def texts(self) -> dict[str, list[str]]:
+        """The text searched, by field."""
+        return {
+            "name": [self.name],
+            "alternate_names": self.alternate_names,
+            "city": [self.city],
+            "office_bearer_names": self.office_bearer_names,
+            "description": [self.description],
+        }
+
     def distance_km(self, near: Location | None) -> float | None:
         if near is None or self.location is None:
             return None
@@ -99,6 +117,10 @@ class IndividualDocument(BaseModel):
             languages=list(profile.languages),
             visibility=profile.visibility,
         )
+
+    def texts(self) -> dict[str, list[str]]:
+        """The text searched, by field."""
+        return {"name": [self.name], "city": [self.city]}
 
     def hit(self) -> IndividualHit:
         return IndividualHit(id=self.id, name=self.name, country=self.country, city=self.city, languages=self.languages)

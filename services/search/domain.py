@@ -1,7 +1,8 @@
 """Who may see what, and what search needs from an engine, whatever the engine is. Plain Python."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -16,6 +17,39 @@ from contracts.search import (
     SuggestQuery,
 )
 from services.search.documents import AssociationDocument, IndividualDocument
+
+# Relevance, on both engines: hits whose every typed word is in the first tier's fields come first, then those of
+# the second tier, and so on; within a tier, nearest first when a point is given, then by name, then by id.
+ASSOCIATION_TIERS = (
+    ("name", "alternate_names"),
+    ("name", "alternate_names", "city", "office_bearer_names"),
+    ("name", "alternate_names", "city", "office_bearer_names", "description"),
+)
+INDIVIDUAL_TIERS = (("name",), ("name", "city"))
+# Type-ahead looks at names only, and suggests by name.
+SUGGESTED_FIELDS = ("name", "alternate_names")
+# A rebuild that has written nothing for this long is taken to have died: the next one may take its place.
+REBUILD_LEASE = timedelta(minutes=10)
+
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class RebuildRunning(Exception):
+    """Another rebuild of the same index is under way; two at once would leave the index in a muddle."""
+
+    @classmethod
+    def of(cls, index: str, active_at: datetime) -> "RebuildRunning":
+        active_at = active_at.astimezone(UTC)
+        return cls(
+            f"a rebuild of the {index} index is already under way (it last wrote at {active_at:%Y-%m-%d %H:%M:%S} UTC);"
+            f" wait for it to finish, or, if its process has died, run this again after"
+            f" {active_at + REBUILD_LEASE:%H:%M:%S} UTC"
+        )
 
 
 @dataclass(frozen=True)
@@ -92,11 +126,12 @@ class RebuildableIndex(Protocol):
     def begin_rebuild(self) -> None:
         """Start an empty association index beside the live one; writes go to both from now on.
 
-        An earlier rebuild that never finished (its process died) is discarded.
+        Raises RebuildRunning while another rebuild is under way. An earlier rebuild that never finished,
+        and wrote nothing for REBUILD_LEASE (its process died), is discarded.
         """
 
     def put_rebuilt_associations(self, documents: list[tuple[AssociationDocument, int]]) -> None:
-        """Into the index being rebuilt, each unless a newer version is there already."""
+        """Into the index being rebuilt, each unless a newer version is there already; the rebuild stays held."""
 
     def finish_rebuild(self) -> None:
         """The rebuilt index becomes the live one at once; the old one is removed."""
@@ -113,7 +148,8 @@ class RebuildableIndex(Protocol):
 
     def begin_individual_rebuild(self) -> None:
         """Start an individual index beside the live one holding only its removals (so that an older event
-        cannot bring a removed person back); writes go to both from now on. An unfinished one is discarded."""
+        cannot bring a removed person back); writes go to both from now on. As begin_rebuild, raises
+        RebuildRunning while another rebuild of individuals is under way, and discards an abandoned one."""
 
     def put_rebuilt_individuals(self, documents: list[tuple[IndividualDocument, int]]) -> None:
         """Into the index being rebuilt, each unless a newer version (or their removal) is there already."""

@@ -14,9 +14,7 @@ Engine = EmbeddedEngine | ElasticsearchEngine
 def open_engine(settings: SearchSettings) -> Engine:
     """Elasticsearch when `SEARCH_ELASTICSEARCH_URL` is set, else the embedded engine; ready to use."""
     if settings.elasticsearch_url:
-        engine = ElasticsearchEngine.connect(
-            settings.elasticsearch_url, index_prefix=settings.elasticsearch_index_prefix
-        )
+        engine = ElasticsearchEngine.connect(settings)
     else:
         engine = EmbeddedEngine(settings.database_url)
     engine.warm_up()

@@ -22,8 +22,9 @@ from contracts.individuals import IndividualProfileV1
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from services.search.documents import AssociationDocument, IndividualDocument
+from services.search.domain import RebuildRunning
 from services.search.engines import Engine, open_engine
-from services.search.settings import SearchSettings
+from services.search.settings import EmbeddedEngineNeedsSQLite, SearchSettings
 
 PAGE_SIZE = 500
 
@@ -212,13 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--repair", action="store_true", help="and put every difference right")
     args = parser.parse_args(argv)
 
-    engine = open_engine(SearchSettings())
+    try:
+        engine = open_engine(SearchSettings())
+    except EmbeddedEngineNeedsSQLite as exc:
+        print(f"diasporahub search: {exc}", file=sys.stderr)
+        return 2
     try:
         with RpcClient(BusSettings()) as registry:
             if args.command == "reindex":
                 return _reindex(engine, registry)
             return _verify(engine, registry, repair_them=args.repair)
-    except Unavailable as exc:
+    except (Unavailable, RebuildRunning) as exc:
         print(f"diasporahub search: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -1,4 +1,4 @@
-"""The Elasticsearch engine without a cluster: its settings, mappings and analyzers, and the exact requests it sends.
+"""The Elasticsearch engine without a cluster: its settings, mappings and analyzers, and the exact searches it sends.
 
 No Elasticsearch server can run here, so a node that records each request and answers from a
 script stands in for the cluster; the real client builds and sends every request. The contract
@@ -15,10 +15,12 @@ from elastic_transport._node import NodeApiResponse
 from elasticsearch import Elasticsearch
 
 from contracts.associations import CATEGORIES
+from contracts.errors import Unavailable
 from contracts.search import AssociationQuery, IndividualQuery, SuggestQuery
 from services.search.documents import AssociationDocument, IndividualDocument
 from services.search.domain import IndividualAudience
-from services.search.elastic.engine import BulkWriteFailed, ElasticsearchEngine, ElasticsearchIndex
+from services.search.elastic.engine import ElasticsearchEngine
+from services.search.elastic.index import ElasticsearchIndex
 from services.search.elastic.mappings import (
     ANALYSIS,
     ASSOCIATION_MAPPINGS,
@@ -29,14 +31,12 @@ from services.search.elastic.mappings import (
 
 ASSOCIATION_ID = UUID("6f1c1f52-9d7e-4a39-9a55-0e2b8a8c1d11")
 INDIVIDUAL_ID = UUID("0b7f0c3e-52f4-4d1d-8a60-7e4de3d7c2a9")
-ALL_TEXT_FIELDS = ["name^10", "alternate_names^8", "office_bearer_names^2", "city^3", "description"]
-ALL_PREFIX_FIELDS = [
-    "name.prefix^10",
-    "alternate_names.prefix^8",
-    "office_bearer_names.prefix^2",
-    "city.prefix^3",
-    "description.prefix",
-]
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+TIER_FIELDS = (
+    ["name", "alternate_names"],
+    ["name", "alternate_names", "city", "office_bearer_names"],
+    ["name", "alternate_names", "city", "office_bearer_names", "description"],
+)
 
 
 class Cluster:
@@ -44,6 +44,8 @@ class Cluster:
 
     def __init__(self):
         self.requests: list[tuple[str, str, object]] = []
+        self.timeouts: list[float | None] = []
+        self.headers: list[dict] = []
         self.answers: list[tuple[int, dict]] = []
 
     def node_class(self) -> type[BaseNode]:
@@ -52,6 +54,8 @@ class Cluster:
         class RecordingNode(BaseNode):
             def perform_request(self, method, target, body=None, headers=None, request_timeout=None):
                 cluster.requests.append((method, target, _decoded(body)))
+                cluster.timeouts.append(request_timeout)
+                cluster.headers.append(dict(headers or {}))
                 status, answer = cluster.answers.pop(0) if cluster.answers else (200, {})
                 headers = HttpHeaders({"content-type": "application/json", "x-elastic-product": "Elasticsearch"})
                 meta = ApiResponseMeta(
@@ -60,6 +64,16 @@ class Cluster:
                 return NodeApiResponse(meta, json.dumps(answer).encode())
 
         return RecordingNode
+
+    def client(self, url: str = "http://elasticsearch.test:9200", **options) -> Elasticsearch:
+        return Elasticsearch(url, node_class=self.node_class(), **options)
+
+    def engine(self) -> ElasticsearchEngine:
+        return ElasticsearchEngine(self.client(request_timeout=5), names=IndexNames("dh-"), clock=lambda: NOW)
+
+    def index(self) -> ElasticsearchIndex:
+        with self.engine().unit_of_work() as work:
+            return work.index
 
 
 def _decoded(body: bytes | None) -> object:
@@ -76,8 +90,7 @@ def cluster() -> Cluster:
 
 @pytest.fixture
 def index(cluster) -> ElasticsearchIndex:
-    client = Elasticsearch("http://elasticsearch.test:9200", node_class=cluster.node_class())
-    return ElasticsearchIndex(client, IndexNames("dh-"))
+    return cluster.index()
 
 
 def association(**fields) -> AssociationDocument:
@@ -110,27 +123,55 @@ def search_answer(*sources: dict, total: int | None = None) -> dict:
     }
 
 
+def prefix_clause(word: str, fields: list[str]) -> dict:
+    return {"multi_match": {"query": word, "fields": [f"words.{field}.prefix" for field in fields]}}
+
+
+def typo_tolerant_clause(word: str, fields: list[str]) -> dict:
+    with_typo = {
+        "multi_match": {
+            "query": word,
+            "fields": [f"words.{field}" for field in fields],
+            "fuzziness": 1,
+            "prefix_length": 0,
+        }
+    }
+    return {"bool": {"should": [prefix_clause(word, fields), with_typo], "minimum_should_match": 1}}
+
+
 # Settings, analyzers and mappings -------------------------------------------------------------------------------
 
 
-def test_text_is_split_on_anything_but_letters_digits_and_marks_then_lowercased_and_ascii_folded():
-    assert ANALYSIS["tokenizer"]["words"] == {"type": "pattern", "pattern": r"[^\p{L}\p{N}\p{M}]+"}
-    assert ANALYSIS["analyzer"]["folded"] == {
-        "type": "custom",
-        "tokenizer": "words",
-        "filter": ["lowercase", "asciifolding"],
+def test_elasticsearch_splits_only_at_spaces_the_words_python_made():
+    assert ANALYSIS["analyzer"] == {
+        "word_beginnings": {"type": "custom", "tokenizer": "whitespace", "filter": ["beginnings"]},
+        "typed_prefix": {"type": "custom", "tokenizer": "whitespace", "filter": ["longest_prefix"]},
     }
-    assert ANALYSIS["normalizer"]["folded"] == {"type": "custom", "filter": ["lowercase", "asciifolding"]}
+    words = ASSOCIATION_MAPPINGS["properties"]["words"]["properties"]
+    assert set(words) == {"name", "alternate_names", "city", "office_bearer_names", "description"}
+    assert words["name"]["analyzer"] == "whitespace"
+    assert set(INDIVIDUAL_MAPPINGS["properties"]["words"]["properties"]) == {"name", "city"}
 
 
-def test_prefixes_are_indexed_as_edge_ngrams_and_searched_whole():
-    assert ANALYSIS["filter"]["prefixes"] == {"type": "edge_ngram", "min_gram": 1, "max_gram": 20}
-    assert ANALYSIS["analyzer"]["folded_prefixes"]["filter"] == ["lowercase", "asciifolding", "prefixes"]
-    assert ASSOCIATION_MAPPINGS["properties"]["alternate_names"]["fields"]["prefix"] == {
-        "type": "text",
-        "analyzer": "folded_prefixes",
-        "search_analyzer": "folded",
+def test_word_beginnings_are_indexed_up_to_20_letters_and_a_longer_typed_word_is_cut_to_20():
+    assert ANALYSIS["filter"] == {
+        "beginnings": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20},
+        "longest_prefix": {"type": "truncate", "length": 20},
     }
+    prefix = ASSOCIATION_MAPPINGS["properties"]["words"]["properties"]["alternate_names"]["fields"]["prefix"]
+    assert (prefix["analyzer"], prefix["search_analyzer"]) == ("word_beginnings", "typed_prefix")
+
+
+def test_the_text_itself_is_kept_not_indexed_and_names_sort_by_the_key_python_made():
+    properties = ASSOCIATION_MAPPINGS["properties"]
+
+    assert properties["name"] == {"type": "text", "index": False}
+    assert properties["sort_name"] == {"type": "keyword"}
+    assert INDIVIDUAL_MAPPINGS["properties"]["sort_name"] == {"type": "keyword"}
+
+
+def test_registration_times_keep_their_microseconds():
+    assert ASSOCIATION_MAPPINGS["properties"]["registered_at"] == {"type": "date_nanos"}
 
 
 def test_one_shard_keeps_facet_counts_and_totals_exact():
@@ -143,12 +184,11 @@ def test_association_mapping_is_strict_and_has_no_contact_details():
 
     assert ASSOCIATION_MAPPINGS["dynamic"] == "strict"
     assert properties["location"] == {"type": "geo_point"}
-    assert properties["name"]["fields"]["sort"] == {"type": "keyword", "normalizer": "folded"}
     assert {
         name: properties[name]["type"] for name in ("country", "languages", "categories", "status")
     } == dict.fromkeys(("country", "languages", "categories", "status"), "keyword")
     assert not {"email", "phone", "website", "address", "gathering_places", "member_count"} & properties.keys()
-    assert set(AssociationDocument.model_fields) | {"public"} == properties.keys()
+    assert set(AssociationDocument.model_fields) | {"public", "words", "sort_name"} == properties.keys()
 
 
 def test_individual_mapping_has_no_contact_details_and_keeps_tombstones():
@@ -156,14 +196,13 @@ def test_individual_mapping_has_no_contact_details_and_keeps_tombstones():
 
     assert INDIVIDUAL_MAPPINGS["dynamic"] == "strict"
     assert not {"email", "phone", "address", "location"} & properties.keys()
-    assert set(IndividualDocument.model_fields) | {"removed"} == properties.keys()
+    assert set(IndividualDocument.model_fields) | {"removed", "words", "sort_name"} == properties.keys()
 
 
-def test_missing_indices_are_created_under_their_aliases_with_fixed_names(cluster):
-    client = Elasticsearch("http://elasticsearch.test:9200", node_class=cluster.node_class())
+def test_missing_indices_are_created_under_their_aliases_with_fixed_names_and_a_long_timeout(cluster):
     cluster.answers = [(404, {}), (200, {"acknowledged": True}), (200, {})]
 
-    ElasticsearchEngine(client, names=IndexNames("dh-")).warm_up()
+    cluster.engine().warm_up()
 
     assert cluster.requests == [
         ("HEAD", "/_alias/dh-associations", None),
@@ -174,6 +213,7 @@ def test_missing_indices_are_created_under_their_aliases_with_fixed_names(cluste
         ),
         ("HEAD", "/_alias/dh-individuals", None),
     ]
+    assert cluster.timeouts == [600, 600, 600]
 
 
 # Searching ---------------------------------------------------------------------------------------------------------
@@ -196,32 +236,23 @@ def test_an_association_search_sends_this_exact_request(cluster, index):
     index.search_associations(query, public_only=True)
 
     point = {"lat": 23.7, "lon": 92.7}
+    tiers = [
+        {
+            "constant_score": {
+                "filter": {"bool": {"filter": [typo_tolerant_clause("thalai", fields), prefix_clause("fel", fields)]}},
+                "boost": 3 - rank,
+            }
+        }
+        for rank, fields in enumerate(TIER_FIELDS)
+    ]
     assert cluster.requests == [
         (
             "POST",
-            "/dh-associations/_search?_source_excludes=public",
+            "/dh-associations/_search?_source_excludes=public,words,sort_name",
             {
                 "query": {
                     "bool": {
-                        "must": [
-                            {
-                                "bool": {
-                                    "should": [
-                                        {"multi_match": {"query": "thalai", "fields": ALL_PREFIX_FIELDS}},
-                                        {
-                                            "multi_match": {
-                                                "query": "thalai",
-                                                "fields": ALL_TEXT_FIELDS,
-                                                "fuzziness": 1,
-                                                "prefix_length": 0,
-                                            }
-                                        },
-                                    ],
-                                    "minimum_should_match": 1,
-                                }
-                            },
-                            {"multi_match": {"query": "fel", "fields": ALL_PREFIX_FIELDS}},
-                        ],
+                        "must": [{"dis_max": {"queries": tiers}}],
                         "filter": [
                             {"term": {"public": True}},
                             {"terms": {"country": ["IN", "SG"]}},
@@ -233,7 +264,7 @@ def test_an_association_search_sends_this_exact_request(cluster, index):
                 },
                 "sort": [
                     {"_geo_distance": {"location": point, "order": "asc", "unit": "km", "distance_type": "arc"}},
-                    {"name.sort": "asc"},
+                    {"sort_name": "asc"},
                     {"id": "asc"},
                 ],
                 "from": 10,
@@ -247,9 +278,22 @@ def test_an_association_search_sends_this_exact_request(cluster, index):
             },
         )
     ]
+    assert cluster.timeouts == [5]
 
 
-def test_cell_staff_search_by_status_without_the_public_filter(cluster, index):
+def test_the_words_sent_are_pythons_in_any_script(cluster, index):
+    cluster.answers = [(200, search_answer())]
+
+    index.search_associations(AssociationQuery(q="मिज़ो Łódź"), public_only=True)
+
+    [name_tier, *_] = cluster.requests[0][2]["query"]["bool"]["must"][0]["dis_max"]["queries"]
+    assert name_tier["constant_score"]["filter"]["bool"]["filter"] == [
+        prefix_clause("मिजो", TIER_FIELDS[0]),
+        prefix_clause("lodz", TIER_FIELDS[0]),
+    ]
+
+
+def test_cell_staff_search_by_status_without_the_public_filter_newest_first(cluster, index):
     cluster.answers = [(200, search_answer())]
 
     index.search_associations(AssociationQuery(status="pending,suspended", sort="newest"), public_only=False)
@@ -262,12 +306,13 @@ def test_cell_staff_search_by_status_without_the_public_filter(cluster, index):
 @pytest.mark.parametrize(
     ("query", "sort"),
     [
-        (AssociationQuery(q="mizo"), ["_score", {"name.sort": "asc"}, {"id": "asc"}]),
-        (AssociationQuery(), [{"name.sort": "asc"}, {"id": "asc"}]),
-        (AssociationQuery(q="mizo", sort="name"), [{"name.sort": "asc"}, {"id": "asc"}]),
+        (AssociationQuery(q="mizo"), ["_score", {"sort_name": "asc"}, {"id": "asc"}]),
+        (AssociationQuery(q="!?"), [{"sort_name": "asc"}, {"id": "asc"}]),
+        (AssociationQuery(), [{"sort_name": "asc"}, {"id": "asc"}]),
+        (AssociationQuery(q="mizo", sort="name"), [{"sort_name": "asc"}, {"id": "asc"}]),
     ],
 )
-def test_relevance_falls_back_to_distance_then_name(cluster, index, query, sort):
+def test_relevance_is_the_tier_then_distance_then_name(cluster, index, query, sort):
     cluster.answers = [(200, search_answer())]
 
     index.search_associations(query, public_only=True)
@@ -287,31 +332,55 @@ def test_hits_carry_the_great_circle_distance_and_facets_count_every_hit(cluster
     assert results.facets.language == {"lus": 4}
 
 
-def test_suggestions_match_name_prefixes_of_verified_associations_without_typos(cluster, index):
+def test_suggestions_match_name_prefixes_of_verified_associations_by_name_without_scores(cluster, index):
     cluster.answers = [(200, {"hits": {"total": {"value": 0}, "hits": []}})]
 
     index.suggest_associations(SuggestQuery(q="Lal Ṭhalai", size=5))
 
-    prefix_fields = ["name.prefix", "alternate_names.prefix"]
+    names = ["name", "alternate_names"]
     assert cluster.requests == [
         (
             "POST",
-            "/dh-associations/_search?_source_excludes=public",
+            "/dh-associations/_search?_source_excludes=public,words,sort_name",
             {
                 "query": {
                     "bool": {
-                        "must": [
-                            {"multi_match": {"query": "lal", "fields": prefix_fields}},
-                            {"multi_match": {"query": "thalai", "fields": prefix_fields}},
-                        ],
-                        "filter": [{"term": {"public": True}}],
+                        "filter": [
+                            prefix_clause("lal", names),
+                            prefix_clause("thalai", names),
+                            {"term": {"public": True}},
+                        ]
                     }
                 },
-                "sort": ["_score", {"name.sort": "asc"}, {"id": "asc"}],
+                "sort": [{"sort_name": "asc"}, {"id": "asc"}],
                 "size": 5,
             },
         )
     ]
+
+
+def test_people_come_in_tiers_name_then_city(cluster, index):
+    cluster.answers = [(200, {"hits": {"total": {"value": 0}, "hits": []}})]
+
+    index.search_individuals(IndividualQuery(q="lal"), IndividualAudience(everyone=True))
+
+    body = cluster.requests[0][2]
+    assert body["query"]["bool"]["must"] == [
+        {
+            "dis_max": {
+                "queries": [
+                    {"constant_score": {"filter": {"bool": {"filter": [prefix_clause("lal", ["name"])]}}, "boost": 2}},
+                    {
+                        "constant_score": {
+                            "filter": {"bool": {"filter": [prefix_clause("lal", ["name", "city"])]}},
+                            "boost": 1,
+                        }
+                    },
+                ]
+            }
+        }
+    ]
+    assert body["sort"] == ["_score", {"sort_name": "asc"}, {"id": "asc"}]
 
 
 def test_an_association_admin_searches_public_people_and_people_of_their_countries(cluster, index):
@@ -323,7 +392,7 @@ def test_an_association_admin_searches_public_people_and_people_of_their_countri
     assert cluster.requests == [
         (
             "POST",
-            "/dh-individuals/_search?_source_excludes=removed",
+            "/dh-individuals/_search?_source_excludes=removed,words,sort_name",
             {
                 "query": {
                     "bool": {
@@ -351,7 +420,7 @@ def test_an_association_admin_searches_public_people_and_people_of_their_countri
                         ],
                     }
                 },
-                "sort": [{"name.sort": "asc"}, {"id": "asc"}],
+                "sort": [{"sort_name": "asc"}, {"id": "asc"}],
                 "from": 0,
                 "size": 20,
                 "track_total_hits": True,
@@ -368,128 +437,39 @@ def test_cell_staff_search_people_without_a_visibility_filter(cluster, index):
     assert cluster.requests[0][2]["query"]["bool"]["filter"] == [{"term": {"removed": False}}]
 
 
-# Writing ------------------------------------------------------------------------------------------------------------
-
-
-def bulk_answer(*statuses: int) -> dict:
-    return {
-        "errors": any(s >= 300 for s in statuses),
-        "items": [{"index": {"_id": "x", "status": s}} for s in statuses],
-    }
-
-
-def test_an_association_is_written_with_its_external_version_to_the_live_and_the_rebuilt_index(cluster, index):
-    cluster.answers = [(200, bulk_answer(201, 404))]
-
-    assert index.put_association(association(), version=3) is True
-
-    source = association().model_dump(mode="json") | {"public": True}
-    action = {"_id": str(ASSOCIATION_ID), "version": 3, "version_type": "external", "require_alias": True}
-    assert cluster.requests == [
-        (
-            "PUT",
-            "/_bulk",
-            [
-                {"index": {"_index": "dh-associations", **action}},
-                source,
-                {"index": {"_index": "dh-associations-building", **action}},
-                source,
-            ],
-        )
-    ]
-
-
-def test_a_version_conflict_means_a_newer_version_is_kept(cluster, index):
-    cluster.answers = [(200, bulk_answer(409, 404))]
-
-    assert index.put_association(association(), version=1) is False
-
-
-def test_any_other_refusal_fails_so_the_event_is_retried(cluster, index):
-    cluster.answers = [(200, bulk_answer(429, 404))]
-
-    with pytest.raises(BulkWriteFailed):
-        index.put_association(association(), version=1)
-
-
-def test_a_removed_individual_stays_as_a_versioned_tombstone_in_the_live_and_the_rebuilt_index(cluster, index):
-    cluster.answers = [(200, bulk_answer(200, 404))]
-
-    assert index.remove_individual(INDIVIDUAL_ID, version=4) is True
-
-    action = {"_id": str(INDIVIDUAL_ID), "version": 4, "version_type": "external", "require_alias": True}
-    tombstone = {"id": str(INDIVIDUAL_ID), "removed": True}
-    assert cluster.requests[0][2] == [
-        {"index": {"_index": "dh-individuals", **action}},
-        tombstone,
-        {"index": {"_index": "dh-individuals-building", **action}},
-        tombstone,
-    ]
-
-
-def test_an_individual_is_written_without_contact_details(cluster, index):
-    cluster.answers = [(200, bulk_answer(201, 404))]
-    individual = IndividualDocument(
-        id=INDIVIDUAL_ID, name="Lalremruati", country="SG", city="Singapore", languages=["lus"], visibility="public"
-    )
-
-    index.put_individual(individual, version=1)
-
-    assert cluster.requests[0][2][1] == {
-        "id": str(INDIVIDUAL_ID),
-        "name": "Lalremruati",
-        "country": "SG",
-        "city": "Singapore",
-        "languages": ["lus"],
-        "visibility": "public",
-        "removed": False,
-    }
-
-
-# Rebuilding ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kind", "finish"), [("associations", "finish_rebuild"), ("individuals", "finish_individual_rebuild")]
-)
-def test_a_rebuild_switches_the_alias_in_one_request_and_drops_the_old_index(cluster, index, kind, finish):
-    cluster.answers = [
-        (200, {f"dh-{kind}-20260102": {"aliases": {f"dh-{kind}-building": {}}}}),
-        (200, {f"dh-{kind}-initial": {"aliases": {f"dh-{kind}": {}}}}),
-        (200, {}),
-        (200, {"acknowledged": True}),
-        (200, {"acknowledged": True}),
-    ]
-
-    getattr(index, finish)()
-
-    assert cluster.requests == [
-        ("GET", f"/_alias/dh-{kind}-building", None),
-        ("GET", f"/_alias/dh-{kind}", None),
-        ("POST", f"/dh-{kind}-20260102/_refresh", None),
-        (
-            "POST",
-            "/_aliases",
+EXPENSIVE_QUERIES_OFF = {
+    "error": {
+        "root_cause": [
             {
-                "actions": [
-                    {"remove": {"index": f"dh-{kind}-initial", "alias": f"dh-{kind}"}},
-                    {"add": {"index": f"dh-{kind}-20260102", "alias": f"dh-{kind}"}},
-                    {"remove": {"index": f"dh-{kind}-20260102", "alias": f"dh-{kind}-building"}},
-                ]
-            },
-        ),
-        ("DELETE", f"/dh-{kind}-initial", None),
-    ]
+                "type": "exception",
+                "reason": "[fuzzy] queries cannot be executed when 'search.allow_expensive_queries' is set to false.",
+            }
+        ],
+        "type": "search_phase_execution_exception",
+        "reason": "all shards failed",
+    },
+    "status": 400,
+}
 
 
-def test_a_rebuild_begins_with_a_new_index_behind_the_building_alias(cluster, index):
-    cluster.answers = [(404, {}), (200, {"acknowledged": True})]
+@pytest.mark.parametrize("status", [400, 500])
+@pytest.mark.parametrize(
+    "search",
+    [
+        lambda index: index.search_associations(AssociationQuery(q="fellowship"), public_only=True),
+        lambda index: index.search_individuals(IndividualQuery(q="lalremruati"), IndividualAudience()),
+    ],
+)
+def test_a_cluster_refusing_fuzzy_queries_is_a_clear_unavailable_not_a_failure(cluster, index, search, status):
+    cluster.answers = [(status, EXPENSIVE_QUERIES_OFF)]
 
-    index.begin_rebuild()
+    with pytest.raises(Unavailable, match=r"refuses fuzzy queries \(search.allow_expensive_queries is false\)"):
+        search(index)
 
-    method, target, body = cluster.requests[1]
-    assert (method, body) == (
-        "PUT",
-        {"aliases": {"dh-associations-building": {}}, "mappings": ASSOCIATION_MAPPINGS, "settings": INDEX_SETTINGS},
-    )
-    assert target.startswith("/dh-associations-2")
+
+def test_any_other_refusal_of_a_search_is_not_hidden(cluster, index):
+    cluster.answers = [(400, {"error": {"type": "parsing_exception", "reason": "unknown query"}, "status": 400})]
+
+    with pytest.raises(Exception, match="parsing_exception") as raised:
+        index.search_associations(AssociationQuery(q="fellowship"), public_only=True)
+    assert not isinstance(raised.value, Unavailable)

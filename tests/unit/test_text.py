@@ -1,10 +1,7 @@
-"""Text folding and the FTS5 match expression built from what people type."""
+"""Text folding and splitting into words (the FTS5 match expression's tests are in test_search_full_text.py)."""
 
 import unicodedata
 
-import pytest
-
-from services.search.embedded.individual_queries import match_expression
 from services.search.text import fold, words
 
 
@@ -32,31 +29,3 @@ def test_decomposed_text_folds_like_composed_text():
 
 def test_words_are_folded_and_split_on_punctuation_and_spaces():
     assert words("Ṭhalai, Mizo-Kâwl!  Singapore") == ["thalai", "mizo", "kawl", "singapore"]
-
-
-def test_each_word_must_appear_as_a_quoted_prefix():
-    assert match_expression("Ṭhalai Mizo") == '"thalai"* "mizo"*'
-
-
-@pytest.mark.parametrize(
-    ("typed", "expression"),
-    [
-        ('mizo" OR "x', '"mizo"* "or"* "x"*'),
-        ("mizo*", '"mizo"*'),
-        ("-mizo", '"mizo"*'),
-        ("mizo OR delhi", '"mizo"* "or"* "delhi"*'),
-        ("NEAR(mizo delhi)", '"near"* "mizo"* "delhi"*'),
-        ("name:mizo", '"name"* "mizo"*'),
-    ],
-)
-def test_fts5_syntax_in_what_people_type_becomes_plain_quoted_words(typed, expression):
-    assert match_expression(typed) == expression
-
-
-@pytest.mark.parametrize("typed", ["", "   ", "*", '"', "-", "()", '"*-()"', "!?."])
-def test_text_without_words_gives_no_match_expression(typed):
-    assert match_expression(typed) is None
-
-
-def test_underscores_alone_give_no_match_expression():
-    assert match_expression("___") is None

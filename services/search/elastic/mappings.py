@@ -1,54 +1,65 @@
-"""Index settings and mappings. The analyzers fold text as the embedded engine does.
+"""Index settings and mappings.
 
-Documents are sent in NFC (composed) form, so `ṭ` arrives as one letter that `asciifolding`
-turns into `t`, as it turns `â ê î ô û á à ä é è ë í ì ï ó ò ú ù ü` into plain vowels. Words
-are split where anything but a letter, digit or mark stands, as contracts.text splits them.
-Each text field has a `prefix` subfield of edge n-grams, so that every typed word can match
-as the beginning of an indexed word.
+Elasticsearch splits and folds no text of its own: each document carries, beside its fields as they
+are, a `words` object holding the words of services.search.text (the embedded engine's very words)
+separated by spaces, and a `sort_name`, its name's sort key. The `words` fields are split at spaces
+only; each has a `prefix` subfield of its words' beginnings (edge n-grams up to LONGEST_PREFIX
+letters) that a typed word, cut to LONGEST_PREFIX letters as the reference recommends for
+search-as-you-type, must match. The text fields themselves are kept, not indexed.
 """
 
 from dataclasses import dataclass
 
-# The longest word beginning that matches as a prefix; longer words still match whole.
-LONGEST_PREFIX = 20
+from services.search.domain import ASSOCIATION_TIERS, INDIVIDUAL_TIERS
+from services.search.text import LONGEST_PREFIX
 
 ANALYSIS = {
-    "tokenizer": {"words": {"type": "pattern", "pattern": r"[^\p{L}\p{N}\p{M}]+"}},
-    "filter": {"prefixes": {"type": "edge_ngram", "min_gram": 1, "max_gram": LONGEST_PREFIX}},
-    "analyzer": {
-        "folded": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]},
-        "folded_prefixes": {
-            "type": "custom",
-            "tokenizer": "words",
-            "filter": ["lowercase", "asciifolding", "prefixes"],
-        },
+    "filter": {
+        "beginnings": {"type": "edge_ngram", "min_gram": 1, "max_gram": LONGEST_PREFIX},
+        "longest_prefix": {"type": "truncate", "length": LONGEST_PREFIX},
     },
-    "normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
+    "analyzer": {
+        "word_beginnings": {"type": "custom", "tokenizer": "whitespace", "filter": ["beginnings"]},
+        "typed_prefix": {"type": "custom", "tokenizer": "whitespace", "filter": ["longest_prefix"]},
+    },
 }
 
 # One shard keeps counts of facets and totals exact; the indices are small (thousands of documents).
 INDEX_SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": "0-1", "analysis": ANALYSIS}
 
 KEYWORD = {"type": "keyword"}
-SEARCHABLE_TEXT = {
+KEPT_TEXT = {"type": "text", "index": False}
+# Scores are never used (relevance is in tiers, queries.py), so neither are frequencies, positions or norms.
+WORDS = {
     "type": "text",
-    "analyzer": "folded",
-    "fields": {"prefix": {"type": "text", "analyzer": "folded_prefixes", "search_analyzer": "folded"}},
+    "analyzer": "whitespace",
+    "index_options": "docs",
+    "norms": False,
+    "fields": {
+        "prefix": {
+            "type": "text",
+            "analyzer": "word_beginnings",
+            "search_analyzer": "typed_prefix",
+            "index_options": "docs",
+            "norms": False,
+        }
+    },
 }
-SORTABLE_TEXT = {
-    **SEARCHABLE_TEXT,
-    "fields": {**SEARCHABLE_TEXT["fields"], "sort": {"type": "keyword", "normalizer": "folded"}},
-}
+
+
+def _words_of(fields: tuple[str, ...]) -> dict:
+    return {"properties": {field: WORDS for field in fields}}
+
 
 ASSOCIATION_MAPPINGS = {
     "dynamic": "strict",
     "properties": {
         "id": KEYWORD,
-        "name": SORTABLE_TEXT,
-        "alternate_names": SEARCHABLE_TEXT,
-        "description": SEARCHABLE_TEXT,
-        "office_bearer_names": SEARCHABLE_TEXT,
-        "city": SEARCHABLE_TEXT,
+        "name": KEPT_TEXT,
+        "alternate_names": KEPT_TEXT,
+        "description": KEPT_TEXT,
+        "office_bearer_names": KEPT_TEXT,
+        "city": KEPT_TEXT,
         "region": {"type": "keyword", "index": False},
         "country": KEYWORD,
         "languages": KEYWORD,
@@ -57,7 +68,10 @@ ASSOCIATION_MAPPINGS = {
         "merged_into": KEYWORD,
         "public": {"type": "boolean"},
         "location": {"type": "geo_point"},
-        "registered_at": {"type": "date"},
+        # Microseconds, as the embedded engine sorts by them (`date` would keep milliseconds only).
+        "registered_at": {"type": "date_nanos"},
+        "words": _words_of(ASSOCIATION_TIERS[-1]),
+        "sort_name": KEYWORD,
     },
 }
 
@@ -65,14 +79,19 @@ INDIVIDUAL_MAPPINGS = {
     "dynamic": "strict",
     "properties": {
         "id": KEYWORD,
-        "name": SORTABLE_TEXT,
-        "city": SEARCHABLE_TEXT,
+        "name": KEPT_TEXT,
+        "city": KEPT_TEXT,
         "country": KEYWORD,
         "languages": KEYWORD,
         "visibility": KEYWORD,
         "removed": {"type": "boolean"},
+        "words": _words_of(INDIVIDUAL_TIERS[-1]),
+        "sort_name": KEYWORD,
     },
 }
+
+# One document per index being rebuilt, `{"active_at": …}`; never searched.
+REBUILD_MAPPINGS = {"dynamic": False, "properties": {}}
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,11 @@ class IndexNames:
     def individuals_building(self) -> str:
         """The alias of an individual index being rebuilt; writes go to it as well while it exists."""
         return f"{self.prefix}individuals-building"
+
+    @property
+    def rebuilds(self) -> str:
+        """The index of which rebuilds are under way, one document per alias being rebuilt."""
+        return f"{self.prefix}rebuilds"
 
     def first_index(self, alias: str) -> str:
         """A fixed name, so that two processes creating the index at once create one index, not two."""

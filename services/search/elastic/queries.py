@@ -1,39 +1,55 @@
 """The bodies sent to Elasticsearch for each search; pure functions, so unit tests can pin them exactly.
 
 The semantics are the embedded engine's: every typed word must match, as the beginning of an
-indexed word or, for words of five letters or more, as a word one edit away; ties are broken
-by name, then id, so that pages never overlap or skip.
+indexed word or, for words of five letters or more, as a word one edit away; hits come in the
+tiers of domain.py (`dis_max` over one `constant_score` query per tier, so a hit's score is its
+best tier's number and nothing else); ties are broken by distance when a point is given, then by
+name, then id, so that pages never overlap or skip.
 """
 
 from contracts.associations import CATEGORIES
 from contracts.search import AssociationQuery, IndividualQuery, SuggestQuery
-from services.search.domain import IndividualAudience
+from services.search.domain import ASSOCIATION_TIERS, INDIVIDUAL_TIERS, SUGGESTED_FIELDS, IndividualAudience
+from services.search.elastic.sources import ASSOCIATION_EXTRAS, INDIVIDUAL_EXTRAS
 from services.search.text import query_words, tolerates_typo
 
-ASSOCIATION_FIELDS = ("name^10", "alternate_names^8", "office_bearer_names^2", "city^3", "description")
-INDIVIDUAL_FIELDS = ("name", "city")
-SUGGESTED_FIELDS = ("name", "alternate_names")
 # Enough buckets for every country and every language in use; a facet must count every hit.
 FACET_SIZES = {"country": 300, "language": 1000, "category": len(CATEGORIES)}
 FACET_FIELDS = {"country": "country", "language": "languages", "category": "categories"}
-BY_NAME = [{"name.sort": "asc"}, {"id": "asc"}]
+BY_NAME = [{"sort_name": "asc"}, {"id": "asc"}]
 
 
-def _prefixed(fields: tuple[str, ...]) -> list[str]:
-    return [field.replace("^", ".prefix^", 1) if "^" in field else f"{field}.prefix" for field in fields]
-
-
-def word_clauses(text: str, fields: tuple[str, ...], *, typos: bool = True) -> list[dict]:
-    """One clause per typed word; all must match."""
+def word_clauses(words: list[str], fields: tuple[str, ...], *, typos: bool = True) -> list[dict]:
+    """One clause per typed word; all must match. Elasticsearch cuts a typed prefix to LONGEST_PREFIX letters."""
     clauses = []
-    for word in query_words(text):
-        as_prefix = {"multi_match": {"query": word, "fields": _prefixed(fields)}}
+    for word in words:
+        as_prefix = {"multi_match": {"query": word, "fields": [f"words.{field}.prefix" for field in fields]}}
         if not (typos and tolerates_typo(word)):
             clauses.append(as_prefix)
             continue
-        with_typo = {"multi_match": {"query": word, "fields": list(fields), "fuzziness": 1, "prefix_length": 0}}
+        with_typo = {
+            "multi_match": {
+                "query": word,
+                "fields": [f"words.{field}" for field in fields],
+                "fuzziness": 1,
+                "prefix_length": 0,
+            }
+        }
         clauses.append({"bool": {"should": [as_prefix, with_typo], "minimum_should_match": 1}})
     return clauses
+
+
+def in_tiers(text: str, tiers: tuple[tuple[str, ...], ...]) -> list[dict]:
+    """What `must` holds: every typed word in the widest tier's fields, each hit scored by its best tier (the first
+    tier scores highest); nothing when no word is typed."""
+    words = query_words(text)
+    if not words:
+        return []
+    scored = [
+        {"constant_score": {"filter": {"bool": {"filter": word_clauses(words, fields)}}, "boost": len(tiers) - rank}}
+        for rank, fields in enumerate(tiers)
+    ]
+    return [{"dis_max": {"queries": scored}}]
 
 
 def association_filters(query: AssociationQuery, *, public_only: bool) -> list[dict]:
@@ -77,7 +93,7 @@ def association_sort(query: AssociationQuery) -> list:
         return BY_NAME
     if query.sort == "newest":
         return [{"registered_at": "desc"}, {"id": "asc"}]
-    return (["_score"] if query.q else []) + nearest_first + BY_NAME
+    return (["_score"] if query_words(query.q) else []) + nearest_first + BY_NAME
 
 
 def association_search(query: AssociationQuery, *, public_only: bool, facets: bool = True) -> dict:
@@ -85,7 +101,7 @@ def association_search(query: AssociationQuery, *, public_only: bool, facets: bo
     body = {
         "query": {
             "bool": {
-                "must": word_clauses(query.q, ASSOCIATION_FIELDS),
+                "must": in_tiers(query.q, ASSOCIATION_TIERS),
                 "filter": association_filters(query, public_only=public_only),
             }
         },
@@ -93,7 +109,7 @@ def association_search(query: AssociationQuery, *, public_only: bool, facets: bo
         "from_": (query.page - 1) * query.size,
         "size": query.size,
         "track_total_hits": True,
-        "source_excludes": ["public"],
+        "source_excludes": ASSOCIATION_EXTRAS,
     }
     if facets:
         body["aggs"] = {
@@ -103,16 +119,19 @@ def association_search(query: AssociationQuery, *, public_only: bool, facets: bo
 
 
 def suggest_search(query: SuggestQuery) -> dict:
+    """Verified associations whose names begin with every typed word, by name."""
     return {
         "query": {
             "bool": {
-                "must": word_clauses(query.q, SUGGESTED_FIELDS, typos=False),
-                "filter": [{"term": {"public": True}}],
+                "filter": [
+                    *word_clauses(query_words(query.q), SUGGESTED_FIELDS, typos=False),
+                    {"term": {"public": True}},
+                ]
             }
         },
-        "sort": ["_score", *BY_NAME],
+        "sort": BY_NAME,
         "size": query.size,
-        "source_excludes": ["public"],
+        "source_excludes": ASSOCIATION_EXTRAS,
     }
 
 
@@ -144,13 +163,13 @@ def individual_search(query: IndividualQuery, audience: IndividualAudience) -> d
     return {
         "query": {
             "bool": {
-                "must": word_clauses(query.q, INDIVIDUAL_FIELDS),
+                "must": in_tiers(query.q, INDIVIDUAL_TIERS),
                 "filter": individual_filters(query, audience),
             }
         },
-        "sort": (["_score"] if query.q else []) + BY_NAME,
+        "sort": (["_score"] if query_words(query.q) else []) + BY_NAME,
         "from_": (query.page - 1) * query.size,
         "size": query.size,
         "track_total_hits": True,
-        "source_excludes": ["removed"],
+        "source_excludes": INDIVIDUAL_EXTRAS,
     }

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.search.db import AssociationRow
 from services.search.documents import AssociationDocument
+from services.search.domain import Clock
 from services.search.embedded.generations import IndexGenerations
 
 ASSOCIATIONS = AssociationRow.__table__
@@ -15,9 +16,9 @@ ASSOCIATION_INDEX = "associations"
 
 
 class StoredAssociations:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, clock: Clock):
         self.session = session
-        self.generations = IndexGenerations(session, ASSOCIATION_INDEX)
+        self.generations = IndexGenerations(session, ASSOCIATION_INDEX, clock=clock)
 
     def put(self, document: AssociationDocument, *, version: int) -> bool:
         """Unless a newer version is there; True if the live generation took it."""
@@ -36,7 +37,7 @@ class StoredAssociations:
         self.generations.begin_rebuild(drop=self._drop_generation)
 
     def put_rebuilt(self, documents: list[tuple[AssociationDocument, int]]) -> None:
-        building = self.generations.building()
+        building = self.generations.hold_rebuild()
         for document, version in documents:
             self._put(building, document, version)
 

@@ -5,7 +5,6 @@ from functools import partial
 from uuid import UUID
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.events import EventEnvelope
@@ -20,11 +19,12 @@ from contracts.search import (
 from servicekit.database import UnitOfWork, create_database_engine
 from services.search.db import Base
 from services.search.documents import AssociationDocument, IndividualDocument
-from services.search.domain import IndividualAudience
+from services.search.domain import Clock, IndividualAudience, system_clock
 from services.search.embedded.associations import StoredAssociations
 from services.search.embedded.individuals import EmbeddedIndividuals
 from services.search.embedded.live_associations import LiveAssociations
 from services.search.embedded.vocabulary import Vocabulary
+from services.search.settings import require_sqlite
 
 
 def _prepare_connection(dbapi_connection, _record) -> None:
@@ -38,13 +38,13 @@ def _prepare_connection(dbapi_connection, _record) -> None:
 class EmbeddedEngine:
     """What a process holds for the embedded engine: one SQLite database, and its associations in memory."""
 
-    def __init__(self, database_url: str):
-        if make_url(database_url).get_backend_name() != "sqlite":
-            raise RuntimeError("the embedded search engine needs SEARCH_DATABASE_URL to be a sqlite:/// URL")
+    def __init__(self, database_url: str, *, clock: Clock = system_clock):
+        require_sqlite(database_url)
         self.engine = create_database_engine(database_url)
         event.listen(self.engine, "connect", _prepare_connection)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.live_associations = LiveAssociations(self.engine)
+        self.clock = clock
 
     def warm_up(self) -> None:
         """Load the associations into memory now rather than on the first search."""
@@ -52,7 +52,7 @@ class EmbeddedEngine:
 
     def unit_of_work(self, handling: tuple[str, EventEnvelope] | None = None) -> UnitOfWork:
         """`work.index` is an EmbeddedIndex; an event in `handling` is recorded in the inbox in the same commit."""
-        index = partial(EmbeddedIndex, live_associations=self.live_associations)
+        index = partial(EmbeddedIndex, live_associations=self.live_associations, clock=self.clock)
         return UnitOfWork(self.session_factory, Base.metadata, repositories={"index": index}, handling=handling)
 
     def close(self) -> None:
@@ -63,10 +63,10 @@ class EmbeddedEngine:
 class EmbeddedIndex:
     """The SearchIndex and RebuildableIndex ports on one SQLite session (one transaction)."""
 
-    def __init__(self, session: Session, *, live_associations: LiveAssociations):
+    def __init__(self, session: Session, *, live_associations: LiveAssociations, clock: Clock):
         self.live_associations = live_associations
-        self.associations = StoredAssociations(session)
-        self.individuals = EmbeddedIndividuals(session, Vocabulary(session))
+        self.associations = StoredAssociations(session, clock=clock)
+        self.individuals = EmbeddedIndividuals(session, Vocabulary(session), clock=clock)
 
     # Associations ---------------------------------------------------------------------------------------
 

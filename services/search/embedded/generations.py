@@ -2,29 +2,31 @@
 
 Each index (`associations`, `individuals`) has a row in `index_generations`. Queries read the live
 generation; a rebuild fills the next one beside it while every write goes to both, then switches
-to it at once and drops the old one.
+to it at once and drops the old one. A rebuild holds its index while it keeps writing: another
+one may begin only once it has finished, or has written nothing for REBUILD_LEASE.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.search.db import Generations
+from services.search.domain import REBUILD_LEASE, Clock, RebuildRunning
 
 Drop = Callable[[int], None]
 
 
 class IndexGenerations:
-    def __init__(self, session: Session, index: str):
+    def __init__(self, session: Session, index: str, *, clock: Clock):
         self.session = session
         self.index = index
+        self.clock = clock
 
     def current(self) -> tuple[int, int | None]:
         """(live, building); `building` is None while no rebuild runs."""
-        row = self.session.execute(
-            select(Generations.live, Generations.building).where(Generations.index == self.index)
-        ).one()
+        row = self._row()
         return row.live, row.building
 
     def live(self) -> int:
@@ -45,17 +47,41 @@ class IndexGenerations:
         return written
 
     def begin_rebuild(self, drop: Drop) -> int:
-        """The generation after the live one, now being rebuilt; an unfinished earlier one is dropped first."""
-        live, building = self.current()
-        if building is not None:
-            drop(building)
-        self._set(building=live + 1)
-        return live + 1
+        """The generation after the live one, now being rebuilt; an abandoned earlier one is dropped first.
+
+        Raises RebuildRunning if another rebuild holds the index. The claim is one conditional UPDATE, so
+        that of two processes beginning at once, one only succeeds.
+        """
+        row, now = self._row(), self.clock()
+        if row.building is not None and row.rebuild_active_at is not None:
+            active_at = row.rebuild_active_at.replace(tzinfo=UTC)
+            if now - active_at < REBUILD_LEASE:
+                raise RebuildRunning.of(self.index, active_at)
+        claimed = self.session.execute(
+            update(Generations)
+            .where(
+                Generations.index == self.index,
+                Generations.building.is_not_distinct_from(row.building),
+                Generations.rebuild_active_at.is_not_distinct_from(row.rebuild_active_at),
+            )
+            .values(building=row.live + 1, rebuild_active_at=_stored(now))
+        )
+        if not claimed.rowcount:
+            raise RebuildRunning.of(self.index, now)
+        if row.building is not None:
+            drop(row.building)
+        return row.live + 1
+
+    def hold_rebuild(self) -> int:
+        """The generation being rebuilt, held for another REBUILD_LEASE."""
+        building = self.building()
+        self._set(rebuild_active_at=_stored(self.clock()))
+        return building
 
     def finish_rebuild(self, drop: Drop) -> None:
         """The rebuilt generation becomes the live one; the old live one is dropped."""
         live, building = self.live(), self.building()
-        self._set(live=building, building=None)
+        self._set(live=building, building=None, rebuild_active_at=None)
         drop(live)
 
     def record_write(self) -> int:
@@ -70,5 +96,17 @@ class IndexGenerations:
     def record_removal(self) -> None:
         self._set(resets=Generations.resets + 1)
 
+    def _row(self):
+        return self.session.execute(
+            select(Generations.live, Generations.building, Generations.rebuild_active_at).where(
+                Generations.index == self.index
+            )
+        ).one()
+
     def _set(self, **values) -> None:
         self.session.execute(update(Generations).where(Generations.index == self.index).values(**values))
+
+
+def _stored(moment: datetime) -> datetime:
+    """SQLite keeps no time zone: times are stored in UTC, without one."""
+    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -8,23 +8,22 @@ from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from contracts.search import IndividualQuery, IndividualResults
-from contracts.text import fold
 from services.search.db import INDIVIDUAL_TEXT
 from services.search.documents import IndividualDocument
-from services.search.domain import IndividualAudience
+from services.search.domain import Clock, IndividualAudience
 from services.search.embedded.generations import IndexGenerations
 from services.search.embedded.individual_queries import INDIVIDUAL_LANGUAGES, INDIVIDUALS, individual_hits
 from services.search.embedded.vocabulary import Vocabulary
-from services.search.text import sort_key
+from services.search.text import sort_key, words
 
 INDIVIDUAL_INDEX = "individuals"
 
 
 class EmbeddedIndividuals:
-    def __init__(self, session: Session, vocabulary: Vocabulary):
+    def __init__(self, session: Session, vocabulary: Vocabulary, *, clock: Clock):
         self.session = session
         self.vocabulary = vocabulary
-        self.generations = IndexGenerations(session, INDIVIDUAL_INDEX)
+        self.generations = IndexGenerations(session, INDIVIDUAL_INDEX, clock=clock)
 
     def put(self, document: IndividualDocument, *, version: int) -> bool:
         """Unless a newer version (or their removal) is there; True if the live generation took it."""
@@ -63,7 +62,7 @@ class EmbeddedIndividuals:
         )
 
     def put_rebuilt(self, documents: list[tuple[IndividualDocument, int]]) -> None:
-        building = self.generations.building()
+        building = self.generations.hold_rebuild()
         for document, version in documents:
             self._put(building, document, version)
 
@@ -100,7 +99,7 @@ class EmbeddedIndividuals:
         key = self._write(stored, generation, document.id, values)
         self.session.execute(
             text(f"INSERT INTO {INDIVIDUAL_TEXT} (rowid, name, city) VALUES (:key, :name, :city)"),
-            {"key": key, "name": fold(document.name), "city": fold(document.city)},
+            {"key": key, "name": " ".join(words(document.name)), "city": " ".join(words(document.city))},
         )
         self.session.execute(
             insert(INDIVIDUAL_LANGUAGES), [{"key": key, "language": language} for language in document.languages]

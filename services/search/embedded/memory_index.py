@@ -5,9 +5,9 @@ word of every text field has a Python int whose bit `slot` is set when the assoc
 query ANDs and ORs those ints, a facet count is a popcount, and a page is read off lists kept in
 name, age and latitude order. SQLite stays the durable copy; live_associations.py keeps this in step with it.
 
-Relevance is in tiers: every typed word found in the name or an alternate name first, then every
-word found in names, city or office-bearers, then the rest; within a tier, by distance when a point
-is given, else by name.
+Relevance is in tiers (domain.ASSOCIATION_TIERS): every typed word found in the name or an alternate
+name first, then every word found in names, city or office-bearers, then the rest; within a tier, by
+distance when a point is given, else by name.
 """
 
 from bisect import bisect_left, bisect_right, insort
@@ -18,13 +18,12 @@ from uuid import UUID
 
 from contracts.associations import Location
 from contracts.search import AssociationQuery, AssociationResults, Facets, Suggestions, SuggestQuery
-from contracts.text import words
 from services.search.documents import AssociationDocument
+from services.search.domain import ASSOCIATION_TIERS, SUGGESTED_FIELDS
 from services.search.geo import Point, bounding_box, closeness_within
-from services.search.text import deletions, one_edit_apart, query_words, sort_key, tolerates_typo
+from services.search.text import as_prefix, deletions, one_edit_apart, query_words, sort_key, tolerates_typo, words
 
-FIELDS = ("name", "alternate_names", "city", "office_bearer_names", "description")
-TIERS = (("name", "alternate_names"), ("name", "alternate_names", "city", "office_bearer_names"), FIELDS)
+FIELDS = ASSOCIATION_TIERS[-1]
 FACETS = ("country", "language", "category")
 # A walk step (one bit test) is this many times cheaper than a sort step per hit.
 SORT_OVER_WALK = 4
@@ -48,7 +47,7 @@ class Entry:
     slot: int
     document: AssociationDocument
     by_name: tuple[str, str, int]
-    by_newest: tuple[float, str, int]
+    by_newest: tuple[int, str, int]
 
     @classmethod
     def of(cls, slot: int, document: AssociationDocument) -> "Entry":
@@ -56,7 +55,7 @@ class Entry:
             slot=slot,
             document=document,
             by_name=(sort_key(document.name), str(document.id), slot),
-            by_newest=(-document.registered_at.timestamp(), str(document.id), slot),
+            by_newest=(-document.registered_microseconds, str(document.id), slot),
         )
 
 
@@ -70,14 +69,7 @@ def _values(document: AssociationDocument) -> dict[str, list[str]]:
 
 
 def _field_words(document: AssociationDocument) -> dict[str, set[str]]:
-    texts = {
-        "name": [document.name],
-        "alternate_names": document.alternate_names,
-        "city": [document.city],
-        "office_bearer_names": document.office_bearer_names,
-        "description": [document.description],
-    }
-    return {field: {word for text in values for word in words(text)} for field, values in texts.items()}
+    return {field: {word for text in texts for word in words(text)} for field, texts in document.texts().items()}
 
 
 class AssociationMemoryIndex:
@@ -93,7 +85,7 @@ class AssociationMemoryIndex:
         self.sorted_words: list[str] = []
         self.typo_candidates: dict[str, set[str]] = {}
         self.by_name: list[tuple[str, str, int]] = []
-        self.by_newest: list[tuple[float, str, int]] = []
+        self.by_newest: list[tuple[int, str, int]] = []
         self.by_latitude: list[tuple[float, float, int]] = []
         self.points: dict[int, Point] = {}
 
@@ -196,7 +188,7 @@ class AssociationMemoryIndex:
     def suggest(self, query: SuggestQuery) -> Suggestions:
         hits = self.public
         for word in query_words(query.q):
-            hits &= self._matching(word, ("name", "alternate_names"), typos=False)
+            hits &= self._matching(word, SUGGESTED_FIELDS, typos=False)
         slots = self._in_order(hits, self.by_name, 0, query.size)
         return Suggestions(items=[self.entries[slot].document.suggestion() for slot in slots])
 
@@ -207,7 +199,8 @@ class AssociationMemoryIndex:
         return mask
 
     def _matching(self, word: str, fields: tuple[str, ...], *, typos: bool) -> int:
-        """Associations with a word in `fields` that starts with `word`, or (five letters or more) is one edit away."""
+        """Associations with a word in `fields` that begins with `word` (its first LONGEST_PREFIX letters), or (five
+        letters or more) is one edit away."""
         mask = 0
         for term in self._terms(word, typos=typos):
             found = self.words[term]
@@ -216,15 +209,16 @@ class AssociationMemoryIndex:
         return mask
 
     def _terms(self, word: str, *, typos: bool) -> Iterator[str]:
-        start = bisect_left(self.sorted_words, word)
-        end = bisect_right(self.sorted_words, word + "\U0010ffff", lo=start)
+        prefix = as_prefix(word)
+        start = bisect_left(self.sorted_words, prefix)
+        end = bisect_right(self.sorted_words, prefix + "\U0010ffff", lo=start)
         yield from self.sorted_words[start:end]
         if typos and tolerates_typo(word):
             variants = deletions(word) | {word}
             candidates = {variant for variant in variants if variant in self.words}
             for variant in variants:
                 candidates |= self.typo_candidates.get(variant, set())
-            yield from (term for term in candidates if not term.startswith(word) and one_edit_apart(word, term))
+            yield from (term for term in candidates if not term.startswith(prefix) and one_edit_apart(word, term))
 
     def _within(self, near: Location, radius_km: float, hits: int) -> dict[int, float]:
         """The closeness (see geo.Point) of every hit within the radius, by slot; the box narrows whom to measure."""
@@ -253,7 +247,7 @@ class AssociationMemoryIndex:
             return self._nearest(hits, query.near, closeness, offset + query.size)[offset:]
         page: list[int] = []
         remaining = hits
-        for fields in TIERS:
+        for fields in ASSOCIATION_TIERS:
             tier = remaining
             for word in typed:
                 tier &= self._matching(word, fields, typos=True)

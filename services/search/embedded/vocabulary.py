@@ -11,15 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from contracts.text import words
 from services.search.db import VocabularyEntry
 from services.search.embedded.individual_queries import match_expression
-from services.search.text import deletions, one_edit_apart, query_words, tolerates_typo
+from services.search.text import LONGEST_WORD, as_prefix, deletions, one_edit_apart, query_words, tolerates_typo, words
 
 VOCABULARY = VocabularyEntry.__table__
 # Shorter words are never a typo's candidate: typos are looked for only in words of five letters or more.
 SHORTEST_WORD = 4
-LONGEST_WORD = 100
 
 
 class Vocabulary:
@@ -64,7 +62,9 @@ class Vocabulary:
                     candidate
                     for variant, candidate in rows
                     # A word that starts with what was typed is found as a prefix already.
-                    if variant in variants and not candidate.startswith(term) and one_edit_apart(term, candidate)
+                    if variant in variants
+                    and not candidate.startswith(as_prefix(term))
+                    and one_edit_apart(term, candidate)
                 }
             )
             for term, variants in lookups.items()

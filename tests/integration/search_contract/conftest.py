@@ -1,20 +1,22 @@
 """The search port's contract suite runs on every engine: the embedded one always, Elasticsearch when
 SEARCH_ELASTICSEARCH_URL is set (otherwise its cases are not collected at all, and the run says so).
 
-    docker run -d --name es -p 9200:9200 -e discovery.type=single-node -e xpack.security.enabled=false \\
-        docker.elastic.co/elasticsearch/elasticsearch:8.19.3
-    SEARCH_ELASTICSEARCH_URL=http://localhost:9200 .venv/bin/python -m pytest tests/integration/search_contract
+Against Elasticsearch it connects as the service does, with the other SEARCH_ELASTICSEARCH_* settings
+(API key or user and password, CA certificate or fingerprint): services/search/README.md has the recipe.
 """
 
 import os
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from servicekit.migrations import upgrade
 from services.search.elastic.engine import ElasticsearchEngine
 from services.search.embedded.engine import EmbeddedEngine
+from services.search.settings import SearchSettings
+from tests.integration.search_contract.elasticsearch_indices import delete_indices
 
 ELASTICSEARCH_URL = os.environ.get("SEARCH_ELASTICSEARCH_URL")
 ENGINES = ["embedded"] + (["elasticsearch"] if ELASTICSEARCH_URL else [])
@@ -38,20 +40,38 @@ def migrated_search_database(tmp_path_factory):
     return path
 
 
+class StoppedClock:
+    """Time moves only when a test moves it."""
+
+    def __init__(self):
+        self.now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, duration: timedelta) -> None:
+        self.now += duration
+
+
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock()
+
+
 @pytest.fixture(params=ENGINES)
-def engine(request, tmp_path):
+def engine(request, tmp_path, clock):
     if request.param == "embedded":
         path = tmp_path / "search.sqlite3"
         shutil.copy(request.getfixturevalue("migrated_search_database"), path)
-        engine = EmbeddedEngine(f"sqlite:///{path}")
+        engine = EmbeddedEngine(f"sqlite:///{path}", clock=clock)
         yield engine
         engine.close()
         return
     prefix = f"diasporahub-test-{uuid.uuid4().hex[:10]}-"
-    engine = ElasticsearchEngine.connect(ELASTICSEARCH_URL, index_prefix=prefix, refresh=True)
+    engine = ElasticsearchEngine.connect(SearchSettings(elasticsearch_index_prefix=prefix), refresh=True, clock=clock)
     engine.warm_up()
     yield engine
-    engine.client.indices.delete(index=f"{prefix}*")
+    delete_indices(engine.maintenance, prefix)
     engine.close()
 
 

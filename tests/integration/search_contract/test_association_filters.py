@@ -1,7 +1,10 @@
 """Filters, who sees which status, facets, pagination and sorting."""
 
+from datetime import timedelta
+from uuid import UUID
+
 from contracts.search import AssociationQuery
-from tests.integration.search_contract.documents import association, registered_days_later
+from tests.integration.search_contract.documents import REGISTERED, association, registered_days_later
 
 
 def search(index, public_only: bool = True, **query):
@@ -147,3 +150,12 @@ def test_hits_never_carry_contact_details(index):
         "categories",
         "status",
     }
+
+
+def test_newest_first_tells_apart_registrations_within_one_millisecond(index):
+    earlier = association("Earlier", id=UUID(int=1), registered_at=REGISTERED + timedelta(microseconds=400))
+    later = association("Later", id=UUID(int=2), registered_at=REGISTERED + timedelta(microseconds=700))
+    index.put_association(earlier, version=1)
+    index.put_association(later, version=1)
+
+    assert names(search(index, sort="newest")) == ["Later", "Earlier"]

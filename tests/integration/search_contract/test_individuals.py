@@ -81,3 +81,30 @@ def test_pages_of_people_are_stable_with_an_exact_total(index):
 
     assert [page.total for page in pages] == [15, 15, 15]
     assert [hit.name for page in pages for hit in page.items] == [f"Lal {number:02}" for number in range(15)]
+
+
+def test_people_come_by_name_matches_first_then_by_name(index):
+    index.put_individual(individual("Lalremruati"), version=1)
+    index.put_individual(individual("Chhuanawma", city="Lalpur"), version=1)
+    index.put_individual(individual("Aaron Lalzarliana Ralte Khiangte"), version=1)
+
+    found = index.search_individuals(IndividualQuery(q="lal"), SIGNED_IN).items
+
+    assert [hit.name for hit in found] == ["Aaron Lalzarliana Ralte Khiangte", "Lalremruati", "Chhuanawma"]
+
+
+def test_several_words_each_with_a_typo_allowed(index):
+    index.put_individual(individual("Ṭhangzuala Hmar", city="Dallas"), version=1)
+
+    assert names(index, SIGNED_IN, q="hmar thangzaula") == ["Ṭhangzuala Hmar"]
+    assert names(index, SIGNED_IN, q="thangzaula dalas") == ["Ṭhangzuala Hmar"]
+
+
+def test_names_in_any_script_are_found_by_their_own_spelling_and_sort_by_plain_letters(index):
+    for name in ("मिज़ो लालरिनपुई", "मजबूत सिंह", "Mawia", "Łukasz Ralte", "Kima"):
+        index.put_individual(individual(name), version=1)
+
+    assert names(index, SIGNED_IN, q="मि") == ["मिज़ो लालरिनपुई"]
+    assert names(index, SIGNED_IN, q="lukasz") == ["Łukasz Ralte"]
+    ordered = [hit.name for hit in index.search_individuals(IndividualQuery(), SIGNED_IN).items]
+    assert ordered[:3] == ["Kima", "Łukasz Ralte", "Mawia"]

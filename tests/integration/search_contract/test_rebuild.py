@@ -1,6 +1,11 @@
-"""Rebuilding the association index beside the live one, then switching at once."""
+"""Rebuilding the association index beside the live one, then switching at once; one rebuild at a time."""
+
+from datetime import timedelta
+
+import pytest
 
 from contracts.search import AssociationQuery
+from services.search.domain import REBUILD_LEASE, RebuildRunning
 from tests.integration.search_contract.documents import association
 
 
@@ -52,11 +57,27 @@ def test_a_removed_association_is_gone(index):
     assert index.association_count() == 0
 
 
-def test_an_unfinished_rebuild_is_discarded_by_the_next(index):
+def test_a_second_rebuild_is_refused_while_the_first_keeps_writing(index, clock):
+    index.put_association(association("Live"), version=1)
+    index.begin_rebuild()
+    clock.advance(REBUILD_LEASE - timedelta(minutes=1))
+    index.put_rebuilt_associations([(association("Rebuilt"), 1)])
+    clock.advance(REBUILD_LEASE - timedelta(minutes=1))
+
+    with pytest.raises(RebuildRunning, match="a rebuild of the associations index is already under way"):
+        index.begin_rebuild()
+
+    index.finish_rebuild()
+    assert names(index) == ["Rebuilt"]
+    index.begin_rebuild()
+
+
+def test_an_abandoned_rebuild_is_discarded_by_the_next(index, clock):
     index.put_association(association("Live"), version=1)
     index.begin_rebuild()
     index.put_rebuilt_associations([(association("From the abandoned rebuild"), 1)])
 
+    clock.advance(REBUILD_LEASE + timedelta(seconds=1))
     index.begin_rebuild()
     index.put_rebuilt_associations([(association("From the second rebuild"), 1)])
     index.finish_rebuild()

@@ -1,7 +1,11 @@
 """Rebuilding the individual index beside the live one, then switching at once; removals survive the rebuild."""
 
+from datetime import timedelta
+
+import pytest
+
 from contracts.search import IndividualQuery
-from services.search.domain import IndividualAudience
+from services.search.domain import REBUILD_LEASE, IndividualAudience, RebuildRunning
 from tests.integration.search_contract.documents import association, individual
 
 CELL = IndividualAudience(everyone=True)
@@ -67,11 +71,19 @@ def test_stored_individuals_give_back_each_document_and_its_version_but_not_the_
     assert index.individual_count() == 2
 
 
-def test_an_unfinished_rebuild_of_individuals_is_discarded_by_the_next(index):
+def test_a_second_rebuild_of_individuals_is_refused_while_the_first_runs(index):
+    index.begin_individual_rebuild()
+
+    with pytest.raises(RebuildRunning, match="a rebuild of the individuals index is already under way"):
+        index.begin_individual_rebuild()
+
+
+def test_an_abandoned_rebuild_of_individuals_is_discarded_by_the_next(index, clock):
     index.put_individual(individual("Live"), version=1)
     index.begin_individual_rebuild()
     index.put_rebuilt_individuals([(individual("From the abandoned rebuild"), 1)])
 
+    clock.advance(REBUILD_LEASE + timedelta(seconds=1))
     index.begin_individual_rebuild()
     index.put_rebuilt_individuals([(individual("From the second rebuild"), 1)])
     index.finish_individual_rebuild()
