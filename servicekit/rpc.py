@@ -30,6 +30,7 @@ from nameko.exceptions import UnserializableValueError, deserialize, serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from contracts.errors import Unavailable
 from contracts.validation import invalid_payload
@@ -98,10 +99,14 @@ class Conversion:
             raise invalid_payload(exc, name=name, nested=not names_fields) from None
 
     def dump(self, result: object) -> object:
-        """JSON-able values; a result that is not what the annotation says is a bug, and fails loudly."""
+        """JSON-able values. A result that is not what the annotation says, or that JSON cannot hold, is a bug:
+        the caller gets nameko's UnserializableValueError, the log pydantic's reason."""
         if self.result is None:
             return result
-        return self.result.dump_python(result, mode="json", warnings="error")
+        try:
+            return self.result.dump_python(result, mode="json", warnings="error")
+        except PydanticSerializationError as exc:
+            raise UnserializableValueError(result) from exc
 
 
 def _names_fields(hint: object) -> bool:

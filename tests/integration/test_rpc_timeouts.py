@@ -67,7 +67,8 @@ def test_a_prompt_answer_comes_back(nameko_config, amqp_uri, container_factory, 
     container_factory(Sleeper, nameko_config).start()
     container_factory(Caller, nameko_config).start()
 
-    assert call_caller(amqp_uri, "ask_sleeper", 0) == "answered 0"
+    # `seconds: float`: the 0 sent arrives, and comes back, as the float it is annotated as.
+    assert call_caller(amqp_uri, "ask_sleeper", 0) == "answered 0.0"
 
 
 def test_a_remote_error_comes_back_as_its_own_class(nameko_config, amqp_uri, container_factory, one_second_timeout):

@@ -5,12 +5,11 @@ from uuid import UUID, uuid4
 
 import pytest
 from nameko.containers import ServiceContainer
-from nameko.exceptions import IncorrectSignature
+from nameko.exceptions import IncorrectSignature, UnserializableValueError
 from nameko.rpc import Rpc
 from nameko.testing.services import worker_factory
 from nameko.utils import get_redacted_args
 from pydantic import BaseModel, ConfigDict
-from pydantic_core import PydanticSerializationError
 
 from contracts.accounts import LogIn, Principal
 from contracts.associations import Location
@@ -110,8 +109,10 @@ def test_a_bad_scalar_or_list_is_named_by_its_parameter(service):
 
 
 def test_a_result_other_than_the_annotation_says_is_a_bug_not_a_quiet_dict(service):
-    with pytest.raises(PydanticSerializationError):
+    with pytest.raises(UnserializableValueError) as refused:
         service.broken()
+
+    assert "Expected `Placed`" in str(refused.value.__cause__)  # pydantic's reason, for the log
 
 
 def test_nameko_still_checks_the_signature_against_the_method_as_written(entrypoints):
