@@ -68,6 +68,7 @@ class Person:
     def __init__(self, api: str, email: str, password: str = "correct horse battery staple"):
         self.api = api
         self.email = email
+        self.password = password
         signed_up = requests.post(
             f"{api}/api/v1/auth/signup",
             json={"email": email, "password": password, "display_name": email.split("@")[0]},
@@ -104,6 +105,10 @@ def person(api):
 @pytest.fixture(scope="package")
 def cell_staff(system):
     """A Mizo Diaspora Cell account, made the way an operator makes it: `diasporahub admin create`."""
+    return new_cell_staff(system)
+
+
+def new_cell_staff(system) -> Person:
     email, password = f"cell-{uuid.uuid4().hex[:8]}@mizoram.gov.in", "a long Cell staff password"
     created = subprocess.run(
         [sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", email],

@@ -1,0 +1,247 @@
+"""Every route of the OpenAPI document × every role → the status it must answer; a refusal changes nothing.
+
+A route that is served but has no row here fails `test_every_documented_route_has_a_row`: whoever adds an
+endpoint declares who may call it. Each row runs in a world of its own, the roles from the least to the most
+privileged, so that what an allowed write changes cannot decide a later role's answer.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Person, new_cell_staff
+
+ROLES = ("anonymous", "individual", "admin_b", "admin_a", "cell")
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # with {placeholders} from the world
+    expected: tuple[int, int, int, int, int]  # per role, in the order of ROLES
+    body: object = None  # JSON, or a callable of (world, caller) that makes it
+    query: dict = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+def statuses(anonymous, individual, admin_b, admin_a, cell) -> tuple[int, int, int, int, int]:
+    return anonymous, individual, admin_b, admin_a, cell
+
+
+def new_email() -> str:
+    return f"matrix-{uuid.uuid4().hex[:10]}@example.org"
+
+
+IMPORT_CSV = b"name,country,city,languages,email\nMizo Hub Ipoh %s,MY,Ipoh,lus,hub@example.org\n"
+
+MATRIX: dict[str, Row] = {
+    "healthz": Row("GET", "/healthz", statuses(200, 200, 200, 200, 200)),
+    "readyz": Row("GET", "/readyz", statuses(200, 200, 200, 200, 200)),
+    "openapi": Row("GET", "/api/v1/openapi.json", statuses(200, 200, 200, 200, 200)),
+    "docs": Row("GET", "/docs", statuses(200, 200, 200, 200, 200)),
+    "docs_asset": Row("GET", "/docs/assets/swagger-ui.css", statuses(200, 200, 200, 200, 200)),
+    "sign_up": Row(
+        "POST",
+        "/api/v1/auth/signup",
+        statuses(201, 201, 201, 201, 201),
+        body=lambda world, caller: {"email": new_email(), "password": PASSWORD, "display_name": "Someone"},
+    ),
+    "log_in": Row(
+        "POST",
+        "/api/v1/auth/login",
+        statuses(200, 200, 200, 200, 200),
+        body=lambda world, caller: {"email": world["spare"].email, "password": PASSWORD},
+    ),
+    "log_out": Row("POST", "/api/v1/auth/logout", statuses(204, 204, 204, 204, 204)),
+    "change_password": Row(
+        "POST",
+        "/api/v1/auth/password",
+        statuses(401, 204, 204, 204, 204),
+        body=lambda world, caller: {"current_password": caller.password, "new_password": caller.password},
+    ),
+    "me": Row("GET", "/api/v1/me", statuses(401, 200, 200, 200, 200)),
+    "register_association": Row(
+        "POST",
+        "/api/v1/associations",
+        statuses(401, 201, 201, 201, 201),
+        body=lambda world, caller: {
+            "name": f"Mizo Matrix Fellowship {uuid.uuid4().hex[:8]}",
+            "country": "TH",
+            "city": "Bangkok",
+            "languages": ["lus"],
+            "email": "matrix@example.org",
+        },
+    ),
+    "get_association": Row("GET", "/api/v1/associations/{pending_a}", statuses(404, 404, 404, 200, 200)),
+    "update_association": Row(
+        "PATCH",
+        "/api/v1/associations/{pending_a}",
+        statuses(401, 404, 404, 200, 200),
+        body={"description": "Changed by the matrix"},
+    ),
+    "decide_association": Row(
+        "POST",
+        "/api/v1/associations/{pending_a}/verification",
+        statuses(401, 404, 404, 403, 200),
+        body={"decision": "verify"},
+    ),
+    "association_history": Row("GET", "/api/v1/associations/{verified_a}/history", statuses(401, 403, 403, 200, 200)),
+    "merge_association": Row(
+        "POST",
+        "/api/v1/associations/{pending_a}/merge",
+        statuses(401, 403, 403, 403, 200),
+        body=lambda world, caller: {"into": world["verified_a"]},
+    ),
+    "request_membership": Row(
+        "POST", "/api/v1/associations/{verified_b}/memberships", statuses(401, 201, 409, 409, 201)
+    ),
+    "review_associations": Row("GET", "/api/v1/admin/associations", statuses(401, 403, 403, 403, 200)),
+    "associations_due": Row("GET", "/api/v1/admin/associations/due", statuses(401, 403, 403, 403, 200)),
+    "export_associations": Row(
+        "GET", "/api/v1/admin/exports/associations", statuses(401, 403, 403, 403, 200), query={"format": "csv"}
+    ),
+    "import_associations": Row("POST", "/api/v1/admin/imports", statuses(401, 403, 403, 403, 200), raw=IMPORT_CSV),
+    "register_individual": Row(
+        "POST",
+        "/api/v1/individuals",
+        statuses(401, 409, 201, 201, 409),
+        body={"name": "Matrix Person", "country": "MY", "city": "Ipoh", "languages": ["lus"]},
+    ),
+    "get_individual": Row("GET", "/api/v1/individuals/{individual}", statuses(404, 200, 404, 200, 200)),
+    "update_individual": Row(
+        "PATCH", "/api/v1/individuals/{individual}", statuses(401, 200, 404, 404, 404), body={"city": "Ipoh"}
+    ),
+    "export_individual": Row("GET", "/api/v1/individuals/{individual}/export", statuses(401, 200, 404, 404, 404)),
+    "delete_individual": Row("DELETE", "/api/v1/individuals/{individual}", statuses(401, 200, 404, 404, 404)),
+    "decide_membership": Row(
+        "POST",
+        "/api/v1/memberships/{membership}/decision",
+        statuses(401, 404, 404, 200, 409),
+        body={"decision": "accept"},
+    ),
+    "search_associations": Row("GET", "/api/v1/search/associations", statuses(200, 200, 200, 200, 200)),
+    "suggest_associations": Row(
+        "GET", "/api/v1/search/suggest", statuses(200, 200, 200, 200, 200), query={"q": "mizo"}
+    ),
+    "search_individuals": Row("GET", "/api/v1/search/individuals", statuses(401, 200, 200, 200, 200)),
+}
+
+
+def operation_ids(document: dict) -> set[str]:
+    return {operation["operationId"] for operations in document["paths"].values() for operation in operations.values()}
+
+
+def test_every_documented_route_has_a_row(api):
+    document = requests.get(f"{api}/api/v1/openapi.json", timeout=10).json()
+
+    assert operation_ids(document) - set(MATRIX) == set(), "routes with no row: declare who may call them"
+    assert set(MATRIX) - operation_ids(document) == set(), "rows for routes that no longer exist"
+
+
+class Anonymous:
+    headers: dict = {}
+    password = None
+
+    def __init__(self, api: str):
+        self.api = api
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.api}{path}", timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def matrix_cell(system):
+    """The matrix's own Cell account, with a profile of its own (so that rows cannot give it one in turn)."""
+    cell = new_cell_staff(system)
+    profile = {"name": "Cell Officer", "country": "IN", "city": "Aizawl", "languages": ["lus"]}
+    assert cell.request("POST", "/api/v1/individuals", json=profile).status_code == 201
+    return cell
+
+
+@pytest.fixture(scope="module")
+def spare(system):
+    """An account whose password every row may use to sign in."""
+    return Person(system.url, new_email(), PASSWORD)
+
+
+@pytest.fixture
+def world(api, matrix_cell, spare):
+    """Admin A (a verified and a pending association in Malaysia), admin B (a verified one in Singapore), a
+    person in Malaysia who asked to join A's and lets associations see them, a spare account, and the Cell.
+    The admins and the person are new for each row, so that no row depends on what another did."""
+    cell_staff = matrix_cell
+    admin_a, admin_b, individual = (Person(api, new_email(), PASSWORD) for _ in range(3))
+    suffix = uuid.uuid4().hex[:6]
+    verified_a = admin_a.register_association(name=f"Mizo Fellowship KL {suffix}", country="MY", city="Kuala Lumpur")
+    pending_a = admin_a.register_association(name=f"Mizo Youth Penang {suffix}", country="MY", city="George Town")
+    verified_b = admin_b.register_association(name=f"Mizo Students SG {suffix}", country="SG", city="Singapore")
+    for association in (verified_a, verified_b):
+        decided = cell_staff.request(
+            "POST", f"/api/v1/associations/{association['id']}/verification", json={"decision": "verify"}
+        )
+        assert decided.status_code == 200, decided.text
+    profile = individual.request(
+        "POST",
+        "/api/v1/individuals",
+        json={"name": "Lalremruata", "country": "MY", "city": "Kuala Lumpur", "languages": ["lus"],
+              "visibility": "associations", "email": "lalremruata@example.org",
+              "membership_requests": [verified_a["id"]]},
+    )  # fmt: skip
+    assert profile.status_code == 201, profile.text
+    [membership] = profile.json()["memberships"]
+    return {
+        "anonymous": Anonymous(api),
+        "individual": individual,
+        "admin_a": admin_a,
+        "admin_b": admin_b,
+        "cell": cell_staff,
+        "spare": spare,
+        "verified_a": verified_a["id"],
+        "pending_a": pending_a["id"],
+        "verified_b": verified_b["id"],
+        "individual_id": profile.json()["id"],
+        "membership": membership["id"],
+    }
+
+
+def what_is_stored(world) -> tuple:
+    """Everything a refused request could have changed, as the Cell sees it."""
+    cell = world["cell"]
+    return (
+        [cell.request("GET", f"/api/v1/associations/{world[key]}").json() for key in ("verified_a", "pending_a")],
+        cell.request("GET", f"/api/v1/associations/{world['verified_b']}").json(),
+        cell.request("GET", f"/api/v1/individuals/{world['individual_id']}").json(),
+        cell.request("GET", "/api/v1/admin/associations", params={"status": "pending", "size": 200}).json()["total"],
+    )
+
+
+def send(world, role: str, row: Row) -> requests.Response:
+    caller = world[role]
+    if row.path == "/api/v1/auth/logout" and role != "anonymous":
+        caller = Person(caller.api, caller.email, caller.password)  # a session of its own, so the role keeps its
+    ids = {key: value for key, value in world.items() if isinstance(value, str)} | {
+        "individual": world["individual_id"]
+    }
+    path = row.path.format(**ids)
+    if row.raw is not None:
+        raw = row.raw % uuid.uuid4().hex[:8].encode() if b"%s" in row.raw else row.raw
+        return caller.request(row.method, path, params=row.query, data=raw, headers={"Content-Type": "text/csv"})
+    body = row.body(world, caller) if callable(row.body) else row.body
+    return caller.request(row.method, path, params=row.query, json=body)
+
+
+@pytest.mark.parametrize("operation_id", sorted(MATRIX))
+def test_each_role_gets_the_status_of_its_row_and_refusals_change_nothing(world, operation_id):
+    row = MATRIX[operation_id]
+    answers = {}
+    for role, expected in zip(ROLES, row.expected, strict=True):
+        before = what_is_stored(world) if expected >= 400 else None
+        answer = send(world, role, row)
+        answers[role] = answer.status_code
+        if expected >= 400 and answer.status_code >= 400:
+            assert what_is_stored(world) == before, f"{role}'s refused {operation_id} changed what is stored"
+
+    assert answers == dict(zip(ROLES, row.expected, strict=True)), f"{operation_id}: got {answers}"
