@@ -411,3 +411,43 @@ def test_a_dissolved_association_cannot_be_merged_nor_kept():
         domain.merge(dissolved, other, now=LATER, actor=ACTOR)
     with pytest.raises(Conflict):
         domain.merge(other, dissolved, now=LATER, actor=ACTOR)
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"name": "Government of Mizoram Welfare Office"},
+        {"country": "SG", "city": "Singapore"},
+        {"city": "Sharjah"},
+        {"email": "someone.else@example.org"},
+        {"phone": "+971 50 765 4321"},
+    ],
+)
+def test_a_verified_association_changing_what_the_cell_checked_goes_back_to_review(patch):
+    verified = registered("verified")
+    updated, changes, event = edit(verified, **patch)
+    assert updated.status == "pending"
+    assert updated.verification_due_at is None
+    assert "the Mizo Diaspora Cell reviews it again" in updated.status_reason
+    assert {"status", "verification_due_at"} <= {change.field for change in changes}
+    assert event.association.status == "pending"
+
+
+def test_a_verified_association_changing_other_fields_stays_verified():
+    verified = registered("verified")
+    updated, _, _ = edit(verified, description="We meet on Sundays.", languages=["lus"])
+    assert updated.status == "verified"
+    assert updated.verification_due_at == verified.verification_due_at
+
+
+def test_the_cells_own_edit_of_a_verified_association_keeps_it_verified():
+    verified = registered("verified")
+    updated, _, _ = domain.edit(
+        verified,
+        AssociationPatch(name="Mizo Welfare Association of Dubai"),
+        now=LATER,
+        locate_city=FakeGazetteer().locate,
+        actor=ACTOR,
+        by_cell=True,
+    )
+    assert updated.status == "verified"

@@ -22,6 +22,9 @@ from contracts.events import (
 
 VERIFICATION_VALID_FOR = timedelta(days=365)
 CLOSED_STATUSES = frozenset({"dissolved"})
+# What the Cell checked when it verified: changing any of these sends a verified association back to review.
+REVIEWED_FIELDS = ("name", "country", "city", "email", "phone")
+BACK_TO_REVIEW = "changed {fields} after verification: the Mizo Diaspora Cell reviews it again"
 
 LocateCity = Callable[[str, str], Location | None]
 _ANY = TypeAdapter(object)
@@ -75,9 +78,19 @@ def _ensure_open(association: AssociationV1) -> None:
 
 
 def edit(
-    association: AssociationV1, patch: AssociationPatch, *, now: datetime, locate_city: LocateCity, actor: UUID
+    association: AssociationV1,
+    patch: AssociationPatch,
+    *,
+    now: datetime,
+    locate_city: LocateCity,
+    actor: UUID,
+    by_cell: bool = False,
 ) -> tuple[AssociationV1, list[FieldChange], AssociationUpdatedV1 | None]:
-    """Apply the fields sent; a city or country change without a location moves the location to the new city."""
+    """Apply the fields sent; a city or country change without a location moves the location to the new city.
+
+    A verified association whose admins change a reviewed field (REVIEWED_FIELDS) goes back to `pending`
+    at once, with the change applied, until the Cell verifies it again; the Cell's own edits keep it verified.
+    """
     _ensure_open(association)
     if patch.parent_id is not None and patch.parent_id == association.id:
         raise Invalid("parent_id: an association cannot be its own parent")
@@ -94,8 +107,20 @@ def edit(
     ]
     if not changes:
         return association, [], None
+    reviewed = [change.field for change in changes if change.field in REVIEWED_FIELDS]
+    if association.status == "verified" and reviewed and not by_cell:
+        proposed |= {
+            "status": "pending",
+            "status_reason": BACK_TO_REVIEW.format(fields=", ".join(reviewed)),
+            "verification_due_at": None,
+        }
     updated = AssociationV1.model_validate(proposed | {"version": association.version + 1, "updated_at": now})
     changes = [FieldChange(c.field, _as_json(c.old_value), _as_json(getattr(updated, c.field))) for c in changes]
+    changes += [
+        FieldChange(field, _as_json(getattr(association, field)), _as_json(getattr(updated, field)))
+        for field in ("status", "status_reason", "verification_due_at")
+        if getattr(association, field) != getattr(updated, field)
+    ]
     event = _event(
         AssociationUpdatedV1, updated, now=now, actor=actor, changed_fields=[change.field for change in changes]
     )

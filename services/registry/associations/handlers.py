@@ -75,7 +75,7 @@ def update_association(
         if patch.parent_id is not None and not work.associations.exists(patch.parent_id):
             raise NotFound(f"parent_id: there is no association with id {patch.parent_id}")
         updated, changes, event = domain.edit(
-            association, patch, now=now, locate_city=locate_city, actor=actor.account_id
+            association, patch, now=now, locate_city=locate_city, actor=actor.account_id, by_cell=actor.is_cell_staff
         )
         if event is not None:
             work.associations.save(updated)
