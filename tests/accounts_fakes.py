@@ -126,7 +126,7 @@ class InMemoryAccountRepository:
             key
             for key, throttle in self.throttles_by_key.items()
             if throttle.window_started_at <= now - failure_window
-            and (throttle.locked_until is None or throttle.locked_until <= now)
+            and (throttle.locked_until is None or throttle.locked_until <= now - failure_window)
         ]
         for key in stale_sessions:
             del self.sessions[key]

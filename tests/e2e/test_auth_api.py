@@ -138,15 +138,26 @@ def test_changing_the_password_ends_the_other_sessions_and_the_old_password(api,
     assert log_in(api, account, "Zawlbuk thar 2026").status_code == 200
 
 
-def test_five_failed_logins_lock_the_account_with_429_even_for_the_right_password(api, account):
+def test_five_failed_logins_lock_the_account_from_that_address_with_429_even_for_the_right_password(api, account):
+    address = forwarded_for()
     for _ in range(5):
-        assert log_in(api, account, "not the password", headers=forwarded_for()).status_code == 401
+        assert log_in(api, account, "not the password", headers=address).status_code == 401
 
-    locked = log_in(api, account, headers=forwarded_for())
+    locked = log_in(api, account, headers=address)
 
     assert locked.status_code == 429
     assert locked.json()["error"] == "too_many_attempts"
     assert "Try again in 15 minutes" in locked.json()["message"]
+
+
+def test_failed_logins_from_another_address_do_not_lock_the_owner_out(api, account):
+    attacker = forwarded_for()
+    for _ in range(6):
+        log_in(api, account, "not the password", headers=attacker)
+    assert log_in(api, account, headers=attacker).status_code == 429
+
+    owner = {"X-Forwarded-For": "192.0.2.200"}  # outside forwarded_for()'s range
+    assert log_in(api, account, headers=owner).status_code == 200
 
 
 def test_twenty_failed_logins_from_one_address_lock_that_address(api, account):

@@ -91,7 +91,7 @@ def test_failed_logins_are_counted_in_the_database_and_lock_then_lift(unit_of_wo
         log_in(unit_of_work, now=NOW + timedelta(minutes=10))
     with engine.connect() as connection:
         counted = {row.key: row.failures for row in connection.execute(select(LoginThrottleRecord))}
-    assert counted == {"account:lalremruata@example.org": 5, "address:203.0.113.7": 5}
+    assert counted == {"login:lalremruata@example.org from 203.0.113.7": 5, "address:203.0.113.7": 5}
 
     assert log_in(unit_of_work, now=NOW + timedelta(minutes=15, seconds=4)).token
     with engine.connect() as connection:

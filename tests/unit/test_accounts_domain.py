@@ -54,15 +54,41 @@ def test_four_failures_do_not_lock_and_the_fifth_locks_for_the_lock_duration():
     assert locked.locked_until == NOW + 4 * timedelta(seconds=10) + timedelta(minutes=15)
 
 
-def test_a_lock_lifts_when_its_time_is_up_and_counting_starts_afresh():
+def test_a_lock_lifts_when_its_time_is_up():
     locked = failures(5)
     lifted_at = locked.locked_until
 
     assert locked.is_locked(lifted_at - timedelta(seconds=1))
     assert not locked.is_locked(lifted_at)
-    after = locked.after_failure(lifted_at, limit=5, policy=POLICY)
-    assert after.failures == 1
-    assert not after.is_locked(lifted_at)
+
+
+def test_each_failure_soon_after_a_lock_lifts_locks_again_for_twice_as_long():
+    locked = failures(5)
+    delays = []
+    for _ in range(4):
+        lifted_at = locked.locked_until
+        locked = locked.after_failure(lifted_at + timedelta(seconds=5), limit=5, policy=POLICY)
+        delays.append(locked.locked_until - (lifted_at + timedelta(seconds=5)))
+
+    assert delays == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4)]
+
+
+def test_growing_locks_stop_at_the_longest_lock():
+    locked = failures(5)
+    for _ in range(12):
+        locked = locked.after_failure(locked.locked_until, limit=5, policy=POLICY)
+
+    assert locked.after_failure(locked.locked_until, limit=5, policy=POLICY).locked_until - locked.locked_until == (
+        POLICY.longest_lock
+    )
+
+
+def test_a_quiet_window_after_a_lock_lifted_starts_counting_afresh():
+    locked = failures(5)
+
+    after = locked.after_failure(locked.locked_until + POLICY.failure_window, limit=5, policy=POLICY)
+
+    assert (after.failures, after.locked_until) == (1, None)
 
 
 def test_failures_spread_wider_than_the_window_never_lock():
@@ -78,12 +104,12 @@ def test_a_failure_while_locked_does_not_extend_the_lock():
     assert locked.after_failure(NOW + timedelta(minutes=2), limit=5, policy=POLICY) == locked
 
 
-def test_a_login_counts_against_the_email_and_the_client_address_each_with_its_limit():
+def test_a_login_counts_against_the_account_from_this_address_and_the_address_each_with_its_limit():
     limits = domain.throttle_limits(email="Lal@Example.org", client_address="203.0.113.7", policy=POLICY)
 
-    assert limits == {"account:lal@example.org": 5, "address:203.0.113.7": 20}
+    assert limits == {"login:lal@example.org from 203.0.113.7": 5, "address:203.0.113.7": 20}
     assert domain.throttle_limits(email="lal@example.org", client_address=None, policy=POLICY) == {
-        "account:lal@example.org": 5
+        "login:lal@example.org from an unknown address": 5
     }
 
 

@@ -135,15 +135,38 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_401(service):
     assert wrong.message == unknown.message == WRONG_CREDENTIALS
 
 
-def test_five_failures_lock_the_account_even_against_the_right_password(service):
+def test_five_failures_lock_the_account_from_that_address_even_against_the_right_password(service):
     sign_up(service)
     for _ in range(5):
         assert isinstance(wrong_password(service), Unauthenticated)
 
     with pytest.raises(TooManyAttempts, match="Try again in 15 minutes"):
         log_in(service)
-    with pytest.raises(TooManyAttempts):
-        log_in(service, address="198.51.100.9")  # another address does not help
+
+
+def test_failed_logins_from_elsewhere_never_lock_the_owner_out_of_their_own_address(service):
+    sign_up(service)
+    for attacker in range(10):
+        for _ in range(6):
+            wrong_password(service, address=f"198.51.100.{attacker}")
+
+    assert isinstance(wrong_password(service, address="198.51.100.0"), TooManyAttempts)
+    assert log_in(service, address=ADDRESS)["token"]
+
+
+def test_failing_again_after_a_lock_lifts_locks_for_longer_each_time(service, clock):
+    sign_up(service)
+    for _ in range(5):
+        wrong_password(service)
+    clock.advance(minutes=15)
+    wrong_password(service)
+
+    with pytest.raises(TooManyAttempts, match="Try again in 30 minutes"):
+        log_in(service)
+    clock.advance(minutes=30)
+    wrong_password(service)
+    with pytest.raises(TooManyAttempts, match="Try again in 60 minutes"):
+        log_in(service)
 
 
 def test_a_locked_unknown_email_answers_exactly_as_a_locked_account(service):
@@ -179,7 +202,7 @@ def test_a_successful_login_clears_the_account_counter(service, store):
 
     log_in(service)
 
-    assert "account:lalremruata@example.org" not in store.throttles
+    assert "login:lalremruata@example.org from 203.0.113.7" not in store.throttles
     for _ in range(4):
         assert isinstance(wrong_password(service), Unauthenticated)
 
@@ -205,12 +228,12 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(service, clock):
     assert log_in(service)["token"]
 
 
-def test_without_a_client_address_only_the_account_is_counted(service, store):
+def test_without_a_client_address_only_the_account_from_an_unknown_address_is_counted(service, store):
     sign_up(service)
 
     wrong_password(service, address=None)
 
-    assert set(store.throttles) == {"account:lalremruata@example.org"}
+    assert set(store.throttles) == {"login:lalremruata@example.org from an unknown address"}
 
 
 def test_logging_out_ends_the_session_and_only_that_one(service):

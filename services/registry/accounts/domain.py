@@ -26,10 +26,11 @@ def token_hash(token: str) -> str:
 @dataclass(frozen=True)
 class AccountPolicy:
     session_lifetime: timedelta = timedelta(days=14)
-    account_failure_limit: int = 5
+    account_failure_limit: int = 5  # per (account, client address), and for password changes per account
     address_failure_limit: int = 20
     failure_window: timedelta = timedelta(minutes=15)
-    lock_duration: timedelta = timedelta(minutes=15)
+    lock_duration: timedelta = timedelta(minutes=15)  # the first lock; each failure after one lifts doubles it
+    longest_lock: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,22 @@ class Throttle:
         return self.locked_until is not None and now < self.locked_until
 
     def after_failure(self, now: datetime, *, limit: int, policy: AccountPolicy) -> "Throttle":
-        """A lock that has lifted, or a window that has passed, starts counting afresh."""
+        """Counts one more failure; at `limit` the key locks for `policy.lock_duration`.
+
+        Delays grow: a failure within the failure window after a lock lifted keeps counting, and each lock is
+        twice as long as the one before (at most `policy.longest_lock`). A quiet window starts afresh.
+        """
         if self.is_locked(now):
             return self
-        if self.locked_until is not None or now - self.window_started_at >= policy.failure_window:
+        counting_since = self.locked_until or self.window_started_at
+        if now - counting_since >= policy.failure_window:
             counted = replace(self, failures=1, window_started_at=now, locked_until=None)
         else:
             counted = replace(self, failures=self.failures + 1)
         if counted.failures >= limit:
-            counted = replace(counted, locked_until=now + policy.lock_duration)
+            doublings = min(counted.failures - limit, 16)
+            lock = min(policy.lock_duration * 2**doublings, policy.longest_lock)
+            counted = replace(counted, locked_until=now + lock)
         return counted
 
 
@@ -118,9 +126,15 @@ def address_key(address: str) -> str:
     return f"address:{address}"
 
 
+def login_key(email: str, client_address: str | None) -> str:
+    """One account from one client address: failures elsewhere never lock its owner out of their own address."""
+    return f"login:{normalized_email(email)} from {client_address or 'an unknown address'}"
+
+
 def throttle_limits(*, email: str, client_address: str | None, policy: AccountPolicy) -> dict[str, int]:
-    """The keys a login attempt counts against, each with its limit: the account first, then the address."""
-    limits = {account_key(email): policy.account_failure_limit}
+    """The keys a login attempt counts against, each with its limit: the account from this address first,
+    then the address alone (against one address guessing many accounts)."""
+    limits = {login_key(email, client_address): policy.account_failure_limit}
     if client_address:
         limits[address_key(client_address)] = policy.address_failure_limit
     return limits

@@ -93,7 +93,7 @@ def log_in(
     with unit_of_work() as work:
         # A failure counted meanwhile (another attempt at once) may have locked a key: the lock wins.
         _refuse_if_locked(work.accounts.throttles(list(limits)), now)
-        work.accounts.clear_throttle(domain.account_key(email))
+        work.accounts.clear_throttle(domain.login_key(email, client_address))
         work.accounts.delete_expired_sessions(account.id, now)
         work.accounts.add_session(session)
         if rehashed is not None:

@@ -136,8 +136,8 @@ class AccountRepository:
         )
 
     def prune(self, now: datetime, *, failure_window: timedelta) -> int:
-        """Delete sessions that expired or were revoked a day ago or more, and throttles whose window and lock
-        have passed; return how many rows went."""
+        """Delete sessions that expired or were revoked a day ago or more, and throttles whose window has passed
+        and whose lock (if any) lifted a window ago or more; return how many rows went."""
         sessions = self.session.execute(
             delete(SessionRecord).where(
                 or_(SessionRecord.expires_at <= now, SessionRecord.revoked_at <= now - REVOKED_SESSIONS_KEPT)
@@ -146,7 +146,11 @@ class AccountRepository:
         throttles = self.session.execute(
             delete(LoginThrottleRecord).where(
                 LoginThrottleRecord.window_started_at <= now - failure_window,
-                or_(LoginThrottleRecord.locked_until.is_(None), LoginThrottleRecord.locked_until <= now),
+                # A lock that lifted less than a window ago still counts towards the next, longer one.
+                or_(
+                    LoginThrottleRecord.locked_until.is_(None),
+                    LoginThrottleRecord.locked_until <= now - failure_window,
+                ),
             )
         )
         return sessions.rowcount + throttles.rowcount
