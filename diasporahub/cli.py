@@ -12,9 +12,11 @@ START_RABBITMQ = "start it with `rabbitmq-server -detached` (Debian: `apt-get in
 
 
 def prepare() -> int:
-    """Check RabbitMQ, declare the bus topology, migrate every database of the catalogue."""
+    """Check RabbitMQ, make the services' broker users (if they have their own URIs), declare the bus topology,
+    migrate every database of the catalogue."""
     from kombu import Connection
 
+    from diasporahub.broker import BrokerUsersFailed, Management, ensure_service_users, service_users
     from servicekit.bus import BrokerUnreachable, check_broker, declare_topology
     from servicekit.migrations import upgrade
     from servicekit.settings import BusSettings
@@ -22,10 +24,21 @@ def prepare() -> int:
 
     bus = BusSettings()
     try:
+        users = service_users(bus)
+    except BrokerUsersFailed as exc:
+        print(f"diasporahub: {exc}", file=sys.stderr)
+        return 2
+    try:
         check_broker(bus.amqp_uri)
     except BrokerUnreachable as exc:
         print(f"diasporahub: {exc}; {START_RABBITMQ}, or set DIASPORAHUB_AMQP_URI.", file=sys.stderr)
         return 2
+    if users:
+        try:
+            ensure_service_users(Management.of(bus), users)
+        except BrokerUsersFailed as exc:
+            print(f"diasporahub: {exc}", file=sys.stderr)
+            return 2
     with Connection(bus.amqp_uri) as connection:
         declare_topology(connection)
     for entry in with_databases():
@@ -84,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     administration.add_argument("admin_arguments", nargs=argparse.REMAINDER)
     searching = commands.add_parser("search", help="the search index against the registry (reindex, verify)")
     searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
+    broker = commands.add_parser("broker", help="give every service its own RabbitMQ user (broker users)")
+    broker.add_argument("broker_arguments", nargs=argparse.REMAINDER)
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
     dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
     return parser
@@ -102,9 +117,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return admin.main(args.admin_arguments)
     if args.command == "search":
+        from servicekit.settings import act_as_service
         from services.search import maintenance
 
+        # It calls the registry as the search service does (the registry gives its pages to search only).
+        act_as_service("search")
+
         return maintenance.main(args.search_arguments)
+    if args.command == "broker":
+        from diasporahub import broker
+
+        return broker.main(args.broker_arguments)
     if args.command == "dead-letters":
         from diasporahub import dead_letters
 

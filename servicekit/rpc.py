@@ -14,6 +14,7 @@ Importing this module (through servicekit.rpc_client) also lets our error types 
 
 import functools
 import inspect
+import logging
 import sys
 import typing
 import uuid
@@ -25,18 +26,20 @@ from typing import Any
 import eventlet
 import kombu.serialization
 from nameko import rpc as nameko_rpc
-from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 from nameko.exceptions import UnserializableValueError, deserialize, serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from contracts.errors import Unavailable
+from contracts.errors import Forbidden, Unavailable
 from contracts.validation import invalid_payload
 from servicekit.rpc_client import RpcClient
 from servicekit.rpc_connection import CONNECTION_ERRORS, RETURNED, RpcConnection
-from servicekit.settings import BusSettings
+from servicekit.settings import BusSettings, broker_user_of
+
+log = logging.getLogger(__name__)
 
 
 def reply_body(message, result: Any, exc_info) -> tuple[bytes, str, str, Any, Any]:
@@ -58,9 +61,59 @@ class Rpc(nameko_rpc.Rpc):
     """nameko's `rpc` entrypoint, replying through the container's RpcConnection.
 
     It shares nameko's RpcConsumer, so a service may mix both entrypoints while it moves over.
+
+    `callers=("search",)` lets only those services call it, and `trusted_arguments={"principal": ("gateway",)}`
+    takes that argument (when not None) only from those: others get Forbidden, and the method does not run. The
+    caller is the request's `user_id`, which RabbitMQ checks is the user of the connection that published it
+    (servicekit's proxies and RpcClient set it), against each service's broker user (`<prefix><service>`,
+    servicekit.settings). The service's own broker user is always accepted: whoever holds it can already read the
+    service's requests, so with one account for everything (the embedded default, guest) every call is accepted,
+    and with one user per service only the named ones are.
     """
 
     rpc_connection = RpcConnection()
+
+    def __init__(
+        self,
+        callers: tuple[str, ...] | None = None,
+        trusted_arguments: dict[str, tuple[str, ...]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.callers = callers
+        self.trusted_arguments = trusted_arguments or {}
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        bus = BusSettings()
+        own_user = broker_user_of(self.container.config[AMQP_URI_CONFIG_KEY])
+        self._accepted_users = None if self.callers is None else {own_user, *map(bus.broker_user, self.callers)}
+        self._trusted_users = {
+            argument: {own_user, *map(bus.broker_user, services)}
+            for argument, services in self.trusted_arguments.items()
+        }
+
+    def handle_message(self, body, message):
+        self.check_caller(message.properties.get("user_id"), body)
+        super().handle_message(body, message)
+
+    def check_caller(self, caller: str | None, body: Any) -> None:
+        """Forbidden, if `caller` (the validated user_id, None if not sent) may not make this call."""
+        name = f"{self.container.service_name}.{self.method_name}"
+        if self._accepted_users is not None and caller not in self._accepted_users:
+            log.warning("refused %s to broker user %r: only %s may call it", name, caller, ", ".join(self.callers))
+            raise Forbidden(f"{name} is only for {', '.join(self.callers)}")
+        if not self._trusted_users:
+            return
+        try:
+            method = getattr(self.container.service_cls, self.method_name)
+            arguments = inspect.signature(method).bind(None, *body["args"], **body["kwargs"]).arguments
+        except (KeyError, TypeError):
+            return  # nameko's own checks refuse it as malformed or of the wrong signature
+        for argument, users in self._trusted_users.items():
+            if arguments.get(argument) is not None and caller not in users:
+                log.warning("refused %s with %s from broker user %r", name, argument, caller)
+                raise Forbidden(f"{name} takes a {argument} only from {', '.join(self.trusted_arguments[argument])}")
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         body, content_type, content_encoding, result, exc_info = reply_body(message, result, exc_info)
@@ -145,7 +198,8 @@ def parsing_contracts(fn: Callable) -> Callable:
 
 
 def rpc(fn: Callable | None = None, /, **options: Any) -> Callable:
-    """nameko's `@rpc` (`expected_exceptions=`, `sensitive_arguments=`) on a method that takes and returns contracts.
+    """nameko's `@rpc` (`expected_exceptions=`, `sensitive_arguments=`) on a method that takes and returns contracts;
+    `callers=` and `trusted_arguments=` restrict who may call it (Rpc).
 
     `def register_association(self, token: str | None, draft: AssociationDraft) -> AssociationV1`: callers send
     JSON (a dict for `draft`), the method gets an AssociationDraft (or the caller an Invalid naming the field

@@ -39,8 +39,10 @@ class RpcClient:
         channel = self._connection.channel()
         self._reply_routing_key = str(uuid.uuid4())
         # Exclusive: the broker deletes the queue when this client's connection closes.
+        # Named after the broker user, whose permissions allow it its own reply queues (servicekit.broker_access).
+        self._user_id = self._connection.info()["userid"]
         reply_queue = Queue(
-            f"rpc.reply-rpc_client-{self._reply_routing_key}",
+            f"rpc.reply-{self._user_id}-{self._reply_routing_key}",
             exchange=self._exchange,
             routing_key=self._reply_routing_key,
             exclusive=True,
@@ -62,6 +64,8 @@ class RpcClient:
             routing_key=f"{service}.{method}",
             reply_to=self._reply_routing_key,
             correlation_id=correlation_id,
+            # Validated by RabbitMQ: the service called knows who calls (servicekit.rpc's `callers=`).
+            user_id=self._user_id,
             headers={"nameko.call_id_stack": [f"rpc_client.call.{correlation_id}"]},
             # Unroutable means no service queue is bound: the broker hands the request back.
             mandatory=True,

@@ -66,6 +66,8 @@ class RpcConnection(SharedExtension):
             # Named in the broker's management UI: "<service> rpc".
             "transport_options": {"client_properties": {"connection_name": f"{self.container.service_name} rpc"}},
         }
+        # The broker user this container signs in as (a Connection not yet connected only parses its URI).
+        self._user_id = Connection(**self._connection_params).info()["userid"]
         # One greenthread writes on the connection at a time: frames of two messages must not interleave.
         self._lock = Semaphore()
         self._connection: Connection | None = None
@@ -117,6 +119,9 @@ class RpcConnection(SharedExtension):
         if is_request:
             # The reply queue of the connection open now: a new connection has a new queue.
             properties["reply_to"] = self._reply_to
+            # Who calls: RabbitMQ refuses a message whose user_id is not the connection's user, so the service
+            # called can trust it (servicekit.rpc's `callers=`).
+            properties["user_id"] = self._user_id
         try:
             self._producer.publish(body, routing_key=routing_key, delivery_mode="transient", **properties)
         except BaseException:

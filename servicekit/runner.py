@@ -17,7 +17,7 @@ import eventlet  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from servicekit.logs import configure_logging  # noqa: E402
-from servicekit.settings import BusSettings  # noqa: E402
+from servicekit.settings import act_as_service  # noqa: E402
 
 
 def load_service(path: str) -> type:
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> None:
 
     service_cls = load_service(args.service)
     configure_logging(service_cls.name)
-    runner = ServiceRunner(BusSettings().nameko_config(WEB_SERVER_ADDRESS=args.listen))
+    # The service reaches RabbitMQ as its own broker user (`REGISTRY_AMQP_URI`), and so does all it builds.
+    bus = act_as_service(service_cls.name)
+    runner = ServiceRunner(bus.nameko_config(WEB_SERVER_ADDRESS=args.listen))
     runner.add_service(service_cls)
 
     stopping = eventlet.event.Event()

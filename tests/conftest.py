@@ -26,10 +26,12 @@ def _management(method: str, path: str, **kwargs) -> None:
 
 
 class RabbitVhosts:
-    """Creates RabbitMQ vhosts of the test session's own and deletes them all at the end."""
+    """Creates RabbitMQ vhosts of the test session's own and deletes them all at the end, with the broker users
+    made for them."""
 
     def __init__(self):
         self.created: list[str] = []
+        self.users: list[str] = []
 
     def create(self) -> str:
         encoded = quote(f"diasporahub-test-{uuid.uuid4().hex[:10]}", safe="")
@@ -38,9 +40,29 @@ class RabbitVhosts:
         self.created.append(encoded)
         return f"{RABBIT_AMQP}/{encoded}"
 
+    def service_users_env(self, amqp_uri: str) -> dict[str, str]:
+        """The environment that gives every service of the catalogue its own broker user in `amqp_uri`'s vhost, as
+        production does: `<SERVICE>_AMQP_URI` and a user prefix of this session's own (broker users are not per
+        vhost). `diasporahub prepare` (or servicekit's `ensure_service_users`) makes the users; they are deleted at
+        the end of the session."""
+        from servicekit.settings import amqp_uri_variable
+        from services.catalogue import CATALOGUE
+
+        prefix = f"test-{uuid.uuid4().hex[:8]}-"
+        server, _, vhost = amqp_uri.rpartition("/")
+        host = server.rpartition("@")[2]
+        env = {"DIASPORAHUB_BROKER_USER_PREFIX": prefix, "DIASPORAHUB_RABBITMQ_MANAGEMENT_URL": RABBIT_MANAGEMENT}
+        for entry in CATALOGUE:
+            user = f"{prefix}{entry.name}"
+            self.users.append(user)
+            env[amqp_uri_variable(entry.name)] = f"amqp://{user}:{uuid.uuid4().hex}@{host}/{vhost}"
+        return env
+
     def delete_all(self) -> None:
         for encoded in self.created:
             _management("DELETE", f"vhosts/{encoded}")
+        for user in self.users:
+            requests.delete(f"{RABBIT_MANAGEMENT}/api/users/{quote(user, safe='')}", timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ class SearchService(Pingable):
         else:
             handlers.index_individual(unit_of_work=self.unit_of_work, event=event)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, trusted_arguments={"principal": ("gateway",)})
     def search_associations(self, query: AssociationQuery, principal: Principal | None = None) -> AssociationResults:
         """`principal` is who asks, or None for the public."""
         return handlers.search_associations(unit_of_work=self.unit_of_work, query=query, principal=principal)
@@ -53,6 +53,6 @@ class SearchService(Pingable):
         """Verified associations within `radius_km` of (lat, lon), nearest first, each with `distance_km`."""
         return handlers.nearby_associations(unit_of_work=self.unit_of_work, query=query)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, trusted_arguments={"principal": ("gateway",)})
     def search_individuals(self, query: IndividualQuery, principal: Principal | None = None) -> IndividualResults:
         return handlers.search_individuals(unit_of_work=self.unit_of_work, query=query, principal=principal)

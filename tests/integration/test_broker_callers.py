@@ -1,0 +1,94 @@
+"""Who may call what, decided by the caller's broker user as RabbitMQ validated it: the registry's and search's own
+services, each running as its own user in a vhost with every service's user made by our code."""
+
+import pytest
+
+from contracts.accounts import Principal
+from contracts.errors import Forbidden
+from servicekit.migrations import upgrade
+from servicekit.rpc_client import RpcClient
+from servicekit.settings import BusSettings
+from services.registry.service import RegistryService
+from services.search.service import SearchService
+from tests.integration.test_broker_permissions import broker  # noqa: F401  (the fixture)
+
+PRINCIPAL = Principal(
+    account_id="7d0f6a8e-2f51-4b5b-9c53-0d2b1e6d5f10", email="someone@example.org", display_name="Someone"
+).model_dump(mode="json")
+
+
+@pytest.fixture
+def as_service(broker, monkeypatch):  # noqa: F811
+    """`as_service("search")` calls as the search service's user; "operator" as the vhost's administrator (guest)."""
+    monkeypatch.setenv("DIASPORAHUB_BROKER_USER_PREFIX", broker.env["DIASPORAHUB_BROKER_USER_PREFIX"])
+    clients = []
+
+    def client(service: str) -> RpcClient:
+        uri = broker.operator_uri if service == "operator" else broker.uri_of(service)
+        clients.append(RpcClient(BusSettings(amqp_uri=uri), timeout_seconds=10))
+        return clients[-1]
+
+    yield client
+    for opened in clients:
+        opened.close()
+
+
+@pytest.fixture
+def registry(broker, container_factory, tmp_path, monkeypatch):  # noqa: F811
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    upgrade("services.registry", url)
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", url)
+    monkeypatch.setenv("DIASPORAHUB_BROKER_USER_PREFIX", broker.env["DIASPORAHUB_BROKER_USER_PREFIX"])
+    container = container_factory(RegistryService, BusSettings(amqp_uri=broker.uri_of("registry")).nameko_config())
+    container.start()
+    return container
+
+
+@pytest.fixture
+def search(broker, container_factory, tmp_path, monkeypatch):  # noqa: F811
+    url = f"sqlite:///{tmp_path / 'search.sqlite3'}"
+    upgrade("services.search", url)
+    monkeypatch.setenv("SEARCH_DATABASE_URL", url)
+    monkeypatch.delenv("SEARCH_ELASTICSEARCH_URL", raising=False)
+    monkeypatch.setenv("DIASPORAHUB_BROKER_USER_PREFIX", broker.env["DIASPORAHUB_BROKER_USER_PREFIX"])
+    container = container_factory(SearchService, BusSettings(amqp_uri=broker.uri_of("search")).nameko_config())
+    container.start()
+    return container
+
+
+@pytest.mark.parametrize("method", ["individuals_after", "associations_after"])
+def test_only_search_gets_the_registry_s_pages_of_personal_data(registry, as_service, method):
+    assert as_service("search").call("registry", method, None, 10) == []
+    for caller in ("gateway", "operator"):
+        with pytest.raises(Forbidden, match=f"registry.{method} is only for search"):
+            as_service(caller).call("registry", method, None, 10)
+
+
+def test_a_restricted_registry_rpc_does_not_stop_the_others(registry, as_service):
+    assert as_service("gateway").call("registry", "ping") == "registry"
+
+
+def test_search_takes_a_principal_only_from_the_gateway(search, as_service):
+    query = {"q": "mizo"}
+    assert as_service("gateway").call("search", "search_associations", query, PRINCIPAL)["total"] == 0
+    assert as_service("gateway").call("search", "search_individuals", query, principal=PRINCIPAL)["total"] == 0
+    for caller in ("registry", "operator"):
+        with pytest.raises(Forbidden, match="takes a principal only from gateway"):
+            as_service(caller).call("search", "search_associations", query, PRINCIPAL)
+        with pytest.raises(Forbidden, match="takes a principal only from gateway"):
+            as_service(caller).call("search", "search_individuals", query, principal=PRINCIPAL)
+        # Without a principal, anyone may search as the public does.
+        assert as_service(caller).call("search", "search_associations", query)["total"] == 0
+
+
+def test_with_one_account_for_everything_every_caller_is_the_service_itself(
+    amqp_uri, bus, container_factory, tmp_path, monkeypatch
+):
+    """The embedded default (guest everywhere): the guest calling is the registry's own user, so it is accepted."""
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    upgrade("services.registry", url)
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", url)
+    container_factory(RegistryService, BusSettings(amqp_uri=amqp_uri).nameko_config()).start()
+
+    with RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=10) as guest:
+        assert guest.call("registry", "individuals_after", None, 10) == []
