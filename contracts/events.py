@@ -32,6 +32,8 @@ class AssociationEvent(EventEnvelope):
 
     association: AssociationV1
     actor_account_id: UUID | None = None
+    admin_account_ids: list[UUID] | None = None
+    """Who administers the association after the change; None when the event does not say (then it is unchanged)."""
 
 
 class AssociationRegisteredV1(AssociationEvent):
@@ -97,6 +99,73 @@ class MembershipChangedV1(EventEnvelope):
     membership: MembershipV1
     individual: IndividualProfileV1 | None = None
 
+
+class MessagingEvent(EventEnvelope):
+    source = "messaging"
+
+
+class ConversationStartedV1(MessagingEvent):
+    """The aggregate is the conversation."""
+
+    routing_key = "conversation_started.v1"
+
+    subject: str
+    participants: list[str]  # "association:<id>", "account:<id>"
+
+
+class MessagePostedV1(MessagingEvent):
+    """The aggregate is the conversation; `aggregate_version` counts its messages."""
+
+    routing_key = "message_posted.v1"
+
+    message_id: UUID
+    sender: str
+    recipients: list[str]
+
+
+class BroadcastSentV1(MessagingEvent):
+    """The aggregate is the broadcast (or a notification another service asked for)."""
+
+    routing_key = "broadcast_sent.v1"
+
+    message_id: UUID
+    sender: str
+    recipients: int
+    reference: str | None = None
+
+
+class DeliverySentV1(MessagingEvent):
+    """The aggregate is the delivery; `recipient` is "association:<id>"; `reference` is the notifier's."""
+
+    routing_key = "delivery_sent.v1"
+
+    message_id: UUID
+    recipient: str
+    channel: str
+    attempts: int
+    reference: str | None = None
+
+
+class DeliveryFailedV1(MessagingEvent):
+    """A delivery that stopped being retried: its window passed."""
+
+    routing_key = "delivery_failed.v1"
+
+    message_id: UUID
+    recipient: str
+    channel: str
+    attempts: int
+    error: str
+    reference: str | None = None
+
+
+MESSAGING_EVENTS: tuple[type[MessagingEvent], ...] = (
+    ConversationStartedV1,
+    MessagePostedV1,
+    BroadcastSentV1,
+    DeliverySentV1,
+    DeliveryFailedV1,
+)
 
 ASSOCIATION_EVENTS: tuple[type[AssociationEvent], ...] = (
     AssociationRegisteredV1,

@@ -8,7 +8,13 @@ queue instead of being dropped.
 
 from dataclasses import dataclass
 
-from contracts.events import ASSOCIATION_EVENTS, INDIVIDUAL_EVENTS, EventEnvelope
+from contracts.events import (
+    ASSOCIATION_EVENTS,
+    INDIVIDUAL_EVENTS,
+    DeliveryFailedV1,
+    EventEnvelope,
+    MembershipChangedV1,
+)
 
 DEAD_LETTER_EXCHANGE = "diasporahub.dead-letter"
 
@@ -30,7 +36,18 @@ class Subscription:
 SEARCH_INDEXER = Subscription(queue="search.index-associations", events=ASSOCIATION_EVENTS)
 SEARCH_PEOPLE_INDEXER = Subscription(queue="search.index-individuals", events=INDIVIDUAL_EVENTS)
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (SEARCH_INDEXER, SEARCH_PEOPLE_INDEXER)
+MESSAGING_DIRECTORY = Subscription(queue="messaging.directory-associations", events=ASSOCIATION_EVENTS)
+MESSAGING_MEMBERSHIPS = Subscription(queue="messaging.directory-memberships", events=(MembershipChangedV1,))
+# Messaging tells a message's sender in their inbox when a delivery of it failed for good.
+MESSAGING_FAILED_DELIVERIES = Subscription(queue="messaging.failed-deliveries", events=(DeliveryFailedV1,))
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    SEARCH_INDEXER,
+    SEARCH_PEOPLE_INDEXER,
+    MESSAGING_DIRECTORY,
+    MESSAGING_MEMBERSHIPS,
+    MESSAGING_FAILED_DELIVERIES,
+)
 
 
 def subscription(queue: str) -> Subscription:

@@ -6,6 +6,7 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.docs import DocsRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.individuals import IndividualRoutes
+from gateway.routes.messaging import MessagingRoutes
 from gateway.routes.search import SearchRoutes
 from gateway.settings import GatewaySettings
 from servicekit.logs import CallIdLogging
@@ -15,12 +16,20 @@ from servicekit.shared import Shared
 
 
 class GatewayService(
-    HealthRoutes, DocsRoutes, AuthRoutes, AssociationRoutes, IndividualRoutes, AdminRoutes, SearchRoutes
+    HealthRoutes,
+    DocsRoutes,
+    AuthRoutes,
+    AssociationRoutes,
+    IndividualRoutes,
+    AdminRoutes,
+    SearchRoutes,
+    MessagingRoutes,
 ):
     name = "gateway"
 
     registry = TimedRpcProxy("registry")
     search = TimedRpcProxy("search")
+    messaging = TimedRpcProxy("messaging")
     settings = Shared(GatewaySettings)
     bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()

@@ -57,6 +57,13 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         pinged=True,
     ),
     ServiceEntry(
+        "messaging",
+        "services.messaging.service:MessagingService",
+        settings="services.messaging.settings:MessagingSettings",
+        migrations="services.messaging",
+        pinged=True,
+    ),
+    ServiceEntry(
         "gateway",
         "gateway.service:GatewayService",
         settings="gateway.settings:GatewaySettings",

@@ -32,6 +32,9 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "DIASPORAHUB_AMQP_URI": rabbit_vhosts.create(),
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
+        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
+        "MESSAGING_BROADCASTS_PER_HOUR": "1000",
         # The tests stand as a reverse proxy on 127.0.0.1, so the throttling tests can speak from addresses of
         # their own (X-Forwarded-For) instead of locking out 127.0.0.1.
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1",

@@ -5,6 +5,7 @@ endpoint declares who may call it. Each row runs in a world of its own, the role
 privileged, so that what an allowed write changes cannot decide a later role's answer.
 """
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -127,6 +128,49 @@ MATRIX: dict[str, Row] = {
         "GET", "/api/v1/search/suggest", statuses(200, 200, 200, 200, 200), query={"q": "mizo"}
     ),
     "search_individuals": Row("GET", "/api/v1/search/individuals", statuses(401, 200, 200, 200, 200)),
+    # messaging: the world's conversation is between A and B, started by admin A; its message is in B's inbox
+    "start_conversation": Row(
+        "POST",
+        "/api/v1/conversations",
+        statuses(401, 403, 403, 201, 403),
+        body=lambda world, caller: {
+            "from_association_id": world["verified_a"],
+            "participants": [world["verified_b"]],
+            "subject": "Matrix",
+            "body": "Hello",
+        },
+    ),  # fmt: skip
+    "list_conversations": Row("GET", "/api/v1/conversations", statuses(401, 200, 200, 200, 200)),
+    "get_conversation": Row("GET", "/api/v1/conversations/{conversation}", statuses(401, 404, 200, 200, 404)),
+    "post_message": Row(
+        "POST", "/api/v1/conversations/{conversation}/messages", statuses(401, 404, 201, 201, 404), body={"body": "Hi"}
+    ),
+    "archive_conversation": Row(
+        "POST", "/api/v1/conversations/{conversation}/archive", statuses(401, 404, 200, 200, 404)
+    ),
+    "inbox": Row("GET", "/api/v1/inbox", statuses(401, 200, 200, 200, 200)),
+    "mark_read": Row("POST", "/api/v1/messages/{message}/read", statuses(401, 404, 204, 404, 404)),
+    "report_message": Row(
+        "POST", "/api/v1/messages/{message}/report", statuses(401, 404, 204, 404, 404), body={"reason": "matrix"}
+    ),
+    "broadcast": Row(
+        "POST",
+        "/api/v1/broadcasts",
+        statuses(401, 403, 403, 403, 201),
+        body={"audience": {"countries": ["MY"]}, "subject": "Matrix", "body": "To Malaysia"},
+    ),
+    "get_broadcast": Row("GET", "/api/v1/broadcasts/{broadcast}", statuses(401, 404, 404, 404, 200)),
+    "get_notification_settings": Row(
+        "GET", "/api/v1/associations/{verified_a}/notification-settings", statuses(401, 403, 403, 200, 200)
+    ),
+    "put_notification_settings": Row(
+        "PUT",
+        "/api/v1/associations/{verified_a}/notification-settings",
+        statuses(401, 403, 403, 200, 200),
+        body={"email_mode": "digest", "language": "lus"},
+    ),
+    "list_deliveries": Row("GET", "/api/v1/associations/{verified_a}/deliveries", statuses(401, 403, 403, 200, 200)),
+    "unsubscribe": Row("POST", "/api/v1/unsubscribe/not-a-known-key", statuses(404, 404, 404, 404, 404)),
 }
 
 
@@ -192,6 +236,11 @@ def world(api, matrix_cell, spare):
     )  # fmt: skip
     assert profile.status_code == 201, profile.text
     [membership] = profile.json()["memberships"]
+    conversation = start_conversation(admin_a, verified_a["id"], verified_b["id"])
+    broadcast = cell_staff.request(
+        "POST", "/api/v1/broadcasts", json={"audience": {"countries": ["MY"]}, "subject": "Matrix", "body": "All"}
+    )
+    assert broadcast.status_code == 201, broadcast.text
     return {
         "anonymous": Anonymous(api),
         "individual": individual,
@@ -204,7 +253,22 @@ def world(api, matrix_cell, spare):
         "verified_b": verified_b["id"],
         "individual_id": profile.json()["id"],
         "membership": membership["id"],
+        "conversation": conversation["id"],
+        "message": conversation["messages"][0]["id"],
+        "broadcast": broadcast.json()["id"],
     }
+
+
+def start_conversation(admin_a, verified_a: str, verified_b: str, timeout_seconds: float = 10.0) -> dict:
+    """A's admin writes to B, once messaging has seen both verified (its directory follows the registry's events)."""
+    body = {"from_association_id": verified_a, "participants": [verified_b], "subject": "World", "body": "Hello B"}
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        started = admin_a.request("POST", "/api/v1/conversations", json=body)
+        if started.status_code != 404 or time.monotonic() > deadline:
+            assert started.status_code == 201, started.text
+            return started.json()
+        time.sleep(0.1)
 
 
 def what_is_stored(world) -> tuple:
@@ -215,7 +279,25 @@ def what_is_stored(world) -> tuple:
         cell.request("GET", f"/api/v1/associations/{world['verified_b']}").json(),
         cell.request("GET", f"/api/v1/individuals/{world['individual_id']}").json(),
         cell.request("GET", "/api/v1/admin/associations", params={"status": "pending", "size": 200}).json()["total"],
+        what_messaging_stores(world),
     )
+
+
+def what_messaging_stores(world) -> tuple:
+    """The world's conversation and A's and B's inboxes and A's settings, as their admins see them."""
+    a, b = world["admin_a"], world["admin_b"]
+    return (
+        a.request("GET", f"/api/v1/conversations/{world['conversation']}").json(),
+        a.request("GET", "/api/v1/inbox", params={"association_id": world["verified_a"]}).json(),
+        b.request("GET", "/api/v1/inbox", params={"association_id": world["verified_b"]}).json(),
+        a.request("GET", f"/api/v1/associations/{world['verified_a']}/notification-settings").json(),
+        # Deliveries go out meanwhile: only what a request could change.
+        {key: value for key, value in cell_broadcast(world).items() if key in ("recipients", "read", "subject")},
+    )
+
+
+def cell_broadcast(world) -> dict:
+    return world["cell"].request("GET", f"/api/v1/broadcasts/{world['broadcast']}").json()
 
 
 def send(world, role: str, row: Row) -> requests.Response:

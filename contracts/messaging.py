@@ -1,0 +1,232 @@
+"""Messaging: conversations, broadcasts, inboxes, notification settings and deliveries.
+
+Bodies are plain text or a small Markdown subset; the messaging service stores them as sent and renders them to
+safe HTML (`html`). Sizes are limited here, so an oversized body is a 422 that names the limit.
+"""
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
+
+from contracts.associations import Category, CountryCode, LanguageCode
+
+MAX_BODY_CHARACTERS = 10_000
+MAX_PARTICIPANTS = 20
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY_CHARACTERS)]
+Channel = Literal["inbox", "email", "webhook"]
+DeliveryState = Literal["queued", "sent", "failed"]
+Urgency = Literal["normal", "urgent"]
+EmailMode = Literal["off", "immediate", "digest"]
+TemplateLanguage = Literal["en", "lus"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConversationDraft(_Request):
+    """`from_association_id`: which association speaks, when the caller administers one or several; without it a
+    person writes to one verified association (a contact form) and Cell staff speak for the Cell."""
+
+    from_association_id: UUID | None = None
+    participants: Annotated[list[UUID], Field(min_length=1, max_length=MAX_PARTICIPANTS)]
+    subject: Subject
+    body: Body
+    share_contact: bool = False
+
+
+class MessageDraft(_Request):
+    from_association_id: UUID | None = None
+    body: Body
+
+
+class ConversationQuery(_Request):
+    association_id: UUID | None = None
+    archived: bool = False
+
+
+class InboxQuery(_Request):
+    association_id: UUID | None = None
+    unread: bool = False
+
+
+class Report(_Request):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class Audience(_Request):
+    """The Cell chooses associations by country, language and category (none: every verified association); a
+    federation names itself in `branches_of`; an association names itself in `members_of`."""
+
+    countries: Annotated[list[CountryCode], Field(max_length=250)] = []
+    languages: Annotated[list[LanguageCode], Field(max_length=50)] = []
+    categories: Annotated[list[Category], Field(max_length=50)] = []
+    branches_of: UUID | None = None
+    members_of: UUID | None = None
+
+
+class BroadcastDraft(_Request):
+    from_association_id: UUID | None = None
+    audience: Audience = Audience()
+    subject: Subject
+    body: Body
+
+
+class Party(BaseModel):
+    """Who takes part: an association, an account (a person, or a Cell staff member), a person as a member
+    (`individual`), or another service (`service`, for notifications)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["association", "account", "individual", "service"]
+    id: UUID
+    name: str = ""
+
+
+class MessageV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    conversation_id: UUID | None = None
+    broadcast_id: UUID | None = None
+    sender: Party
+    body: str
+    html: str
+    posted_at: AwareDatetime
+    contact: str | None = None
+
+
+class ConversationV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    subject: str
+    participants: list[Party]
+    started_at: AwareDatetime
+    last_message_at: AwareDatetime
+    archived: bool = False
+    messages: list[MessageV1] = []
+
+
+class ConversationList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ConversationV1]
+
+
+class InboxItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message_id: UUID
+    recipient: Party
+    kind: Literal["message", "broadcast", "notification"]
+    conversation_id: UUID | None = None
+    broadcast_id: UUID | None = None
+    subject: str
+    sender: Party
+    html: str
+    received_at: AwareDatetime
+    read_at: AwareDatetime | None = None
+
+
+class Inbox(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[InboxItem]
+    unread: int
+
+
+class ChannelCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+class BroadcastV1(BaseModel):
+    """What the sender sees: how many recipients, delivered per channel, read, failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    message_id: UUID
+    subject: str
+    sender: Party
+    sent_at: AwareDatetime
+    recipients: int
+    read: int
+    delivered: dict[str, ChannelCounts]
+    failed: int
+
+
+class NotificationSettings(_Request):
+    """How an association is reached besides its in-app inbox (always on). `email` empty: its public address.
+    `webhook_secret` is only ever shown once, when the webhook is set (`whsec_…`)."""
+
+    email_mode: EmailMode = "immediate"
+    email: EmailStr | None = None
+    language: TemplateLanguage = "en"
+    webhook_url: HttpUrl | None = None
+
+
+class NotificationSettingsV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    association_id: UUID
+    email_mode: EmailMode
+    email: str | None
+    language: TemplateLanguage
+    webhook_url: str | None
+    webhook_secret: str | None = None
+
+
+class DeliveryQuery(_Request):
+    state: DeliveryState | None = None
+
+
+class DeliveryV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    message_id: UUID
+    channel: Literal["email", "webhook"]
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: AwareDatetime | None = None
+    last_error: str | None = None
+    sent_at: AwareDatetime | None = None
+    created_at: AwareDatetime
+
+
+class DeliveryList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[DeliveryV1]
+
+
+class NotifyRequest(_Request):
+    """From another service (alerts): associations to reach now; `urgent` skips e-mail digests."""
+
+    recipients: Annotated[list[UUID], Field(min_length=1, max_length=5000)]
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    subject: Subject
+    body: Body
+    reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    urgency: Urgency = "normal"
+
+
+class NotificationReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    recipients: int
+
+
+class DirectoryRebuild(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    associations: int

@@ -1,0 +1,125 @@
+"""Messaging routes: conversations, inboxes, broadcasts, notification settings, deliveries.
+
+The gateway resolves the session to the caller's principal (the registry's `whoami`) and passes it on; the
+messaging service decides who may read or post.
+"""
+
+from werkzeug.wrappers import Request, Response
+
+from contracts.errors import Unauthenticated
+from contracts.messaging import (
+    BroadcastDraft,
+    BroadcastV1,
+    ConversationDraft,
+    ConversationList,
+    ConversationQuery,
+    ConversationV1,
+    DeliveryList,
+    DeliveryQuery,
+    Inbox,
+    InboxQuery,
+    MessageDraft,
+    MessageV1,
+    NotificationSettings,
+    NotificationSettingsV1,
+    Report,
+)
+from gateway.auth import principal_of
+from gateway.http import Session, api
+
+PARTICIPANTS = "the admins of its associations, the person or Cell staff member in it"
+
+
+def caller_of(service, request: Request) -> dict:
+    principal = principal_of(service, request)
+    if principal is None:
+        raise Unauthenticated("Your session has ended; sign in again.")
+    return principal.model_dump(mode="json")
+
+
+class MessagingRoutes:
+    @api("POST", "/api/v1/conversations", summary="Start a conversation with associations (or, as a person, with"
+         " one verified association)", who="signed in", session=Session.REQUIRED, body=ConversationDraft,
+         returns=ConversationV1, status=201)  # fmt: skip
+    def start_conversation(self, request: Request, body: ConversationDraft):
+        return 201, self.messaging.start_conversation(caller_of(self, request), body.model_dump(mode="json"))
+
+    @api("GET", "/api/v1/conversations", summary="The conversations of the caller, or of one association they"
+         " administer", who="signed in", session=Session.REQUIRED, query=ConversationQuery,
+         returns=ConversationList)  # fmt: skip
+    def list_conversations(self, request: Request, query: ConversationQuery):
+        return self.messaging.list_conversations(caller_of(self, request), query.model_dump(mode="json"))
+
+    @api("GET", "/api/v1/conversations/<string:conversation_id>", summary="One conversation, its messages in"
+         " order", who=PARTICIPANTS, session=Session.REQUIRED, returns=ConversationV1)  # fmt: skip
+    def get_conversation(self, request: Request, conversation_id: str):
+        return self.messaging.get_conversation(caller_of(self, request), conversation_id)
+
+    @api("POST", "/api/v1/conversations/<string:conversation_id>/messages", summary="Post a message",
+         who=PARTICIPANTS, session=Session.REQUIRED, body=MessageDraft, returns=MessageV1, status=201)  # fmt: skip
+    def post_message(self, request: Request, conversation_id: str, body: MessageDraft):
+        caller = caller_of(self, request)
+        return 201, self.messaging.post_message(caller, conversation_id, body.model_dump(mode="json"))
+
+    @api("POST", "/api/v1/conversations/<string:conversation_id>/archive", summary="Archive it for the caller's"
+         " side (a new message brings it back)", who=PARTICIPANTS, session=Session.REQUIRED,
+         returns=ConversationV1)  # fmt: skip
+    def archive_conversation(self, request: Request, conversation_id: str):
+        return self.messaging.archive_conversation(caller_of(self, request), conversation_id)
+
+    @api("GET", "/api/v1/inbox", summary="The caller's inbox, or an association's (`association_id`)",
+         who="signed in; an association's: its admins", session=Session.REQUIRED, query=InboxQuery,
+         returns=Inbox)  # fmt: skip
+    def inbox(self, request: Request, query: InboxQuery):
+        return self.messaging.inbox(caller_of(self, request), query.model_dump(mode="json"))
+
+    @api("POST", "/api/v1/messages/<string:message_id>/read", summary="Mark a message read in the caller's"
+         " inboxes", who="its recipients", session=Session.REQUIRED, status=204)  # fmt: skip
+    def mark_read(self, request: Request, message_id: str):
+        self.messaging.mark_read(caller_of(self, request), message_id)
+        return Response(status=204)
+
+    @api("POST", "/api/v1/messages/<string:message_id>/report", summary="Report a message to the Cell",
+         who="its recipients", session=Session.REQUIRED, body=Report, status=204)  # fmt: skip
+    def report_message(self, request: Request, message_id: str, body: Report):
+        self.messaging.report_message(caller_of(self, request), message_id, body.model_dump(mode="json"))
+        return Response(status=204)
+
+    @api("POST", "/api/v1/broadcasts", summary="Broadcast: the Cell to associations by country, language,"
+         " category or all; a federation to its branches; an association to its members",
+         who="the Cell; an association's admins (its branches or members)", session=Session.REQUIRED,
+         body=BroadcastDraft, returns=BroadcastV1, status=201)  # fmt: skip
+    def broadcast(self, request: Request, body: BroadcastDraft):
+        return 201, self.messaging.broadcast(caller_of(self, request), body.model_dump(mode="json"))
+
+    @api("GET", "/api/v1/broadcasts/<string:broadcast_id>", summary="A broadcast's counts: recipients, delivered"
+         " per channel, read, failed", who="its sender, the Cell", session=Session.REQUIRED,
+         returns=BroadcastV1)  # fmt: skip
+    def get_broadcast(self, request: Request, broadcast_id: str):
+        return self.messaging.get_broadcast(caller_of(self, request), broadcast_id)
+
+    @api("GET", "/api/v1/associations/<string:association_id>/notification-settings", summary="How the"
+         " association is reached: e-mail (immediate, digest, off), language, webhook", who="its admins, the Cell",
+         session=Session.REQUIRED, returns=NotificationSettingsV1)  # fmt: skip
+    def get_notification_settings(self, request: Request, association_id: str):
+        return self.messaging.get_notification_settings(caller_of(self, request), association_id)
+
+    @api("PUT", "/api/v1/associations/<string:association_id>/notification-settings", summary="Set them; a new"
+         " webhook URL gets a new signing secret, shown in this answer only", who="its admins, the Cell",
+         session=Session.REQUIRED, body=NotificationSettings, returns=NotificationSettingsV1)  # fmt: skip
+    def put_notification_settings(self, request: Request, association_id: str, body: NotificationSettings):
+        caller = caller_of(self, request)
+        return self.messaging.put_notification_settings(caller, association_id, body.model_dump(mode="json"))
+
+    @api("GET", "/api/v1/associations/<string:association_id>/deliveries", summary="E-mails and webhooks to the"
+         " association: queued, sent, failed", who="its admins, the Cell", session=Session.REQUIRED,
+         query=DeliveryQuery, returns=DeliveryList)  # fmt: skip
+    def list_deliveries(self, request: Request, association_id: str, query: DeliveryQuery):
+        caller = caller_of(self, request)
+        return self.messaging.list_deliveries(caller, association_id, query.model_dump(mode="json"))
+
+    @api("POST", "/api/v1/unsubscribe/<string:key>", summary="One-click unsubscribe (RFC 8058): stop the e-mails"
+         " of the link's association", who="anyone with the link", session=Session.NONE, status=204)  # fmt: skip
+    def unsubscribe(self, request: Request, key: str):
+        self.messaging.unsubscribe(key)
+        return Response(status=204)

@@ -1,0 +1,1 @@
+"""Messaging: conversations, broadcasts, inboxes and deliveries by e-mail and webhook."""

@@ -1,0 +1,104 @@
+"""The delivery queue: one row per (message, recipient, channel), claimed by one sender at a time."""
+
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from contracts.messaging import DeliveryV1
+from services.messaging.db import DeliveryRecord
+
+CHUNK = 500
+
+
+def delivery_of(record: DeliveryRecord) -> DeliveryV1:
+    return DeliveryV1(
+        id=record.id,
+        message_id=record.message_id,
+        channel=record.channel,
+        state=record.state,
+        attempts=record.attempts,
+        next_attempt_at=record.next_attempt_at if record.state == "queued" else None,
+        last_error=record.last_error,
+        sent_at=record.sent_at,
+        created_at=record.created_at,
+    )
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def queue(self, rows: list[dict]) -> None:
+        """Each row: message_id, recipient, channel, next_attempt_at, give_up_at, created_at, reference, digest."""
+        prepared = [{"id": uuid4(), "state": "queued", "attempts": 0} | row for row in rows]
+        for start in range(0, len(prepared), CHUNK):
+            self.session.execute(insert(DeliveryRecord), prepared[start : start + CHUNK])
+
+    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRecord]:
+        """Due rows whose lease (if any) ran out, leased to this caller in one UPDATE; SKIP LOCKED on PostgreSQL
+        lets concurrent senders take different rows, SQLite's single writer serialises them."""
+        token = str(uuid4())
+        due = (
+            select(DeliveryRecord.id)
+            .where(
+                DeliveryRecord.state == "queued",
+                DeliveryRecord.next_attempt_at <= now,
+                or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
+            )
+            .order_by(DeliveryRecord.next_attempt_at)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        self.session.execute(
+            update(DeliveryRecord)
+            .where(
+                DeliveryRecord.id.in_(due.scalar_subquery()),
+                or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
+            )
+            .values(lease_token=token, lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return list(self.session.scalars(select(DeliveryRecord).where(DeliveryRecord.lease_token == token)))
+
+    def mark_sent(self, delivery_id: UUID, token: str, now: datetime) -> DeliveryRecord | None:
+        """None if the lease was lost meanwhile (another sender took the row after it ran out)."""
+        record = self.session.get(DeliveryRecord, delivery_id, with_for_update=True)
+        if record is None or record.lease_token != token or record.state != "queued":
+            return None
+        record.state, record.sent_at, record.attempts = "sent", now, record.attempts + 1
+        record.lease_token, record.lease_until, record.next_attempt_at = None, None, None
+        return record
+
+    def mark_failed_attempt(
+        self, delivery_id: UUID, token: str, error: str, next_attempt_at: datetime | None
+    ) -> DeliveryRecord | None:
+        record = self.session.get(DeliveryRecord, delivery_id, with_for_update=True)
+        if record is None or record.lease_token != token or record.state != "queued":
+            return None
+        record.attempts += 1
+        record.last_error = error[:2000]
+        record.lease_token, record.lease_until = None, None
+        if next_attempt_at is None:
+            record.state, record.next_attempt_at = "failed", None
+        else:
+            record.next_attempt_at = next_attempt_at
+        return record
+
+    def of_recipient(self, recipient: str, state: str | None, limit: int = 200) -> list[DeliveryV1]:
+        query = select(DeliveryRecord).where(DeliveryRecord.recipient == recipient)
+        if state is not None:
+            query = query.where(DeliveryRecord.state == state)
+        query = query.order_by(DeliveryRecord.created_at.desc()).limit(limit)
+        return [delivery_of(record) for record in self.session.scalars(query)]
+
+    def failed_of_message(self, message_id: UUID) -> int:
+        return len(
+            self.session.scalars(
+                select(DeliveryRecord.id).where(
+                    DeliveryRecord.message_id == message_id, DeliveryRecord.state == "failed"
+                )
+            ).all()
+        )

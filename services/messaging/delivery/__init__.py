@@ -1,0 +1,1 @@
+"""Deliveries by e-mail and webhook: settings, the queue's sender, templates, transports."""

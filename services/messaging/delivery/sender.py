@@ -1,0 +1,115 @@
+"""The nameko provider that sends due deliveries in the background of every messaging process.
+
+Each process claims its own batch (services/messaging/deliveries.py leases the rows), so several processes may
+run side by side; sends go out concurrently on a few green threads, one SMTP connection each.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+from functools import partial
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import sessionmaker
+
+from servicekit.database import UnitOfWork, create_database_engine
+from servicekit.sqltypes import utcnow
+from services.messaging.db import Base
+from services.messaging.deliveries import DeliveryRepository
+from services.messaging.delivery import handlers
+from services.messaging.delivery.templates import compose
+from services.messaging.delivery.transports import FolderMailer, SmtpMailer, new_unsubscribe_key, post_webhook
+from services.messaging.directory import DirectoryRepository
+from services.messaging.repository import MessageRepository
+from services.messaging.settings import MessagingSettings
+
+log = logging.getLogger(__name__)
+REPOSITORIES = {"directory": DirectoryRepository, "messages": MessageRepository, "deliveries": DeliveryRepository}
+
+
+class DeliverySender(DependencyProvider):
+    def setup(self) -> None:
+        self.settings = MessagingSettings()
+        self.engine = create_database_engine(self.settings.database_url)
+        self.unit_of_work = partial(UnitOfWork, sessionmaker(self.engine, expire_on_commit=False), Base.metadata,
+                                    repositories=REPOSITORIES)  # fmt: skip
+        s = self.settings
+        self.retrying = handlers.Retrying(
+            base=timedelta(seconds=s.retry_base_seconds), cap=timedelta(seconds=s.retry_max_seconds),
+            lease=timedelta(seconds=s.delivery_lease_seconds), batch=s.delivery_batch,
+        )  # fmt: skip
+        self.mailer = SmtpMailer(s) if s.smtp_host else FolderMailer(s.mail_folder)
+        self._wake = threading.Event()
+        self._stopping = False
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.run, identifier="delivery_sender")
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> "DeliverySender":
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                claimed = self.send_due()
+            except Exception:
+                log.exception("sending deliveries failed; trying again")
+                claimed = 0
+            if claimed < self.retrying.batch:
+                self._wake.wait(self.settings.delivery_poll_seconds)
+
+    def send_due(self) -> int:
+        outgoing = handlers.claim(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
+                                  new_key=new_unsubscribe_key)  # fmt: skip
+        if not outgoing:
+            return 0
+        results = self._send(outgoing)
+        sent, failed = handlers.settle(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
+                                       results=results)  # fmt: skip
+        log.info("deliveries: %d claimed, %d sent, %d failed for good", len(outgoing), sent, failed)
+        return len(outgoing)
+
+    def _send(self, outgoing: list) -> list:
+        s = self.settings
+        emails = [item for item in outgoing if item.channel == "email"]
+        hooks = [item for item in outgoing if item.channel == "webhook"]
+        lanes = max(1, min(s.delivery_concurrency, len(emails)))
+        chunks = [emails[lane::lanes] for lane in range(lanes)]
+        pool = eventlet.GreenPool(s.delivery_concurrency + len(hooks))
+        email_results = pool.imap(self._send_emails, chunks)
+        hook_results = pool.imap(
+            lambda item: post_webhook(item, allow_private=s.allow_private_webhooks,
+                                      timeout_seconds=s.webhook_timeout_seconds),
+            hooks,
+        )  # fmt: skip
+        results = []
+        for chunk, errors in zip(chunks, email_results, strict=True):
+            results.extend(zip(chunk, errors, strict=True))
+        results.extend(zip(hooks, hook_results, strict=True))
+        return results
+
+    def _send_emails(self, chunk: list) -> list:
+        if not chunk:
+            return []
+        composed, errors = [], {}
+        for index, item in enumerate(chunk):
+            if not item.email:
+                errors[index] = "email: the association has no e-mail address"
+                continue
+            composed.append(compose(item, sender_address=self.settings.sender_address,
+                                    public_url=self.settings.public_url))  # fmt: skip
+        sent = iter(self.mailer.send_all(composed))
+        return [errors[index] if index in errors else next(sent) for index in range(len(chunk))]

@@ -1,0 +1,107 @@
+"""The directory projection's queries: associations and memberships as the registry's events describe them."""
+
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from contracts.associations import AssociationV1
+from contracts.individuals import MembershipV1
+from services.messaging.db import DirectoryAssociation, DirectoryMembership
+from services.messaging.domain import DirectoryEntry
+
+
+def _entry(record: DirectoryAssociation) -> DirectoryEntry:
+    return DirectoryEntry(
+        id=record.id,
+        name=record.name,
+        status=record.status,
+        country=record.country,
+        languages=tuple(record.languages),
+        categories=tuple(record.categories),
+        parent_id=record.parent_id,
+        email=record.email,
+    )
+
+
+class DirectoryRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def put_association(self, association: AssociationV1, admin_account_ids: list[UUID] | None) -> bool:
+        """Keep the newest version only; False if a newer (or the same) one is stored already."""
+        columns = {
+            "name": association.name,
+            "status": "merged" if association.merged_into is not None else association.status,
+            "country": association.country,
+            "city": association.city,
+            "languages": list(association.languages),
+            "categories": list(association.categories),
+            "parent_id": association.parent_id,
+            "email": str(association.email),
+            "version": association.version,
+        }
+        if admin_account_ids is not None:
+            columns["admin_account_ids"] = [str(account_id) for account_id in admin_account_ids]
+        stored = self.session.get(DirectoryAssociation, association.id, with_for_update=True)
+        if stored is None:
+            self.session.add(DirectoryAssociation(id=association.id, **({"admin_account_ids": []} | columns)))
+            return True
+        if stored.version >= association.version:
+            return False
+        self.session.execute(
+            update(DirectoryAssociation).where(DirectoryAssociation.id == association.id).values(**columns)
+        )
+        return True
+
+    def put_membership(self, membership: MembershipV1, version: int) -> bool:
+        stored = self.session.get(DirectoryMembership, membership.id, with_for_update=True)
+        columns = {
+            "individual_id": membership.individual_id,
+            "association_id": membership.association_id,
+            "status": membership.status,
+            "version": version,
+        }
+        if stored is None:
+            self.session.add(DirectoryMembership(id=membership.id, **columns))
+            return True
+        if stored.version >= version:
+            return False
+        self.session.execute(
+            update(DirectoryMembership).where(DirectoryMembership.id == membership.id).values(**columns)
+        )
+        return True
+
+    def associations(self, ids: list[UUID]) -> dict[UUID, DirectoryEntry]:
+        records = self.session.scalars(select(DirectoryAssociation).where(DirectoryAssociation.id.in_(ids)))
+        return {record.id: _entry(record) for record in records}
+
+    def verified(self) -> list[DirectoryEntry]:
+        return [
+            _entry(record)
+            for record in self.session.scalars(
+                select(DirectoryAssociation).where(DirectoryAssociation.status == "verified")
+            )
+        ]
+
+    def branches_of(self, association_id: UUID) -> list[DirectoryEntry]:
+        return [
+            _entry(record)
+            for record in self.session.scalars(
+                select(DirectoryAssociation).where(
+                    DirectoryAssociation.parent_id == association_id, DirectoryAssociation.status == "verified"
+                )
+            )
+        ]
+
+    def members_of(self, association_id: UUID) -> list[UUID]:
+        return [
+            individual_id
+            for individual_id in self.session.scalars(
+                select(DirectoryMembership.individual_id).where(
+                    DirectoryMembership.association_id == association_id,
+                    DirectoryMembership.status == "accepted",
+                    DirectoryMembership.individual_id.is_not(None),
+                )
+            )
+        ]

@@ -1,0 +1,236 @@
+"""Conversations, messages, inbox copies, broadcasts, reports and notification settings."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from contracts.messaging import ConversationV1, InboxItem, MessageV1
+from services.messaging.db import (
+    BroadcastRecord,
+    ConversationRecord,
+    DeliveryRecord,
+    InboxRecord,
+    MessageRecord,
+    ParticipantRecord,
+    ReportRecord,
+    SettingsRecord,
+)
+from services.messaging.domain import party_of
+
+CHUNK = 500
+
+
+def message_of(record: MessageRecord) -> MessageV1:
+    return MessageV1(
+        id=record.id,
+        conversation_id=record.conversation_id,
+        broadcast_id=record.broadcast_id,
+        sender=party_of(record.sender, record.sender_name),
+        body=record.body,
+        html=record.html,
+        posted_at=record.posted_at,
+        contact=record.contact,
+    )
+
+
+class MessageRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    # conversations
+
+    def add_conversation(self, *, participants: dict[str, str], **fields) -> None:
+        record = ConversationRecord(**fields)
+        self.session.add(record)
+        self.session.add_all(
+            ParticipantRecord(conversation_id=record.id, party=party, name=name, archived=False)
+            for party, name in participants.items()
+        )
+
+    def conversation(self, conversation_id: UUID, *, lock: bool = False) -> ConversationRecord | None:
+        return self.session.get(ConversationRecord, conversation_id, with_for_update=lock)
+
+    def participants(self, conversation_id: UUID) -> dict[str, ParticipantRecord]:
+        records = self.session.scalars(
+            select(ParticipantRecord).where(ParticipantRecord.conversation_id == conversation_id)
+        )
+        return {record.party: record for record in records}
+
+    def conversation_view(self, record: ConversationRecord, readers: set[str], *, messages: bool) -> ConversationV1:
+        participants = self.participants(record.id)
+        history = []
+        if messages:
+            history = [
+                message_of(message)
+                for message in self.session.scalars(
+                    select(MessageRecord)
+                    .where(MessageRecord.conversation_id == record.id)
+                    .order_by(MessageRecord.posted_at, MessageRecord.id)
+                )
+            ]
+        return ConversationV1(
+            id=record.id,
+            subject=record.subject,
+            participants=[party_of(party, participant.name) for party, participant in participants.items()],
+            started_at=record.started_at,
+            last_message_at=record.last_message_at,
+            archived=any(participants[party].archived for party in readers if party in participants),
+            messages=history,
+        )
+
+    def conversations_of(self, readers: set[str], *, archived: bool, limit: int = 200) -> list[ConversationRecord]:
+        ids = select(ParticipantRecord.conversation_id).where(
+            ParticipantRecord.party.in_(readers), ParticipantRecord.archived.is_(archived)
+        )
+        return list(
+            self.session.scalars(
+                select(ConversationRecord)
+                .where(ConversationRecord.id.in_(ids))
+                .order_by(ConversationRecord.last_message_at.desc())
+                .limit(limit)
+            )
+        )
+
+    def archive(self, conversation_id: UUID, parties: set[str]) -> None:
+        self.session.execute(
+            update(ParticipantRecord)
+            .where(ParticipantRecord.conversation_id == conversation_id, ParticipantRecord.party.in_(parties))
+            .values(archived=True)
+        )
+
+    def unarchive_all(self, conversation_id: UUID) -> None:
+        """A new message brings the conversation back for everyone who archived it."""
+        self.session.execute(
+            update(ParticipantRecord)
+            .where(ParticipantRecord.conversation_id == conversation_id, ParticipantRecord.archived.is_(True))
+            .values(archived=False)
+        )
+
+    # messages and inbox copies
+
+    def add_message(self, **fields) -> MessageRecord:
+        record = MessageRecord(**fields)
+        self.session.add(record)
+        return record
+
+    def message(self, message_id: UUID) -> MessageRecord | None:
+        return self.session.get(MessageRecord, message_id)
+
+    def message_view(self, message_id: UUID) -> MessageV1:
+        return message_of(self.session.get(MessageRecord, message_id))
+
+    def posted_since(self, account_id: UUID, since: datetime, *, broadcasts: bool) -> int:
+        kind = ("broadcast",) if broadcasts else ("message",)
+        return self.session.execute(
+            select(func.count()).where(
+                MessageRecord.sender_account_id == account_id,
+                MessageRecord.posted_at >= since,
+                MessageRecord.kind.in_(kind),
+            )
+        ).scalar_one()
+
+    def deliver_to_inboxes(self, message_id: UUID, owners: list[str], now: datetime) -> None:
+        rows = [{"owner": owner, "message_id": message_id, "received_at": now, "read_at": None} for owner in owners]
+        for start in range(0, len(rows), CHUNK):
+            self.session.execute(insert(InboxRecord), rows[start : start + CHUNK])
+
+    def inbox(self, owners: set[str], *, unread_only: bool, limit: int = 200) -> list[InboxItem]:
+        query = (
+            select(InboxRecord, MessageRecord)
+            .join(MessageRecord, MessageRecord.id == InboxRecord.message_id)
+            .where(InboxRecord.owner.in_(owners))
+            .order_by(InboxRecord.received_at.desc(), InboxRecord.id.desc())
+            .limit(limit)
+        )
+        if unread_only:
+            query = query.where(InboxRecord.read_at.is_(None))
+        return [
+            InboxItem(
+                message_id=message.id,
+                recipient=party_of(item.owner),
+                kind=message.kind,
+                conversation_id=message.conversation_id,
+                broadcast_id=message.broadcast_id,
+                subject=message.subject,
+                sender=party_of(message.sender, message.sender_name),
+                html=message.html,
+                received_at=item.received_at,
+                read_at=item.read_at,
+            )
+            for item, message in self.session.execute(query)
+        ]
+
+    def unread_count(self, owners: set[str]) -> int:
+        return self.session.execute(
+            select(func.count()).where(InboxRecord.owner.in_(owners), InboxRecord.read_at.is_(None))
+        ).scalar_one()
+
+    def inbox_owners(self, message_id: UUID, parties: set[str]) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(InboxRecord.owner).where(InboxRecord.message_id == message_id, InboxRecord.owner.in_(parties))
+            )
+        )
+
+    def mark_read(self, message_id: UUID, owners: set[str], now: datetime) -> None:
+        self.session.execute(
+            update(InboxRecord)
+            .where(InboxRecord.message_id == message_id, InboxRecord.owner.in_(owners), InboxRecord.read_at.is_(None))
+            .values(read_at=now)
+        )
+
+    def add_report(self, **fields) -> None:
+        record = ReportRecord(**fields)
+        exists = self.session.execute(
+            select(ReportRecord.id).where(
+                ReportRecord.message_id == record.message_id, ReportRecord.reporter == record.reporter
+            )
+        ).first()
+        if exists is None:
+            self.session.add(record)
+
+    # broadcasts
+
+    def add_broadcast(self, **fields) -> None:
+        self.session.add(BroadcastRecord(**fields))
+
+    def broadcast(self, broadcast_id: UUID) -> BroadcastRecord | None:
+        return self.session.get(BroadcastRecord, broadcast_id)
+
+    def read_count(self, message_id: UUID) -> int:
+        return self.session.execute(
+            select(func.count()).where(InboxRecord.message_id == message_id, InboxRecord.read_at.is_not(None))
+        ).scalar_one()
+
+    def delivery_counts(self, message_id: UUID) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        rows = self.session.execute(
+            select(DeliveryRecord.channel, DeliveryRecord.state, func.count())
+            .where(DeliveryRecord.message_id == message_id)
+            .group_by(DeliveryRecord.channel, DeliveryRecord.state)
+        )
+        for channel, state, count in rows:
+            counts.setdefault(channel, {})[state] = count
+        return counts
+
+    # notification settings
+
+    def settings(self, association_ids: list[UUID]) -> dict[UUID, SettingsRecord]:
+        found: dict[UUID, SettingsRecord] = {}
+        for start in range(0, len(association_ids), CHUNK):
+            chunk = association_ids[start : start + CHUNK]
+            found.update(
+                (record.association_id, record)
+                for record in self.session.scalars(
+                    select(SettingsRecord).where(SettingsRecord.association_id.in_(chunk))
+                )
+            )
+        return found
+
+    def save_settings(self, **fields) -> None:
+        self.session.merge(SettingsRecord(**fields))
+
+    def settings_by_unsubscribe_key(self, key: str) -> SettingsRecord | None:
+        return self.session.scalars(select(SettingsRecord).where(and_(SettingsRecord.unsubscribe_key == key))).first()

@@ -1,0 +1,189 @@
+"""The messaging service's nameko entrypoints; the work is in handlers.py and delivery/handlers.py.
+
+Every call from the gateway carries the caller's principal (the registry's answer for their session); who may
+read or post is decided in the handlers from it.
+"""
+
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from uuid import UUID
+
+from contracts.accounts import Principal
+from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.events import AssociationEvent, DeliveryFailedV1, MembershipChangedV1
+from contracts.messaging import (
+    BroadcastDraft,
+    BroadcastV1,
+    ConversationDraft,
+    ConversationList,
+    ConversationQuery,
+    ConversationV1,
+    DeliveryList,
+    DeliveryQuery,
+    DirectoryRebuild,
+    Inbox,
+    InboxQuery,
+    MessageDraft,
+    MessageV1,
+    NotificationReceipt,
+    NotificationSettings,
+    NotificationSettingsV1,
+    NotifyRequest,
+    Report,
+)
+from contracts.topology import MESSAGING_DIRECTORY, MESSAGING_FAILED_DELIVERIES, MESSAGING_MEMBERSHIPS
+from servicekit.consumer import event_consumer
+from servicekit.database import Database
+from servicekit.health import Pingable
+from servicekit.logs import CallIdLogging
+from servicekit.rpc import TimedRpcProxy, rpc
+from servicekit.shared import Shared
+from services.messaging import handlers
+from services.messaging.db import Base
+from services.messaging.delivery import handlers as delivery
+from services.messaging.delivery.sender import REPOSITORIES, DeliverySender
+from services.messaging.delivery.transports import check_webhook_url, new_unsubscribe_key, new_webhook_secret
+from services.messaging.domain import Policy
+from services.messaging.markup import render
+from services.messaging.settings import MessagingSettings
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def policy_from_settings() -> Policy:
+    settings = MessagingSettings()
+    return Policy(
+        posts_per_minute=settings.posts_per_minute,
+        broadcasts_per_hour=settings.broadcasts_per_hour,
+        retry_window=timedelta(seconds=settings.retry_window_seconds),
+    )
+
+
+def id_of(value: str, kind: str) -> UUID:
+    """An id from a URL that is not a UUID names nothing: not found (404)."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound(f"there is no {kind} with id {value}") from None
+
+
+class MessagingService(Pingable):
+    name = "messaging"
+
+    unit_of_work = Database(MessagingSettings, Base.metadata, repositories=REPOSITORIES, relay_outbox=True)
+    sender = DeliverySender()
+    registry = TimedRpcProxy("registry")
+    clock = Shared(lambda: system_clock)
+    policy = Shared(policy_from_settings)
+    settings = Shared(MessagingSettings)
+    call_id_logging = CallIdLogging()
+
+    @event_consumer(MESSAGING_DIRECTORY)
+    def on_association_event(self, event: AssociationEvent) -> None:
+        handlers.project_association(unit_of_work=self.unit_of_work, event=event)
+
+    @event_consumer(MESSAGING_MEMBERSHIPS)
+    def on_membership_changed(self, event: MembershipChangedV1) -> None:
+        handlers.project_membership(unit_of_work=self.unit_of_work, event=event)
+
+    @event_consumer(MESSAGING_FAILED_DELIVERIES)
+    def on_delivery_failed(self, event: DeliveryFailedV1) -> None:
+        handlers.tell_sender_of_failure(unit_of_work=self.unit_of_work, event=event, now=self.clock())
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def rebuild_directory(self) -> DirectoryRebuild:
+        """Read every association again from the registry (after a restore, or to start from nothing)."""
+        count = handlers.rebuild_directory(
+            unit_of_work=self.unit_of_work, associations_after=self.registry.associations_after
+        )
+        return DirectoryRebuild(associations=count)
+
+    def _use(self, use_case, **arguments):
+        return use_case(unit_of_work=self.unit_of_work, **arguments)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def start_conversation(self, principal: Principal, draft: ConversationDraft) -> ConversationV1:
+        started = self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
+                            render=render, policy=self.policy)  # fmt: skip
+        self.sender.wake()
+        return started
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_conversations(self, principal: Principal, query: ConversationQuery) -> ConversationList:
+        return self._use(handlers.list_conversations, principal=principal, query=query)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
+        return self._use(handlers.get_conversation, principal=principal,
+                         conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def post_message(self, principal: Principal, conversation_id: str, draft: MessageDraft) -> MessageV1:
+        posted = self._use(handlers.post_message, now=self.clock(), principal=principal,
+                           conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
+                           policy=self.policy)  # fmt: skip
+        self.sender.wake()
+        return posted
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def archive_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
+        return self._use(handlers.archive_conversation, principal=principal,
+                         conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def inbox(self, principal: Principal, query: InboxQuery) -> Inbox:
+        return self._use(handlers.inbox, principal=principal, query=query)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def mark_read(self, principal: Principal, message_id: str) -> None:
+        self._use(handlers.mark_read, now=self.clock(), principal=principal, message_id=id_of(message_id, "message"))
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def report_message(self, principal: Principal, message_id: str, report: Report) -> None:
+        self._use(handlers.report_message, now=self.clock(), principal=principal,
+                  message_id=id_of(message_id, "message"), report=report)  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def broadcast(self, principal: Principal, draft: BroadcastDraft) -> BroadcastV1:
+        sent = self._use(handlers.broadcast, now=self.clock(), principal=principal, draft=draft, render=render,
+                         policy=self.policy)  # fmt: skip
+        self.sender.wake()
+        return sent
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
+        return self._use(handlers.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def notify(self, request: NotifyRequest, service: str) -> NotificationReceipt:
+        """For other services: returns the notification id at once; e-mails and webhooks go out from the queue."""
+        receipt = self._use(handlers.notify, now=self.clock(), service=service, request=request, render=render,
+                            policy=self.policy)  # fmt: skip
+        self.sender.wake()
+        return receipt
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_notification_settings(self, principal: Principal, association_id: str) -> NotificationSettingsV1:
+        return self._use(delivery.get_settings, principal=principal,
+                         association_id=id_of(association_id, "association"))  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def put_notification_settings(
+        self, principal: Principal, association_id: str, settings: NotificationSettings
+    ) -> NotificationSettingsV1:
+        allow = self.settings.allow_private_webhooks
+        return self._use(delivery.put_settings, now=self.clock(), principal=principal,
+                         association_id=id_of(association_id, "association"), settings=settings,
+                         check_webhook_url=partial(check_webhook_url, allow_private=allow),
+                         new_secret=new_webhook_secret, new_key=new_unsubscribe_key)  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_deliveries(self, principal: Principal, association_id: str, query: DeliveryQuery) -> DeliveryList:
+        return self._use(delivery.list_deliveries, principal=principal,
+                         association_id=id_of(association_id, "association"), query=query)  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def unsubscribe(self, key: str) -> None:
+        self._use(delivery.unsubscribe, now=self.clock(), key=key)
