@@ -20,9 +20,11 @@ class AuthRoutes:
         body=SignUp,
         returns=AccountV1,
         status=201,
+        errors=(409, 429),
     )
     def sign_up(self, request: Request, body: SignUp):
-        return 201, self.registry.sign_up(body.model_dump(mode="json"))
+        address = client_address_of(request, self.settings.trusted_proxies)
+        return 201, self.registry.sign_up(body.model_dump(mode="json"), address)
 
     @api(
         "POST",

@@ -9,3 +9,5 @@ class RegistrySettings(DatabaseSettings):
 
     database_url: str = "sqlite:///var/registry.sqlite3"
     session_days: int = Field(default=14, ge=1, le=366)
+    concurrent_password_hashes: int = Field(default=4, ge=1, le=64)
+    sign_ups_per_address: int = Field(default=20, ge=1)

@@ -28,8 +28,12 @@ def registry_database_url(postgres_databases):
 @pytest.fixture(scope="package")
 def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("system")
+    operator_amqp_uri = rabbit_vhosts.create()
     env = os.environ | {
-        "DIASPORAHUB_AMQP_URI": rabbit_vhosts.create(),
+        # The operator's account (the CLI, `prepare`); each service runs as its own broker user, as in production:
+        # `prepare` makes them from the <SERVICE>_AMQP_URI variables.
+        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
+        **rabbit_vhosts.service_users_env(operator_amqp_uri),
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
         "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
@@ -38,6 +42,9 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         # The tests stand as a reverse proxy on 127.0.0.1, so the throttling tests can speak from addresses of
         # their own (X-Forwarded-For) instead of locking out 127.0.0.1.
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
+        # Every test signs people up from 127.0.0.1; the per-address sign-up throttle is tested in the registry's
+        # unit tests; test_auth_api checks that the gateway gives the registry the client address.
+        "REGISTRY_SIGN_UPS_PER_ADDRESS": "10000",
     }
     running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
     running.prepare()

@@ -11,6 +11,9 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import create_engine, select
+
+from services.registry.db import LoginThrottleRecord
 
 PASSWORD = "Thingtlang ram 2025"
 
@@ -57,6 +60,24 @@ def test_sign_up_answers_the_account_without_its_password_or_hash(api):
     assert {"id", "email", "display_name"} <= set(answer.json())
     assert "password" not in answer.text
     assert "argon2" not in answer.text
+
+
+def test_sign_up_counts_against_the_client_address(api, registry_database_url):
+    address = forwarded_for()
+    body = {"email": new_email(), "password": PASSWORD, "display_name": "Lalremruata"}
+    assert requests.post(f"{api}/api/v1/auth/signup", json=body, headers=address, timeout=5).status_code == 201
+
+    engine = create_engine(registry_database_url)
+    try:
+        with engine.connect() as connection:
+            counted = connection.execute(
+                select(LoginThrottleRecord.failures).where(
+                    LoginThrottleRecord.key == f"sign-up:{address['X-Forwarded-For']}"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert counted >= 1
 
 
 def test_a_password_under_twelve_characters_is_refused_with_a_clear_message(api):

@@ -110,6 +110,12 @@ def test_sign_up_with_a_short_password_is_422_with_the_reason(gateway):
     assert body(response)["message"] == "password: must be at least 12 characters long"
 
 
+def test_sign_up_counts_against_the_client_address(gateway, store):
+    respond(gateway.sign_up, request(body=CREDENTIALS | {"display_name": "Lalremruata"}))
+
+    assert store.throttles["sign-up:192.0.2.10"].failures == 1
+
+
 def test_a_duplicate_email_is_409(gateway):
     respond(gateway.sign_up, request(body=CREDENTIALS | {"display_name": "Lalremruata"}))
 

@@ -59,3 +59,42 @@ def test_hashing_can_run_elsewhere():
     assert passwords.verify(passwords.hash(PASSWORD), PASSWORD)
 
     assert ran == ["hash", "verify"]
+
+
+def test_no_more_hashes_run_at_once_than_there_are_slots_and_one_left_waiting_is_unavailable():
+    import threading
+
+    import pytest
+
+    from contracts.errors import Unavailable
+    from services.registry.accounts.passwords import bounded
+
+    slots = threading.Semaphore(2)
+    running, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def slow(function, *args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return function(*args)
+
+    passwords = Argon2Passwords(
+        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), offload=bounded(slow, slots, wait_seconds=0.2)
+    )
+    hashing = [threading.Thread(target=passwords.hash, args=(PASSWORD,)) for _ in range(2)]
+    for thread in hashing:
+        thread.start()
+    time.sleep(0.05)
+
+    with pytest.raises(Unavailable, match="try again in a few seconds"):
+        passwords.hash(PASSWORD)
+
+    release.set()
+    for thread in hashing:
+        thread.join()
+    assert most[0] == 2
+    assert passwords.verify(passwords.hash(PASSWORD), PASSWORD)

@@ -169,6 +169,30 @@ def test_failing_again_after_a_lock_lifts_locks_for_longer_each_time(service, cl
         log_in(service)
 
 
+def test_sign_ups_from_one_address_are_throttled_before_any_password_is_hashed(service, store):
+    for attempt in range(AccountPolicy().sign_up_limit):
+        service.sign_up({"email": f"new{attempt}@example.org", "password": PASSWORD, "display_name": "Lal"}, ADDRESS)
+    service.passwords = None  # a refused sign-up must not reach the hasher
+
+    with pytest.raises(TooManyAttempts, match="Try again in 15 minutes"):
+        service.sign_up({"email": "one.more@example.org", "password": PASSWORD, "display_name": "Lal"}, ADDRESS)
+    with pytest.raises(TooManyAttempts):  # a sign-up that would be a conflict counts too
+        service.sign_up({"email": "new0@example.org", "password": PASSWORD, "display_name": "Lal"}, ADDRESS)
+    assert "one.more@example.org" not in {account.email for account in store.accounts.values()}
+
+
+def test_sign_ups_from_another_address_are_not_held_up(service):
+    for attempt in range(AccountPolicy().sign_up_limit):
+        service.sign_up({"email": f"new{attempt}@example.org", "password": PASSWORD, "display_name": "Lal"}, ADDRESS)
+
+    assert (
+        service.sign_up(
+            {"email": "elsewhere@example.org", "password": PASSWORD, "display_name": "Lal"}, "198.51.100.9"
+        )["email"]
+        == "elsewhere@example.org"
+    )
+
+
 def test_a_locked_unknown_email_answers_exactly_as_a_locked_account(service):
     sign_up(service)
     for email in ("lalremruata@example.org", "nobody@example.org"):

@@ -31,6 +31,7 @@ class AccountPolicy:
     failure_window: timedelta = timedelta(minutes=15)
     lock_duration: timedelta = timedelta(minutes=15)  # the first lock; each failure after one lifts doubles it
     longest_lock: timedelta = timedelta(hours=24)
+    sign_up_limit: int = 20  # sign-ups (made or refused) from one client address in a failure window
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ def account_key(email: str) -> str:
 
 def address_key(address: str) -> str:
     return f"address:{address}"
+
+
+def sign_up_key(address: str) -> str:
+    return f"sign-up:{address}"
 
 
 def login_key(email: str, client_address: str | None) -> str:

@@ -4,6 +4,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from eventlet import tpool
+from eventlet.semaphore import Semaphore
 from nameko.timer import timer
 
 from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
@@ -12,11 +13,12 @@ from servicekit.rpc import rpc
 from servicekit.shared import Shared
 from services.registry.accounts import handlers
 from services.registry.accounts.domain import AccountPolicy
-from services.registry.accounts.passwords import Argon2Passwords
+from services.registry.accounts.passwords import Argon2Passwords, bounded
 from services.registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
+HASH_SLOT_WAIT_SECONDS = 2.0
 
 
 def system_clock() -> datetime:
@@ -24,12 +26,17 @@ def system_clock() -> datetime:
 
 
 def account_policy_from_settings() -> AccountPolicy:
-    return AccountPolicy(session_lifetime=timedelta(days=RegistrySettings().session_days))
+    settings = RegistrySettings()
+    return AccountPolicy(
+        session_lifetime=timedelta(days=settings.session_days), sign_up_limit=settings.sign_ups_per_address
+    )
 
 
 def green_passwords() -> Argon2Passwords:
-    """Hashes in eventlet's pool of OS threads: argon2 releases the GIL, so the process's other workers go on."""
-    return Argon2Passwords(offload=tpool.execute)
+    """Hashes in eventlet's pool of OS threads: argon2 releases the GIL, so the process's other workers go on.
+    At most REGISTRY_CONCURRENT_PASSWORD_HASHES run at once; one that waits too long for its turn is a 503."""
+    slots = Semaphore(RegistrySettings().concurrent_password_hashes)
+    return Argon2Passwords(offload=bounded(tpool.execute, slots, wait_seconds=HASH_SLOT_WAIT_SECONDS))
 
 
 class AccountEntrypoints:
@@ -50,8 +57,15 @@ class AccountEntrypoints:
         log.info("pruned %d stale sessions and login throttles", pruned)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
-    def sign_up(self, draft: SignUp) -> AccountV1:
-        return handlers.sign_up(unit_of_work=self.unit_of_work, passwords=self.passwords, draft=draft, now=self.clock())
+    def sign_up(self, draft: SignUp, client_address: str | None = None) -> AccountV1:
+        return handlers.sign_up(
+            unit_of_work=self.unit_of_work,
+            passwords=self.passwords,
+            draft=draft,
+            now=self.clock(),
+            policy=self.account_policy,
+            client_address=client_address,
+        )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("credentials.password",))
     def log_in(self, credentials: LogIn, client_address: str | None = None) -> SessionToken:

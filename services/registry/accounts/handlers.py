@@ -48,8 +48,22 @@ def whoami(*, unit_of_work: Callable, token: str | None, now: datetime) -> Princ
 
 
 def sign_up(
-    *, unit_of_work: Callable, passwords, draft: SignUp, now: datetime, is_cell_staff: bool = False
+    *,
+    unit_of_work: Callable,
+    passwords,
+    draft: SignUp,
+    now: datetime,
+    is_cell_staff: bool = False,
+    policy: AccountPolicy | None = None,
+    client_address: str | None = None,
 ) -> AccountV1:
+    """Every sign-up from a client address counts against it, made or refused, before any hash is computed:
+    past `policy.sign_up_limit` in a window the address waits (429), as a failed login would."""
+    if client_address and policy is not None:
+        key = domain.sign_up_key(client_address)
+        with unit_of_work() as work:
+            _refuse_if_locked(work.accounts.throttles([key]), now)
+        _count_failures(unit_of_work, {key: policy.sign_up_limit}, policy, now)
     account = domain.new_account(
         email=draft.email,
         display_name=draft.display_name,

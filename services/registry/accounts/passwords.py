@@ -6,9 +6,31 @@ from typing import Any
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from contracts.errors import Unavailable
+
+TOO_MANY_AT_ONCE = "Too many sign-ins at this moment; try again in a few seconds."
+
 
 def _in_this_thread(function: Callable[..., Any], *args: Any) -> Any:
     return function(*args)
+
+
+def bounded(offload: Callable[..., Any], slots, *, wait_seconds: float) -> Callable[..., Any]:
+    """`offload`, with at most as many hashes at once as `slots` (a semaphore) allows: each takes 64 MiB.
+
+    A hash that finds no free slot within `wait_seconds` is refused with Unavailable (503), so that a burst
+    of sign-ups or logins cannot exhaust the process's memory.
+    """
+
+    def run(function: Callable[..., Any], *args: Any) -> Any:
+        if not slots.acquire(timeout=wait_seconds):
+            raise Unavailable(TOO_MANY_AT_ONCE)
+        try:
+            return offload(function, *args)
+        finally:
+            slots.release()
+
+    return run
 
 
 class Argon2Passwords:
