@@ -259,6 +259,10 @@ def run(args, workdir: Path) -> None:
             "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
             "REGISTRY_DATABASE_URL": args.registry_database_url or f"sqlite:///{workdir / 'registry.sqlite3'}",
             "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
+            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
+            "MESSAGING_MAIL_FOLDER": str(workdir / "mail"),
+            # Every member signs up from 127.0.0.1 here.
+            "REGISTRY_SIGN_UPS_PER_ADDRESS": str(args.accounts + 10),
         }
         port = free_port()
         api = f"http://127.0.0.1:{port}"
