@@ -229,6 +229,31 @@ def test_an_export_reads_back_as_the_same_drafts():
     assert reread[0].draft == parsed.draft
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_an_export_never_starts_a_cell_with_what_a_spreadsheet_runs_as_a_formula(start):
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    [parsed], _ = parse_csv(HEADER + row(lat="-25.2", lon="55.27"))
+    association = AssociationV1(
+        **parsed.draft.model_dump() | {"phone": "+971 50 123 4567"},
+        id=uuid4(),
+        status="verified",
+        version=1,
+        registered_at=now,
+        updated_at=now,
+    )
+    # Past the contract's validation (which strips blanks), as a field that slipped through would be.
+    formula = association.model_copy(update={"description": f'{start}HYPERLINK("https://evil.example")'})
+
+    [exported_row] = csv.DictReader(io.StringIO(to_csv([formula])))
+
+    assert exported_row["description"] == f'\'{start}HYPERLINK("https://evil.example")'
+    assert exported_row["phone"] == "'+971501234567"
+    assert exported_row["lat"] == "-25.2"  # a number is not text a spreadsheet runs
+    reread, problems = parse_csv(_only_import_columns(to_csv([association])))
+    assert problems == []
+    assert reread[0].draft.phone == association.phone
+
+
 def _only_import_columns(exported: str) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")

@@ -18,6 +18,22 @@ COLUMNS = (
 )  # fmt: skip
 LIST_COLUMNS = frozenset({"alternate_names", "categories", "languages"})
 EXPORT_COLUMNS = ("id", "status", *COLUMNS, "registered_at", "updated_at")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe, which shows it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restored(value: str) -> str:
+    """What `neutralised` wrote reads back as it was, so that an export can be imported again."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class BadRow:
 def _fields_of(row: dict[str, str]) -> dict:
     fields: dict = {}
     for column, raw in row.items():
-        value = (raw or "").strip()
+        value = restored(raw or "").strip()
         if column in LIST_COLUMNS:
             fields[column] = [item.strip() for item in value.split(";") if item.strip()]
         elif value:
@@ -97,5 +113,6 @@ def to_csv(associations: Iterable[AssociationV1]) -> str:
         for column in LIST_COLUMNS:
             fields[column] = ";".join(fields[column])
         location = fields.pop("location") or {}
-        writer.writerow(fields | {"lat": location.get("lat"), "lon": location.get("lon")})
+        row = fields | {"lat": location.get("lat"), "lon": location.get("lon")}
+        writer.writerow({column: neutralised(value) for column, value in row.items()})
     return out.getvalue()
