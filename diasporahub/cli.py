@@ -29,7 +29,7 @@ def prepare() -> int:
         print(f"diasporahub: {exc}", file=sys.stderr)
         return 2
     try:
-        check_broker(bus.amqp_uri)
+        check_broker(bus.amqp_uri, ssl=bus.ssl_options())
     except BrokerUnreachable as exc:
         print(f"diasporahub: {exc}; {START_RABBITMQ}, or set DIASPORAHUB_AMQP_URI.", file=sys.stderr)
         return 2
@@ -39,7 +39,7 @@ def prepare() -> int:
         except BrokerUsersFailed as exc:
             print(f"diasporahub: {exc}", file=sys.stderr)
             return 2
-    with Connection(bus.amqp_uri) as connection:
+    with Connection(bus.amqp_uri, ssl=bus.ssl_options()) as connection:
         declare_topology(connection)
     for entry in with_databases():
         upgrade(entry.migrations, entry.database_url())

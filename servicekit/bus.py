@@ -100,9 +100,9 @@ def _declare_if_allowed(connection: Connection, entity: Exchange | Queue) -> Non
             channel.close()
 
 
-def check_broker(amqp_uri: str, timeout_seconds: float = 3.0) -> None:
+def check_broker(amqp_uri: str, timeout_seconds: float = 3.0, *, ssl: dict | None = None) -> None:
     """Raise BrokerUnreachable with a sentence a person can act on."""
-    connection = Connection(amqp_uri, connect_timeout=timeout_seconds)
+    connection = Connection(amqp_uri, connect_timeout=timeout_seconds, ssl=ssl)
     try:
         connection.ensure_connection(max_retries=1, timeout=timeout_seconds)
     except Exception as exc:

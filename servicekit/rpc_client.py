@@ -35,7 +35,7 @@ class RpcClient:
     def __init__(self, bus: BusSettings, *, timeout_seconds: float | None = None) -> None:
         self.timeout_seconds = timeout_seconds or bus.rpc_timeout_seconds
         self._exchange = get_rpc_exchange(bus.nameko_config())
-        self._connection = Connection(bus.amqp_uri, connect_timeout=self.timeout_seconds)
+        self._connection = Connection(bus.amqp_uri, connect_timeout=self.timeout_seconds, ssl=bus.ssl_options())
         channel = self._connection.channel()
         self._reply_routing_key = str(uuid.uuid4())
         # Exclusive: the broker deletes the queue when this client's connection closes.

@@ -1,6 +1,7 @@
 """Configuration from the environment, one pydantic-settings class per concern."""
 
 import os
+import ssl
 
 from kombu.utils.url import parse_url
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,7 +25,8 @@ class BusSettings(BaseSettings):
     A service reaches it as its own broker user, `<SERVICE>_AMQP_URI`, falling back to `DIASPORAHUB_AMQP_URI`
     (the embedded default: guest for everything). `broker_user_prefix` is put before a service's name to make its
     broker user's name (`""`: the registry's user is `registry`). `rabbitmq_management_url` is where
-    `diasporahub broker users` makes those users (unset: port 15672 of the broker's host).
+    `diasporahub broker users` makes those users (unset: port 15672 of the broker's host). With an `amqps://` URI
+    the broker's certificate and host name are checked, against `amqp_ca_certs` (a CA file) or the system's CAs.
     """
 
     model_config = SettingsConfigDict(env_prefix="DIASPORAHUB_")
@@ -34,6 +36,7 @@ class BusSettings(BaseSettings):
     max_workers: int = 10
     broker_user_prefix: str = ""
     rabbitmq_management_url: str = ""
+    amqp_ca_certs: str = ""
 
     @classmethod
     def of_service(cls, service: str) -> "BusSettings":
@@ -45,8 +48,24 @@ class BusSettings(BaseSettings):
         """The name of `service`'s own broker user."""
         return f"{self.broker_user_prefix}{service}"
 
+    def ssl_options(self) -> dict[str, object] | None:
+        """TLS options for kombu and nameko (`AMQP_SSL`): None for `amqp://`; for `amqps://`, the certificate checked
+        (against `amqp_ca_certs` if set) and the host name too (kombu puts the broker's in `server_hostname`)."""
+        if parse_url(self.amqp_uri)["transport"] != "amqps":
+            return None
+        options: dict[str, object] = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": None}
+        if self.amqp_ca_certs:
+            options["ca_certs"] = self.amqp_ca_certs
+        return options
+
     def nameko_config(self, **extra: object) -> dict[str, object]:
-        return {"AMQP_URI": self.amqp_uri, "max_workers": self.max_workers, **extra}
+        tls = self.ssl_options()
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "max_workers": self.max_workers,
+            **({"AMQP_SSL": tls} if tls else {}),
+            **extra,
+        }
 
 
 def act_as_service(service: str) -> BusSettings:
