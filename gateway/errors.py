@@ -50,6 +50,9 @@ def error_response(exc: BaseException) -> Response:
         return json_response(status, body)
     if isinstance(exc, HTTPException):
         error = (exc.name or "error").lower().replace(" ", "_")
-        return json_response(exc.code or 500, {"error": error, "message": exc.description})
+        response = json_response(exc.code or 500, {"error": error, "message": exc.description})
+        # Keep what the status needs besides the body, such as `Allow` with 405.
+        response.headers.extend((name, value) for name, value in exc.get_headers() if name.lower() != "content-type")
+        return response
     log.error("unexpected error while handling a request", exc_info=exc)
     return json_response(500, {"error": "internal", "message": "Something went wrong on our side; it has been logged."})
