@@ -115,7 +115,11 @@ class InMemoryAccounts:
             is_cell_staff=account["is_cell_staff"],
             administers=[
                 AdministeredAssociation(
-                    id=item.id, country=item.country, verified=item.status == "verified" and item.merged_into is None
+                    id=item.id,
+                    country=item.country,
+                    verified=item.status == "verified"
+                    and item.merged_into is None
+                    and (item.verification_due_at is None or now < item.verification_due_at),
                 )
                 for item in administered
             ],

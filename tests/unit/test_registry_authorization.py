@@ -1,6 +1,6 @@
 """Who may do what in the registry: checked in the registry itself, not only at the gateway."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -49,8 +49,8 @@ def principal(*, cell: bool = False, administers=()) -> Principal:
 
 @pytest.mark.parametrize("status", STATUSES)
 def test_only_a_verified_unmerged_association_is_public(status):
-    assert is_public(an_association(status)) == (status == "verified")
-    assert not is_public(an_association(status, merged_into=uuid4()))
+    assert is_public(an_association(status), now=NOW) == (status == "verified")
+    assert not is_public(an_association(status, merged_into=uuid4()), now=NOW)
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -58,23 +58,32 @@ def test_anyone_sees_a_public_association_only_admins_and_the_cell_the_others(st
     association = an_association(status)
     public = status == "verified"
 
-    assert may_see(None, association) == public
-    assert may_see(principal(), association) == public
-    assert may_see(principal(administers=[an_association()]), association) == public
-    assert may_see(principal(administers=[association]), association)
-    assert may_see(principal(cell=True), association)
+    assert may_see(None, association, now=NOW) == public
+    assert may_see(principal(), association, now=NOW) == public
+    assert may_see(principal(administers=[an_association()]), association, now=NOW) == public
+    assert may_see(principal(administers=[association]), association, now=NOW)
+    assert may_see(principal(cell=True), association, now=NOW)
+
+
+def test_a_verified_association_past_its_verification_due_date_is_no_longer_public():
+    lapsing = an_association(verification_due_at=NOW + timedelta(days=1))
+
+    assert is_public(lapsing, now=NOW)
+    assert not is_public(lapsing, now=NOW + timedelta(days=1))
+    assert not may_see(principal(), lapsing, now=NOW + timedelta(days=2))
+    assert may_see(principal(administers=[lapsing]), lapsing, now=NOW + timedelta(days=2))
 
 
 def test_unseen_and_missing_are_the_same_not_found():
     pending = an_association("pending")
 
     with pytest.raises(NotFound) as unseen:
-        require_visible(principal(), pending, pending.id)
+        require_visible(principal(), pending, pending.id, now=NOW)
     with pytest.raises(NotFound) as missing:
-        require_visible(principal(), None, pending.id)
+        require_visible(principal(), None, pending.id, now=NOW)
 
     assert unseen.value.message == missing.value.message == f"there is no association with id {pending.id}"
-    assert require_visible(None, an_association(), uuid4()).status == "verified"
+    assert require_visible(None, an_association(), uuid4(), now=NOW).status == "verified"
 
 
 def test_only_its_admins_and_the_cell_may_edit_an_association():

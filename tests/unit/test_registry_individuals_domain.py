@@ -43,7 +43,9 @@ AUDIENCES = {
     "verified-same-country": lambda profile: admin_of(uuid4()),
     "unverified-same-country": lambda profile: admin_of(uuid4(), verified=False),
     "verified-other-country": lambda profile: admin_of(uuid4(), country="IN"),
-    "asked-to-join-unverified-elsewhere": lambda profile: admin_of(ASKED_TO_JOIN, country="IN", verified=False),
+    "asked-to-join-verified-elsewhere": lambda profile: admin_of(ASKED_TO_JOIN, country="IN"),
+    # Suspended, merged or past its verification due date since the person asked: it no longer sees them.
+    "asked-to-join-no-longer-verified": lambda profile: admin_of(ASKED_TO_JOIN, country="IN", verified=False),
     "signed-in-nobody": lambda profile: principal(),
     "anonymous": lambda profile: None,
 }
@@ -55,7 +57,8 @@ EXPECTED = {
     "verified-same-country": (None, ASSOCIATION_FIELDS, ASSOCIATION_FIELDS),
     "unverified-same-country": (None, None, PUBLIC_FIELDS),
     "verified-other-country": (None, None, PUBLIC_FIELDS),
-    "asked-to-join-unverified-elsewhere": (ASSOCIATION_FIELDS, ASSOCIATION_FIELDS, ASSOCIATION_FIELDS),
+    "asked-to-join-verified-elsewhere": (ASSOCIATION_FIELDS, ASSOCIATION_FIELDS, ASSOCIATION_FIELDS),
+    "asked-to-join-no-longer-verified": (None, None, PUBLIC_FIELDS),
     "signed-in-nobody": (None, None, PUBLIC_FIELDS),
     "anonymous": (None, None, PUBLIC_FIELDS),
 }

@@ -718,3 +718,66 @@ def test_a_declined_request_no_longer_shows_a_private_person_to_the_association(
 
     with pytest.raises(NotFound):
         service.get_individual(admin.token, profile["id"])
+
+
+# What verification gives lasts only while it holds (issue 8, point 11)
+
+
+def past_due(registry, association: dict) -> None:
+    registry.state.associations[uuid_of(association)] = registry.state.associations[uuid_of(association)].model_copy(
+        update={"verification_due_at": datetime.now(UTC) - timedelta(minutes=1)}
+    )
+
+
+def test_an_association_past_its_verification_due_date_loses_what_verification_gave_it(
+    service, registry, admin, cell, person
+):
+    lapsed = verified(service, cell, admin)
+    profile = service.register_individual(person.token, PERSON | {"visibility": "associations"})
+    service.request_membership(person.token, lapsed["id"])
+    past_due(registry, lapsed)
+
+    with pytest.raises(NotFound):
+        service.get_association(None, lapsed["id"])
+    assert service.whoami(admin.token)["administers"][0]["verified"] is False
+    with pytest.raises(NotFound, match=profile["id"]):
+        service.get_individual(admin.token, profile["id"])
+    assert service.get_association(admin.token, lapsed["id"])["id"] == lapsed["id"]  # its admins still see it
+
+
+def test_a_lapsed_verification_goes_back_to_pending_review_and_is_announced(service, registry, admin, cell):
+    lapsed = verified(service, cell, admin)
+    current = verified(service, cell, admin, SHARJAH)
+    past_due(registry, lapsed)
+
+    service.lapse_overdue_verifications()
+
+    stored = registry.state.associations[uuid_of(lapsed)]
+    assert (stored.status, stored.verification_due_at) == ("pending", None)
+    assert stored.status_reason.startswith("verification lapsed on")
+    event = registry.committed_events[-1]
+    assert isinstance(event, AssociationUpdatedV1)
+    assert (event.aggregate_id, event.association.status) == (uuid_of(lapsed), "pending")
+    assert registry.state.associations[uuid_of(current)].status == "verified"
+    assert service.associations_due_for_verification(cell.token) == []
+    assert service.review_associations(cell.token, {"status": "pending"})["items"][0]["id"] == lapsed["id"]
+
+
+@pytest.mark.parametrize("decision", ["suspend", "merge"])
+def test_a_suspended_or_merged_association_no_longer_sees_nor_decides_who_asked_to_join(
+    service, registry, admin, cell, person, decision
+):
+    asked = verified(service, cell, admin)
+    profile = service.register_individual(person.token, PERSON | {"visibility": "private"})
+    request = service.request_membership(person.token, asked["id"])
+    assert service.get_individual(admin.token, profile["id"])["id"] == profile["id"]
+    if decision == "suspend":
+        service.decide_association(cell.token, asked["id"], {"decision": "suspend", "reason": "under review"})
+    else:
+        kept = service.register_association(cell.token, SHARJAH)
+        service.merge_association(cell.token, asked["id"], kept["id"])
+
+    with pytest.raises(NotFound, match=profile["id"]):
+        service.get_individual(admin.token, profile["id"])
+    with Unchanged(registry), pytest.raises(Forbidden, match="verified association"):
+        service.decide_membership(admin.token, request["id"], {"decision": "accept"})

@@ -168,12 +168,17 @@ class AccountRepository:
         )
         if account is None:
             return None
-        return self.principal(account)
+        return self.principal(account, now)
 
-    def principal(self, account: AccountRecord) -> Principal:
+    def principal(self, account: AccountRecord, now: datetime) -> Principal:
+        """`verified` holds while the association is verified, not merged and not past its verification due date."""
         administered = self.session.execute(
             select(
-                AssociationRecord.id, AssociationRecord.country, AssociationRecord.status, AssociationRecord.merged_into
+                AssociationRecord.id,
+                AssociationRecord.country,
+                AssociationRecord.status,
+                AssociationRecord.merged_into,
+                AssociationRecord.verification_due_at,
             )
             .join(AssociationAdminRecord, AssociationAdminRecord.association_id == AssociationRecord.id)
             .where(AssociationAdminRecord.account_id == account.id)
@@ -189,7 +194,11 @@ class AccountRepository:
             is_cell_staff=account.is_cell_staff,
             administers=[
                 AdministeredAssociation(
-                    id=row.id, country=row.country, verified=row.status == "verified" and row.merged_into is None
+                    id=row.id,
+                    country=row.country,
+                    verified=row.status == "verified"
+                    and row.merged_into is None
+                    and (row.verification_due_at is None or now < row.verification_due_at),
                 )
                 for row in administered
             ],

@@ -170,6 +170,29 @@ def decide(
     return updated, changes, _event(event_type, updated, now=now, actor=actor)
 
 
+def lapse(
+    association: AssociationV1, *, now: datetime
+) -> tuple[AssociationV1, list[FieldChange], AssociationUpdatedV1]:
+    """A verified association past its verification due date goes back to `pending` until the Cell renews it."""
+    due = association.verification_due_at
+    updated = association.model_copy(
+        update={
+            "status": "pending",
+            "status_reason": f"verification lapsed on {due:%Y-%m-%d}: the Mizo Diaspora Cell reviews it again",
+            "verification_due_at": None,
+            "version": association.version + 1,
+            "updated_at": now,
+        }
+    )
+    changes = [
+        FieldChange(field, _as_json(getattr(association, field)), _as_json(getattr(updated, field)))
+        for field in ("status", "status_reason", "verification_due_at")
+        if getattr(association, field) != getattr(updated, field)
+    ]
+    event = _event(AssociationUpdatedV1, updated, now=now, actor=None, changed_fields=[c.field for c in changes])
+    return updated, changes, event
+
+
 def merge(
     merged: AssociationV1, kept: AssociationV1, *, now: datetime, actor: UUID
 ) -> tuple[AssociationV1, list[FieldChange], AssociationMergedV1]:

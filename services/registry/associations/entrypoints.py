@@ -2,6 +2,8 @@
 
 from uuid import UUID
 
+from nameko.timer import timer
+
 from contracts.associations import (
     AssociationChange,
     AssociationDraft,
@@ -17,6 +19,7 @@ from services.registry.associations import handlers
 from services.registry.individuals.entrypoints import id_of
 
 MAX_PAGE = 1000
+LAPSE_EVERY_SECONDS = 600
 
 
 def association_id_of(value: str) -> UUID:
@@ -25,6 +28,10 @@ def association_id_of(value: str) -> UUID:
 
 class AssociationEntrypoints:
     """Mixed into RegistryService, which provides `unit_of_work`, `gazetteer` and (AccountEntrypoints') `clock`."""
+
+    @timer(interval=LAPSE_EVERY_SECONDS)
+    def lapse_overdue_verifications(self) -> None:
+        handlers.lapse_overdue_verifications(unit_of_work=self.unit_of_work, now=self.clock())
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def register_association(self, token: str | None, draft: AssociationDraft) -> AssociationV1:

@@ -56,7 +56,7 @@ def register_association(
 def get_association(*, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID) -> AssociationV1:
     with unit_of_work() as work:
         actor = authenticate_if_signed_in(work=work, token=token, now=now)
-        return require_visible(actor, work.associations.get(association_id), association_id)
+        return require_visible(actor, work.associations.get(association_id), association_id, now=now)
 
 
 def update_association(
@@ -70,7 +70,7 @@ def update_association(
 ) -> AssociationV1:
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
-        association = require_visible(actor, work.associations.get(association_id), association_id)
+        association = require_visible(actor, work.associations.get(association_id), association_id, now=now)
         require_editor(actor, association)
         if patch.parent_id is not None and not work.associations.exists(patch.parent_id):
             raise NotFound(f"parent_id: there is no association with id {patch.parent_id}")
@@ -96,7 +96,7 @@ def decide(
     """Verify, reject or suspend (the Cell), or dissolve (the Cell or the association's admins)."""
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
-        association = require_visible(actor, work.associations.get(association_id), association_id)
+        association = require_visible(actor, work.associations.get(association_id), association_id, now=now)
         if decision == "dissolve":
             require_editor(actor, association)
         else:
@@ -114,8 +114,8 @@ def merge(
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "merge associations")
-        merged = require_visible(actor, work.associations.get(association_id), association_id)
-        kept = require_visible(actor, work.associations.get(into), into)
+        merged = require_visible(actor, work.associations.get(association_id), association_id, now=now)
+        kept = require_visible(actor, work.associations.get(into), into, now=now)
         updated, changes, event = domain.merge(merged, kept, now=now, actor=actor.account_id)
         work.associations.save(updated)
         work.associations.record_history(association_id, changes, account_id=actor.account_id, now=now)
@@ -129,7 +129,7 @@ def history(
 ) -> list[AssociationChange]:
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
-        association = require_visible(actor, work.associations.get(association_id), association_id)
+        association = require_visible(actor, work.associations.get(association_id), association_id, now=now)
         require_editor(actor, association)
         return work.associations.history(association_id)
 
@@ -155,6 +155,21 @@ def due_for_verification(*, unit_of_work: Callable, now: datetime, token: str | 
         actor = authenticate(work=work, token=token, now=now)
         require_cell_staff(actor, "see which verifications are due")
         return work.associations.due_for_verification(now)
+
+
+def lapse_overdue_verifications(*, unit_of_work: Callable, now: datetime) -> int:
+    """Verified associations past their due date go back to pending review, announced so that search drops them.
+    (Until this runs, authorization already treats them as unverified: see authorization.verification_holds.)"""
+    with unit_of_work() as work:
+        overdue = work.associations.due_for_verification(now)
+        for association in overdue:
+            updated, changes, event = domain.lapse(association, now=now)
+            work.associations.save(updated)
+            work.associations.record_history(association.id, changes, account_id=None, now=now)
+            work.add_event(event)
+    if overdue:
+        log.info("%d verifications lapsed: back to pending review", len(overdue))
+    return len(overdue)
 
 
 def associations_after(*, unit_of_work: Callable, after_id: UUID | None, limit: int) -> list[AssociationV1]:

@@ -33,15 +33,16 @@ def audience_fields(
     """The fields this actor may see of this person, or None if the person must stay hidden from them.
 
     Contact details go only to the person and the Cell; an association sees a person only through
-    their visibility (verified associations of the same country) or a membership it must decide.
+    their visibility (verified associations of the same country) or a membership it must decide, and only
+    while its verification holds (`verified` in the principal: not suspended, merged or past its due date).
     """
     if actor is not None and (actor.is_cell_staff or actor.individual_id == UUID(str(profile["id"]))):
         return tuple(profile)
     if actor is not None:
+        verified = {item.id for item in actor.administers if item.verified}
         verified_here = {item.id for item in actor.administers if item.verified and item.country == profile["country"]}
-        administered = {item.id for item in actor.administers}
         if (profile["visibility"] in {"associations", "public"} and verified_here) or (
-            administered & membership_association_ids
+            verified & membership_association_ids
         ):
             return ASSOCIATION_FIELDS
     if profile["visibility"] == "public":

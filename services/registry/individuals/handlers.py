@@ -15,7 +15,7 @@ from contracts.individuals import (
     VersionedIndividualProfile,
 )
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
-from services.registry.authorization import is_admin_of, is_public
+from services.registry.authorization import is_admin_of, is_public, is_verified_admin_of
 from services.registry.individuals import domain
 
 
@@ -38,9 +38,9 @@ def _visible_view(work, actor, profile: dict) -> IndividualView:
     return view
 
 
-def _requestable_association(work, association_id: UUID):
+def _requestable_association(work, association_id: UUID, now: datetime):
     association = work.associations.get(association_id)
-    if association is None or not is_public(association):
+    if association is None or not is_public(association, now=now):
         raise NotFound(f"there is no verified association with id {association_id}")
     return association
 
@@ -56,7 +56,7 @@ def register_individual(
         work.individuals.add(profile)
         work.add_event(domain.registered_event(profile, [], now))
         for association_id in dict.fromkeys(draft.membership_requests):  # one request per association
-            _requestable_association(work, association_id)
+            _requestable_association(work, association_id, now)
             membership = domain.new_membership(profile["id"], association_id, now)
             work.individuals.add_membership(membership)
             work.add_event(domain.membership_event(membership, 1, profile, [], now))
@@ -124,7 +124,7 @@ def request_membership(
         actor = authenticate(work=work, token=token, now=now)
         if actor.individual_id is None:
             raise Conflict("register as an individual before asking to join an association")
-        _requestable_association(work, association_id)
+        _requestable_association(work, association_id, now)
         if any(
             membership.association_id == association_id and membership.status in {"requested", "accepted"}
             for membership in work.individuals.memberships_of(actor.individual_id)
@@ -147,6 +147,8 @@ def decide_membership(
         found = work.individuals.membership(membership_id)
         if found is None or not (actor.is_cell_staff or is_admin_of(actor, found[0].association_id)):
             raise NotFound(f"there is no membership request with id {membership_id}")
+        if not (actor.is_cell_staff or is_verified_admin_of(actor, found[0].association_id)):
+            raise Forbidden("Only a verified association decides who joins it; the Cell reviews yours first.")
         if found[0].individual_id is None:
             raise Forbidden("this person has deleted their account")
         membership = domain.decide_membership(found[0], decision, now)
