@@ -11,6 +11,7 @@ permissions. `diasporahub prepare` runs it when any `<SERVICE>_AMQP_URI` is set.
 import base64
 import json
 import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -40,8 +41,12 @@ class ServiceUser:
 class Management:
     """RabbitMQ's management HTTP API, signed in as an administrator."""
 
-    def __init__(self, url: str, username: str, password: str, timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self, url: str, username: str, password: str, *, ca_certs: str = "", timeout_seconds: float = 10.0
+    ) -> None:
         self.url = url.rstrip("/")
+        # Over https, the management API's certificate is checked against the broker's CA when one is configured.
+        self._tls = ssl.create_default_context(cafile=ca_certs) if ca_certs else None
         self._authorization = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         self.timeout_seconds = timeout_seconds
 
@@ -54,8 +59,13 @@ class Management:
         parts = urlsplit(url)
         if parts.username:
             netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-            return cls(parts._replace(netloc=netloc).geturl(), parts.username, parts.password or "")
-        return cls(url, amqp["userid"] or "guest", amqp["password"] or "guest")
+            return cls(
+                parts._replace(netloc=netloc).geturl(),
+                parts.username,
+                parts.password or "",
+                ca_certs=bus.amqp_ca_certs,
+            )
+        return cls(url, amqp["userid"] or "guest", amqp["password"] or "guest", ca_certs=bus.amqp_ca_certs)
 
     def put(self, path: str, body: Mapping[str, object]) -> None:
         request = urllib.request.Request(
@@ -65,7 +75,7 @@ class Management:
             headers={"Authorization": self._authorization, "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds):
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds, context=self._tls):
                 pass
         except urllib.error.HTTPError as exc:
             raise BrokerUsersFailed(f"RabbitMQ's management API refused PUT {path}: {exc.code} {exc.reason}") from exc

@@ -29,7 +29,7 @@ def prepare() -> int:
         print(f"diasporahub: {exc}", file=sys.stderr)
         return 2
     try:
-        check_broker(bus.amqp_uri, ssl=bus.ssl_options())
+        check_broker(bus.amqp_uri)
     except BrokerUnreachable as exc:
         print(f"diasporahub: {exc}; {START_RABBITMQ}, or set DIASPORAHUB_AMQP_URI.", file=sys.stderr)
         return 2

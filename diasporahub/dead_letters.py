@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokerUnreachable as exc:
         print(f"diasporahub: {exc}", file=sys.stderr)
         return 2
-    with Connection(bus.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+    with Connection(bus.amqp_uri, ssl=bus.ssl_options(), transport_options={"confirm_publish": True}) as connection:
         declare_topology(connection)
         if args.command == "replay":
             print(f"{replay(connection, args.queue)} messages put back on {args.queue}")

@@ -51,7 +51,7 @@ def permissions_for(
     own = [subscription for subscription in subscriptions if owner_of(subscription) == service]
     queues = [re.escape(name) for sub in own for name in (sub.queue, sub.dead_letter_queue)]
     sources = sorted({re.escape(events_exchange(event.source)) for sub in own for event in sub.events})
-    reply_queues = rf"rpc\.reply-({re.escape(service)}|{re.escape(user)})-.*"
+    reply_queues = r"rpc\.reply-(" + "|".join(sorted({re.escape(service), re.escape(user)})) + ")-.*"
     rpc = [re.escape(RPC_EXCHANGE), re.escape(f"rpc-{service}"), reply_queues]
     own_exchange = re.escape(events_exchange(service))
     dead_letters = [re.escape(DEAD_LETTER_EXCHANGE)] if own else []

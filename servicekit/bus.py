@@ -8,6 +8,7 @@ from kombu import Connection, Exchange, Queue, binding
 
 from contracts.topology import DEAD_LETTER_EXCHANGE, SUBSCRIPTIONS, Subscription, events_exchange
 from servicekit.broker_access import RPC_EXCHANGE
+from servicekit.settings import BusSettings
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +101,10 @@ def _declare_if_allowed(connection: Connection, entity: Exchange | Queue) -> Non
             channel.close()
 
 
-def check_broker(amqp_uri: str, timeout_seconds: float = 3.0, *, ssl: dict | None = None) -> None:
+def check_broker(amqp_uri: str, timeout_seconds: float = 3.0) -> None:
     """Raise BrokerUnreachable with a sentence a person can act on."""
-    connection = Connection(amqp_uri, connect_timeout=timeout_seconds, ssl=ssl)
+    tls = BusSettings(amqp_uri=amqp_uri).ssl_options()
+    connection = Connection(amqp_uri, connect_timeout=timeout_seconds, ssl=tls)
     try:
         connection.ensure_connection(max_retries=1, timeout=timeout_seconds)
     except Exception as exc:
