@@ -1,16 +1,22 @@
 """Each service's own RabbitMQ user, made by `ensure_service_users` in a vhost of its own, on the real broker: what
 each may not do is refused by RabbitMQ itself, and who calls an RPC is the user RabbitMQ validated."""
 
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
+import requests
 from amqp.exceptions import AccessRefused, PreconditionFailed
 from kombu import Connection, Exchange, Queue
 
 from contracts.topology import SEARCH_INDEXER
 from diasporahub.broker import Management, ensure_service_users, service_users
+from servicekit.broker_access import permissions_for
 from servicekit.bus import declare_topology
 from servicekit.settings import BusSettings, amqp_uri_variable
+from services.catalogue import CATALOGUE
 from tests.conftest import RABBIT_MANAGEMENT
 
 
@@ -87,3 +93,28 @@ def test_the_registry_s_relay_declares_only_what_its_user_may(broker):
     with broker.connection("registry") as connection:
         declare_topology(connection)
         assert connection.default_channel.is_open
+
+
+def test_the_broker_users_command_makes_every_service_s_user_with_its_permissions(rabbit_vhosts):
+    operator_uri = rabbit_vhosts.create()
+    env = rabbit_vhosts.service_users_env(operator_uri)
+    vhost = operator_uri.rpartition("/")[2]
+
+    done = subprocess.run(
+        [sys.executable, "-m", "diasporahub.cli", "broker", "users"],
+        env=os.environ | {"DIASPORAHUB_AMQP_URI": operator_uri} | env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    for entry in CATALOGUE:
+        user = f"{env['DIASPORAHUB_BROKER_USER_PREFIX']}{entry.name}"
+        granted = requests.get(f"{RABBIT_MANAGEMENT}/api/permissions/{vhost}/{user}", timeout=10).json()
+        expected = permissions_for(entry.name, user=user)
+        assert (granted["configure"], granted["write"], granted["read"]) == (
+            expected.configure,
+            expected.write,
+            expected.read,
+        )
+        assert f"{entry.name}: user {user!r}" in done.stdout
