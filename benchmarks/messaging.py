@@ -1,0 +1,290 @@
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+# Messaging at the size of issue 9: the whole system (`diasporahub run`'s processes) in a scratch RabbitMQ vhost
+# and a scratch directory, messaging's directory filled with 1,000 verified associations from registry events,
+# a real SMTP server (aiosmtpd, its own process). It times, for several Cell broadcasts to all 1,000: the time
+# until every inbox copy is written (the broadcast's answer comes after the commit that writes them all; counted
+# in the database to be sure) and until every e-mail reached the SMTP server; then message posting through the
+# gateway with 16 clients on kept-alive connections. It prints figures and asserts nothing.
+#
+#     .venv/bin/python benchmarks/messaging.py
+#     .venv/bin/python benchmarks/messaging.py --associations 200 --broadcasts 2 --posts 500   # quicker
+#     .venv/bin/python benchmarks/messaging.py --postgres postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psycopg2  # noqa: E402
+import requests  # noqa: E402
+from kombu import Connection  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from contracts.accounts import Principal  # noqa: E402
+from contracts.associations import AssociationV1  # noqa: E402
+from contracts.events import AssociationVerifiedV1  # noqa: E402
+from diasporahub.system import System  # noqa: E402
+from servicekit.bus import event_exchange  # noqa: E402
+from servicekit.rpc_client import RpcClient  # noqa: E402
+from servicekit.settings import BusSettings  # noqa: E402
+from services.messaging.db import DirectoryAssociation, InboxRecord  # noqa: E402
+from tests.messaging_servers import SmtpServer, free_port  # noqa: E402
+
+COUNTRIES = ["IN", "SG", "AE", "GB", "US", "AU", "NZ", "CA", "MM", "TH", "MY", "KR", "NO"]
+PASSWORD = "a long benchmark password"
+
+
+def percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered)) - 1))]
+
+
+def scratch_database(server_url: str | None, workdir: Path, name: str) -> str:
+    if server_url is None:
+        return f"sqlite:///{workdir / f'{name}.sqlite3'}"
+    url = make_url(server_url)
+    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{database}"')
+    connection.close()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def association_events(count: int) -> list[AssociationVerifiedV1]:
+    now = datetime.now(UTC)
+    events = []
+    for number in range(count):
+        association = AssociationV1(
+            id=uuid.uuid4(), name=f"Mizo Association {number}", country=COUNTRIES[number % len(COUNTRIES)],
+            city="Somewhere", languages=["lus"], email=f"association-{number}@example.org", status="verified",
+            version=2, registered_at=now, updated_at=now,
+        )  # fmt: skip
+        events.append(
+            AssociationVerifiedV1(
+                event_id=uuid.uuid4(),
+                occurred_at=now,
+                aggregate_id=association.id,
+                aggregate_version=2,
+                association=association,
+            )  # fmt: skip
+        )
+    return events
+
+
+def publish(amqp_uri: str, events) -> None:
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        producer = connection.Producer()
+        for event in events:
+            producer.publish(event.model_dump(mode="json"), exchange=event_exchange(event.source),
+                             routing_key=event.routing_key, serializer="json")  # fmt: skip
+
+
+def wait_for(condition, timeout_seconds: float, what: str, interval: float = 0.01):
+    deadline = time.monotonic() + timeout_seconds
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(interval)
+    return result
+
+
+def time_broadcasts(args, system_env, engine, smtp: SmtpServer) -> tuple[list[float], list[float], list[float]]:
+    """Per broadcast: seconds until the RPC answered, until every inbox copy is counted, until every e-mail."""
+    cell = Principal(account_id=uuid.uuid4(), email="cell@mizoram.gov.in", display_name="Cell", is_cell_staff=True)
+    answered, inboxes, emails = [], [], []
+    with RpcClient(BusSettings(amqp_uri=system_env["DIASPORAHUB_AMQP_URI"], rpc_timeout_seconds=60)) as client:
+        for number in range(args.broadcasts):
+            before = smtp.count()
+            started = time.perf_counter()
+            sent = client.call("messaging", "broadcast", cell.model_dump(mode="json"),
+                               {"subject": f"Broadcast {number}", "body": "New **labour** rules."})  # fmt: skip
+            answered.append(time.perf_counter() - started)
+            message_id = uuid.UUID(sent["message_id"])
+
+            def copies(message_id=message_id) -> bool:
+                with engine.connect() as connection:
+                    count = connection.execute(
+                        select(func.count()).where(InboxRecord.message_id == message_id)
+                    ).scalar_one()
+                return count >= args.associations
+
+            wait_for(copies, 30, "the inbox copies")
+            inboxes.append(time.perf_counter() - started)
+            wait_for(lambda before=before: smtp.count() >= before + args.associations, 120, "the e-mails", 0.02)
+            emails.append(time.perf_counter() - started)
+            print(f"  broadcast {number + 1}: answered {answered[-1]:.2f} s, every inbox {inboxes[-1]:.2f} s, "
+                  f"every e-mail {emails[-1]:.2f} s", flush=True)  # fmt: skip
+    return answered, inboxes, emails
+
+
+def sign_in(api: str, email: str, password: str = PASSWORD) -> dict:
+    requests.post(f"{api}/api/v1/auth/signup", json={"email": email, "password": password,
+                                                     "display_name": email.split("@")[0]}, timeout=30)  # fmt: skip
+    token = requests.post(f"{api}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+    token.raise_for_status()
+    return {"Authorization": f"Bearer {token.json()['token']}", "Content-Type": "application/json"}
+
+
+def posting_setup(system: System) -> tuple[str, dict]:
+    """Two verified associations with an admin each, and a conversation between them: (its id, A's headers)."""
+    api = system.url
+    cell_email = f"cell-{uuid.uuid4().hex[:6]}@mizoram.gov.in"
+    subprocess.run([sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", cell_email],
+                   input=f"{PASSWORD}\n", text=True, capture_output=True, env=system.env, check=True)  # fmt: skip
+    cell = sign_in(api, cell_email)
+    ids = []
+    for name in ("a", "b"):
+        admin = sign_in(api, f"bench-{name}-{uuid.uuid4().hex[:6]}@example.org")
+        registered = requests.post(f"{api}/api/v1/associations", headers=admin, timeout=30, json={
+            "name": f"Benchmark Fellowship {name.upper()}", "country": "IN", "city": "Bengaluru",
+            "languages": ["lus"], "email": f"{name}@example.org"})  # fmt: skip
+        registered.raise_for_status()
+        ids.append((registered.json()["id"], admin))
+        requests.post(f"{api}/api/v1/associations/{ids[-1][0]}/verification", headers=cell, timeout=30,
+                      json={"decision": "verify"}).raise_for_status()  # fmt: skip
+    (a, admin_a), (b, _) = ids
+    body = {"from_association_id": a, "participants": [b], "subject": "Benchmark", "body": "Hello"}
+
+    def started():
+        answer = requests.post(f"{api}/api/v1/conversations", headers=admin_a, json=body, timeout=30)
+        return answer.json()["id"] if answer.status_code == 201 else None
+
+    return wait_for(started, 30, "the conversation", 0.2), admin_a
+
+
+def time_posting(port: int, conversation_id: str, headers: dict, count: int, clients: int, path: str | None = None):
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    remaining = [count]
+    body = json.dumps({"body": "A message posted by the benchmark, with *a little* Markdown."})
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    break
+                remaining[0] -= 1
+            started = time.perf_counter()
+            if path is None:
+                connection.request("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body,
+                                   headers=headers)  # fmt: skip
+            else:
+                connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if response.status not in (200, 201):
+                failures.append(str(response.status))
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        print(f"  {len(failures)} posts failed, such as HTTP {failures[0]}")
+    return latencies, count / elapsed
+
+
+def run(args, workdir: Path) -> None:
+    with (
+        ScratchVhost(args.amqp_uri, args.management_url, "messaging_bench") as vhost,
+        SmtpServer(workdir / "maildir") as smtp,
+    ):
+        messaging_url = scratch_database(args.postgres, workdir, "messaging")
+        env = os.environ | {
+            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
+            "REGISTRY_DATABASE_URL": scratch_database(args.postgres, workdir, "registry"),
+            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
+            "MESSAGING_DATABASE_URL": messaging_url,
+            "MESSAGING_SMTP_HOST": "127.0.0.1",
+            "MESSAGING_SMTP_PORT": str(smtp.port),
+            "MESSAGING_POSTS_PER_MINUTE": "10000000",
+            "MESSAGING_BROADCASTS_PER_HOUR": "100000",
+            "REGISTRY_SIGN_UPS_PER_ADDRESS": "100000",
+        }
+        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
+            env.pop(variable)  # every process as the scratch vhost's user
+        port = free_port()
+        system = System(listen=f"127.0.0.1:{port}", env=env, log_dir=workdir / "log")
+        system.prepare()
+        system.start_all()
+        engine = create_engine(messaging_url)
+        try:
+            publish(vhost.amqp_uri, association_events(args.associations))
+
+            def projected() -> bool:
+                with engine.connect() as connection:
+                    count = connection.execute(select(func.count()).select_from(DirectoryAssociation)).scalar_one()
+                return count >= args.associations
+
+            wait_for(projected, 120, "the directory", 0.1)
+            print(f"{args.broadcasts} Cell broadcasts to {args.associations} associations, each with e-mail:")
+            answered, inboxes, emails = time_broadcasts(args, env, engine, smtp)
+            conversation_id, headers = posting_setup(system)
+            time_posting(port, conversation_id, headers, 200, args.clients)  # warm-up
+            latencies, rate = time_posting(port, conversation_id, headers, args.posts, args.clients)
+            me_latencies, me_rate = time_posting(port, conversation_id, headers, args.posts, args.clients,
+                                                 path="/api/v1/me")  # fmt: skip
+        finally:
+            engine.dispose()
+            system.stop_all()
+    print(f"\nbroadcast to {args.associations}: p50 of {args.broadcasts}: answered {statistics.median(answered):.2f} s,"
+          f" every inbox {statistics.median(inboxes):.2f} s (target ≤ 2 s), every e-mail at the SMTP server "
+          f"{statistics.median(emails):.2f} s (target ≤ 10 s)")  # fmt: skip
+    print(f"posting through the gateway, {args.clients} clients, {args.posts} posts: {rate:,.0f} requests/s "
+          f"(target ≥ 300), p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
+          f"(target ≤ 50 ms)")  # fmt: skip
+    me_p50, me_p99 = percentile(me_latencies, 50), percentile(me_latencies, 99)
+    print(f"for comparison, GET /api/v1/me (the gateway and the registry's whoami, no messaging): {me_rate:,.0f} "
+          f"requests/s, p50 {me_p50:.1f} ms, p99 {me_p99:.1f} ms")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Broadcast fan-out, e-mail delivery and posting through the gateway.")
+    parser.add_argument("--associations", type=int, default=1000)
+    parser.add_argument("--broadcasts", type=int, default=5)
+    parser.add_argument("--posts", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: registry and messaging databases made on it")
+    parser.add_argument(
+        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
+    )
+    parser.add_argument("--management-url", default="http://localhost:15672")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="messaging-bench-"))
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
