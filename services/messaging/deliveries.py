@@ -63,21 +63,26 @@ class DeliveryRepository:
         )
         return list(self.session.scalars(select(DeliveryRecord).where(DeliveryRecord.lease_token == token)))
 
-    def mark_sent(self, delivery_id: UUID, token: str, now: datetime) -> DeliveryRecord | None:
-        """None if the lease was lost meanwhile (another sender took the row after it ran out)."""
-        record = self.session.get(DeliveryRecord, delivery_id, with_for_update=True)
-        if record is None or record.lease_token != token or record.state != "queued":
-            return None
+    def leased(self, tokens: dict[UUID, str]) -> dict[UUID, DeliveryRecord]:
+        """The rows still leased with these tokens, read in one query (a row whose lease was lost is left out)."""
+        found: dict[UUID, DeliveryRecord] = {}
+        ids = list(tokens)
+        for start in range(0, len(ids), CHUNK):
+            for record in self.session.scalars(
+                select(DeliveryRecord).where(DeliveryRecord.id.in_(ids[start : start + CHUNK])).with_for_update()
+            ):
+                if record.lease_token == tokens[record.id] and record.state == "queued":
+                    found[record.id] = record
+        return found
+
+    @staticmethod
+    def mark_sent(record: DeliveryRecord, now: datetime) -> None:
         record.state, record.sent_at, record.attempts = "sent", now, record.attempts + 1
         record.lease_token, record.lease_until, record.next_attempt_at = None, None, None
-        return record
 
-    def mark_failed_attempt(
-        self, delivery_id: UUID, token: str, error: str, next_attempt_at: datetime | None
-    ) -> DeliveryRecord | None:
-        record = self.session.get(DeliveryRecord, delivery_id, with_for_update=True)
-        if record is None or record.lease_token != token or record.state != "queued":
-            return None
+    @staticmethod
+    def mark_failed_attempt(record: DeliveryRecord, error: str, next_attempt_at: datetime | None) -> None:
+        """Another attempt at `next_attempt_at`, or failed for good when it is None."""
         record.attempts += 1
         record.last_error = error[:2000]
         record.lease_token, record.lease_until = None, None
@@ -85,7 +90,6 @@ class DeliveryRepository:
             record.state, record.next_attempt_at = "failed", None
         else:
             record.next_attempt_at = next_attempt_at
-        return record
 
     def of_recipient(self, recipient: str, state: str | None, limit: int = 200) -> list[DeliveryV1]:
         query = select(DeliveryRecord).where(DeliveryRecord.recipient == recipient)

@@ -170,24 +170,25 @@ def settle(
     """`results`: each claimed delivery with None (sent) or the error. Returns (sent, failed for good)."""
     sent = failed = 0
     with unit_of_work() as work:
+        leased = work.deliveries.leased({outgoing.delivery_id: outgoing.lease_token for outgoing, _ in results})
         for outgoing, error in results:
+            record = leased.get(outgoing.delivery_id)
+            if record is None:
+                continue  # the lease ran out meanwhile and another sender has the row: it settles it
             common = {"event_id": uuid4(), "occurred_at": now, "aggregate_id": outgoing.delivery_id,
                       "message_id": outgoing.message_id, "recipient": outgoing.recipient,
                       "channel": outgoing.channel, "reference": outgoing.reference}  # fmt: skip
             if error is None:
-                record = work.deliveries.mark_sent(outgoing.delivery_id, outgoing.lease_token, now)
-                if record is not None:
-                    sent += 1
-                    work.add_event(
-                        DeliverySentV1(**common, aggregate_version=record.attempts, attempts=record.attempts)
-                    )
+                work.deliveries.mark_sent(record, now)
+                sent += 1
+                work.add_event(DeliverySentV1(**common, aggregate_version=record.attempts, attempts=record.attempts))
                 continue
             when = domain.next_attempt(
                 attempts=outgoing.attempts + 1, now=now, base=retrying.base, cap=retrying.cap,
                 give_up_at=outgoing.give_up_at,
             )  # fmt: skip
-            record = work.deliveries.mark_failed_attempt(outgoing.delivery_id, outgoing.lease_token, error, when)
-            if record is not None and record.state == "failed":
+            work.deliveries.mark_failed_attempt(record, error, when)
+            if record.state == "failed":
                 failed += 1
                 log.warning("delivery %s failed for good after %d attempts: %s", record.id, record.attempts, error)
                 work.add_event(
