@@ -106,8 +106,10 @@ class InMemoryAccountRepository:
 
     def principal_for_session(self, token_hash: str, now: datetime) -> Principal | None:
         found = self.sessions.get(token_hash)
-        if found is None or found.revoked_at is not None or found.expires_at <= now:
+        if found is None or not found.is_open(now):
             return None
+        if found.needs_touch(now):
+            self.sessions[token_hash] = replace(found, last_seen_at=now)
         account = self.accounts[found.account_id]
         return Principal(
             account_id=account.id,

@@ -47,6 +47,9 @@ class SessionRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A session unused for idle_timeout_seconds ends (none: only its expiry ends it, as before 0003).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    idle_timeout_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class LoginThrottleRecord(Base):

@@ -9,5 +9,8 @@ class RegistrySettings(DatabaseSettings):
 
     database_url: str = "sqlite:///var/registry.sqlite3"
     session_days: int = Field(default=14, ge=1, le=366)
+    session_idle_minutes: int = Field(default=120, ge=1)
+    cell_staff_session_hours: int = Field(default=8, ge=1, le=24 * 366)
+    cell_staff_idle_minutes: int = Field(default=30, ge=1)
     concurrent_password_hashes: int = Field(default=4, ge=1, le=64)
     sign_ups_per_address: int = Field(default=20, ge=1)

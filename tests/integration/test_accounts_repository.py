@@ -49,9 +49,9 @@ def added(unit_of_work, **changes) -> domain.Account:
     return new
 
 
-def opened(unit_of_work, account_id, *, now=NOW, lifetime=timedelta(days=14)) -> str:
+def opened(unit_of_work, account_id, *, now=NOW, lifetime=timedelta(days=14), idle=timedelta(days=30)) -> str:
     token, session = domain.open_session(
-        account_id=account_id, now=now, policy=AccountPolicy(session_lifetime=lifetime)
+        account_id=account_id, now=now, policy=AccountPolicy(session_lifetime=lifetime, idle_timeout=idle)
     )
     with unit_of_work() as work:
         work.accounts.add_session(session)
@@ -128,8 +128,27 @@ class AccountRepositoryContract:
             stored = work.accounts.get_session(domain.token_hash(token))
             assert work.accounts.get_session(token) is None
         assert stored == LoginSession(
-            token_hash=domain.token_hash(token), account_id=new.id, created_at=NOW, expires_at=NOW + timedelta(days=14)
+            token_hash=domain.token_hash(token),
+            account_id=new.id,
+            created_at=NOW,
+            expires_at=NOW + timedelta(days=14),
+            last_seen_at=NOW,
+            idle_timeout=timedelta(days=30),
         )
+
+    def test_a_session_unused_for_its_idle_timeout_gives_no_principal_and_each_use_moves_its_last_use(
+        self, unit_of_work
+    ):
+        new = added(unit_of_work)
+        token = opened(unit_of_work, new.id, idle=timedelta(hours=2))
+
+        assert principal(unit_of_work, token, NOW + timedelta(hours=1, minutes=59)) is not None
+        assert principal(unit_of_work, token, NOW + timedelta(hours=3, minutes=58)) is not None
+        with unit_of_work() as work:
+            assert work.accounts.get_session(domain.token_hash(token)).last_seen_at == NOW + timedelta(
+                hours=3, minutes=58
+            )
+        assert principal(unit_of_work, token, NOW + timedelta(hours=5, minutes=58)) is None
 
     def test_a_revoked_session_gives_no_principal_and_revoking_again_keeps_the_first_time(self, unit_of_work):
         new = added(unit_of_work)

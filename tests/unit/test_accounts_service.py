@@ -1,5 +1,6 @@
 """The registry's account RPCs with nameko's worker_factory: accounts in memory, a clock the test moves."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -281,16 +282,48 @@ def test_logging_out_twice_or_without_a_session_changes_nothing(service):
     service.log_out(None)
 
 
-def test_an_expired_token_is_refused(service, clock):
+def test_an_expired_token_is_refused_even_when_used_all_along(service, clock):
     sign_up(service)
     token = log_in(service)["token"]
-    clock.advance(days=13, hours=23)
-    assert service.whoami(token)
+    for _ in range(13 * 24 + 23):
+        clock.advance(hours=1)
+        assert service.whoami(token)
 
     clock.advance(hours=1)
 
     with pytest.raises(Unauthenticated):
         service.whoami(token)
+
+
+def test_a_session_left_unused_for_the_idle_timeout_ends(service, clock):
+    sign_up(service)
+    used, unused = log_in(service)["token"], log_in(service)["token"]
+    for _ in range(3):
+        clock.advance(hours=1, minutes=59)
+        assert service.whoami(used)
+
+    with pytest.raises(Unauthenticated, match="Sign in first"):
+        service.whoami(unused)
+
+
+def test_cell_staff_sessions_are_shorter_and_end_sooner_when_unused(service, store, clock):
+    sign_up(service, "cell@mizoram.gov.in")
+    account = next(iter(store.accounts.values()))
+    store.accounts[account.id] = replace(account, is_cell_staff=True)
+    used, unused = log_in(service, "cell@mizoram.gov.in")["token"], log_in(service, "cell@mizoram.gov.in")["token"]
+    clock.advance(minutes=29)
+    assert service.whoami(used)
+
+    clock.advance(minutes=2)
+    with pytest.raises(Unauthenticated):
+        service.whoami(unused)
+    assert service.whoami(used)
+    for _ in range(16):
+        clock.advance(minutes=28)
+        assert service.whoami(used)
+    clock.advance(minutes=2)  # 8 hours and a minute after login, used a minute ago
+    with pytest.raises(Unauthenticated):
+        service.whoami(used)
 
 
 @pytest.mark.parametrize("token", [None, "", "made-up-token"])

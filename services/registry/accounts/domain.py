@@ -26,6 +26,9 @@ def token_hash(token: str) -> str:
 @dataclass(frozen=True)
 class AccountPolicy:
     session_lifetime: timedelta = timedelta(days=14)
+    idle_timeout: timedelta = timedelta(hours=2)  # a session unused this long ends
+    cell_staff_session_lifetime: timedelta = timedelta(hours=8)
+    cell_staff_idle_timeout: timedelta = timedelta(minutes=30)
     account_failure_limit: int = 5  # per (account, client address), and for password changes per account
     address_failure_limit: int = 20
     failure_window: timedelta = timedelta(minutes=15)
@@ -68,6 +71,10 @@ def new_account(
     )
 
 
+# Using a session moves its last use on at most this often: not a database write for every request.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class LoginSession:
     token_hash: str
@@ -75,13 +82,35 @@ class LoginSession:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    idle_timeout: timedelta | None = None
+
+    def is_open(self, now: datetime) -> bool:
+        """Not revoked, not expired, and used within its idle timeout."""
+        if self.revoked_at is not None or now >= self.expires_at:
+            return False
+        last_used = self.last_seen_at or self.created_at
+        return self.idle_timeout is None or now < last_used + self.idle_timeout
+
+    def needs_touch(self, now: datetime) -> bool:
+        return self.idle_timeout is not None and now - (self.last_seen_at or self.created_at) >= LAST_SEEN_RESOLUTION
 
 
-def open_session(*, account_id: UUID, now: datetime, policy: AccountPolicy) -> tuple[str, LoginSession]:
-    """A new random token (returned once, to the person) and the session the registry keeps of it."""
+def open_session(
+    *, account_id: UUID, now: datetime, policy: AccountPolicy, is_cell_staff: bool = False
+) -> tuple[str, LoginSession]:
+    """A new random token (returned once, to the person) and the session the registry keeps of it.
+    Cell staff, who see everyone's contact details, get a shorter session and a shorter idle timeout."""
     token = secrets.token_urlsafe(32)
+    lifetime = policy.cell_staff_session_lifetime if is_cell_staff else policy.session_lifetime
+    idle = policy.cell_staff_idle_timeout if is_cell_staff else policy.idle_timeout
     session = LoginSession(
-        token_hash=token_hash(token), account_id=account_id, created_at=now, expires_at=now + policy.session_lifetime
+        token_hash=token_hash(token),
+        account_id=account_id,
+        created_at=now,
+        expires_at=now + lifetime,
+        last_seen_at=now,
+        idle_timeout=idle,
     )
     return token, session
 

@@ -28,7 +28,11 @@ def system_clock() -> datetime:
 def account_policy_from_settings() -> AccountPolicy:
     settings = RegistrySettings()
     return AccountPolicy(
-        session_lifetime=timedelta(days=settings.session_days), sign_up_limit=settings.sign_ups_per_address
+        session_lifetime=timedelta(days=settings.session_days),
+        idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+        cell_staff_session_lifetime=timedelta(hours=settings.cell_staff_session_hours),
+        cell_staff_idle_timeout=timedelta(minutes=settings.cell_staff_idle_minutes),
+        sign_up_limit=settings.sign_ups_per_address,
     )
 
 

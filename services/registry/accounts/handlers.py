@@ -103,7 +103,9 @@ def log_in(
         log.info("refused a sign-in: wrong e-mail address or password")
         raise Unauthenticated(WRONG_CREDENTIALS)
     rehashed = passwords.hash(credentials.password) if passwords.needs_rehash(account.password_hash) else None
-    token, session = domain.open_session(account_id=account.id, now=now, policy=policy)
+    token, session = domain.open_session(
+        account_id=account.id, now=now, policy=policy, is_cell_staff=account.is_cell_staff
+    )
     with unit_of_work() as work:
         # A failure counted meanwhile (another attempt at once) may have locked a key: the lock wins.
         _refuse_if_locked(work.accounts.throttles(list(limits)), now)

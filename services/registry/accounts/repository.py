@@ -45,6 +45,18 @@ def _throttle(record: LoginThrottleRecord) -> Throttle:
     )
 
 
+def _login_session(record: SessionRecord) -> LoginSession:
+    return LoginSession(
+        token_hash=record.token_hash,
+        account_id=record.account_id,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+        last_seen_at=record.last_seen_at,
+        idle_timeout=None if record.idle_timeout_seconds is None else timedelta(seconds=record.idle_timeout_seconds),
+    )
+
+
 class AccountRepository:
     """E-mail addresses are stored as domain.normalized_email gives them, and looked up the same way."""
 
@@ -96,21 +108,17 @@ class AccountRepository:
                 created_at=login_session.created_at,
                 expires_at=login_session.expires_at,
                 revoked_at=login_session.revoked_at,
+                last_seen_at=login_session.last_seen_at,
+                idle_timeout_seconds=(
+                    None if login_session.idle_timeout is None else int(login_session.idle_timeout.total_seconds())
+                ),
             )
         )
         self.session.flush()
 
     def get_session(self, token_hash: str) -> LoginSession | None:
         record = self.session.get(SessionRecord, token_hash)
-        if record is None:
-            return None
-        return LoginSession(
-            token_hash=record.token_hash,
-            account_id=record.account_id,
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            revoked_at=record.revoked_at,
-        )
+        return None if record is None else _login_session(record)
 
     def revoke_session(self, token_hash: str, now: datetime) -> None:
         self.session.execute(
@@ -156,18 +164,23 @@ class AccountRepository:
         return sessions.rowcount + throttles.rowcount
 
     def principal_for_session(self, token_hash: str, now: datetime) -> Principal | None:
-        """The account behind an unexpired, unrevoked session, with what it administers."""
-        account = self.session.scalar(
-            select(AccountRecord)
-            .join(SessionRecord, SessionRecord.account_id == AccountRecord.id)
-            .where(
-                SessionRecord.token_hash == token_hash,
-                SessionRecord.revoked_at.is_(None),
-                SessionRecord.expires_at > now,
-            )
-        )
-        if account is None:
+        """The account behind an open session (unexpired, unrevoked, used within its idle timeout), with what it
+        administers; the session's last use moves on to now (at most once a minute)."""
+        found = self.session.execute(
+            select(SessionRecord, AccountRecord)
+            .join(AccountRecord, SessionRecord.account_id == AccountRecord.id)
+            .where(SessionRecord.token_hash == token_hash)
+        ).first()
+        if found is None:
             return None
+        record, account = found
+        login_session = _login_session(record)
+        if not login_session.is_open(now):
+            return None
+        if login_session.needs_touch(now):
+            self.session.execute(
+                update(SessionRecord).where(SessionRecord.token_hash == token_hash).values(last_seen_at=now)
+            )
         return self.principal(account, now)
 
     def principal(self, account: AccountRecord, now: datetime) -> Principal:
