@@ -39,6 +39,12 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
         "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "MESSAGING_BROADCASTS_PER_HOUR": "1000",
+        # The webhook receivers of the tests listen on 127.0.0.1; failed sends give up within seconds.
+        "MESSAGING_ALLOW_PRIVATE_WEBHOOKS": "true",
+        "MESSAGING_RETRY_BASE_SECONDS": "0.2",
+        "MESSAGING_RETRY_MAX_SECONDS": "0.4",
+        "MESSAGING_RETRY_WINDOW_SECONDS": "2",
+        "MESSAGING_DELIVERY_POLL_SECONDS": "0.2",
         # The tests stand as a reverse proxy on 127.0.0.1, so the throttling tests can speak from addresses of
         # their own (X-Forwarded-For) instead of locking out 127.0.0.1.
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
