@@ -233,3 +233,35 @@ def test_the_directory_keeps_the_newest_version(amqp_uri, rpc, directory):
     eventlet.sleep(0.5)
     with pytest.raises(NotFound):
         rpc("start_conversation", person, {"participants": [str(directory["c"])], "subject": "Hi", "body": "x"})
+
+
+def test_a_digest_gathers_what_came_and_urgent_notifications_skip_it(rpc, directory, smtp, messaging_env):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, update
+
+    from services.messaging.db import DeliveryRecord
+
+    a = admin_of(directory["a"])
+    rpc("put_notification_settings", a, str(directory["a"]), {"email_mode": "digest"})
+    for subject in ("First news", "Second news"):
+        rpc(
+            "notify",
+            {"recipients": [str(directory["a"])], "kind": "news", "subject": subject, "body": subject},
+            "alerts",
+        )
+    rpc("notify", {"recipients": [str(directory["a"])], "kind": "alert", "subject": "Flood", "body": "Now",
+                   "urgency": "urgent"}, "alerts")  # fmt: skip
+    wait_until(lambda: smtp.count() >= 1)
+    eventlet.sleep(0.3)
+    assert [email["Subject"] for email in smtp.messages()] == ["[DiasporaHub] Flood"]
+
+    engine = create_engine(messaging_env)  # the digest hour comes now
+    with engine.begin() as connection:
+        connection.execute(update(DeliveryRecord).where(DeliveryRecord.digest.is_(True))
+                           .values(next_attempt_at=datetime.now(UTC)))  # fmt: skip
+    engine.dispose()
+    wait_until(lambda: smtp.count() >= 2)
+    [digest] = [email for email in smtp.messages() if "new for" in email["Subject"]]
+    text = digest.get_payload()[0].get_payload(decode=True).decode()
+    assert "First news" in text and "Second news" in text and "2 new for Bengaluru Mizo Youth" in digest["Subject"]

@@ -114,6 +114,7 @@ class Outgoing:
     reference: str | None
     attempts: int
     give_up_at: datetime
+    digest: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def claim(*, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key:
                     unsubscribe_key=stored.unsubscribe_key if stored else None, message_id=message.id,
                     kind=message.kind, subject=message.subject, sender_name=message.sender_name, body=message.body,
                     html=message.html, posted_at=message.posted_at, reference=row.reference, attempts=row.attempts,
-                    give_up_at=row.give_up_at,
+                    give_up_at=row.give_up_at, digest=row.digest,
                 )
             )  # fmt: skip
         return outgoing

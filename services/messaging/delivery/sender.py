@@ -18,7 +18,7 @@ from servicekit.sqltypes import utcnow
 from services.messaging.db import Base
 from services.messaging.deliveries import DeliveryRepository
 from services.messaging.delivery import handlers
-from services.messaging.delivery.templates import compose
+from services.messaging.delivery.templates import compose, compose_digest
 from services.messaging.delivery.transports import FolderMailer, SmtpMailer, new_unsubscribe_key, post_webhook
 from services.messaging.directory import DirectoryRepository
 from services.messaging.repository import MessageRepository
@@ -84,10 +84,17 @@ class DeliverySender(DependencyProvider):
 
     def _send(self, outgoing: list) -> list:
         s = self.settings
-        emails = [item for item in outgoing if item.channel == "email"]
         hooks = [item for item in outgoing if item.channel == "webhook"]
-        lanes = max(1, min(s.delivery_concurrency, len(emails)))
-        chunks = [emails[lane::lanes] for lane in range(lanes)]
+        units: list[list] = []  # the deliveries that go out as one e-mail: one, or a recipient's digest
+        digests: dict[str, list] = {}
+        for item in outgoing:
+            if item.channel == "email" and item.digest:
+                digests.setdefault(item.recipient, []).append(item)
+            elif item.channel == "email":
+                units.append([item])
+        units.extend(digests.values())
+        lanes = max(1, min(s.delivery_concurrency, len(units)))
+        chunks = [units[lane::lanes] for lane in range(lanes)]
         pool = eventlet.GreenPool(s.delivery_concurrency + len(hooks))
         email_results = pool.imap(self._send_emails, chunks)
         hook_results = pool.imap(
@@ -97,19 +104,21 @@ class DeliverySender(DependencyProvider):
         )  # fmt: skip
         results = []
         for chunk, errors in zip(chunks, email_results, strict=True):
-            results.extend(zip(chunk, errors, strict=True))
+            for unit, error in zip(chunk, errors, strict=True):
+                results.extend((item, error) for item in unit)
         results.extend(zip(hooks, hook_results, strict=True))
         return results
 
-    def _send_emails(self, chunk: list) -> list:
-        if not chunk:
-            return []
+    def _send_emails(self, units: list[list]) -> list:
+        """One result per unit: None (sent) or why not."""
         composed, errors = [], {}
-        for index, item in enumerate(chunk):
-            if not item.email:
+        options = {"sender_address": self.settings.sender_address, "public_url": self.settings.public_url}
+        for index, unit in enumerate(units):
+            if not unit[0].email:
                 errors[index] = "email: the association has no e-mail address"
-                continue
-            composed.append(compose(item, sender_address=self.settings.sender_address,
-                                    public_url=self.settings.public_url))  # fmt: skip
-        sent = iter(self.mailer.send_all(composed))
-        return [errors[index] if index in errors else next(sent) for index in range(len(chunk))]
+            elif len(unit) > 1:
+                composed.append(compose_digest(unit, **options))
+            else:
+                composed.append(compose(unit[0], **options))
+        sent = iter(self.mailer.send_all(composed) if composed else [])
+        return [errors[index] if index in errors else next(sent) for index in range(len(units))]

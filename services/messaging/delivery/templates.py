@@ -16,6 +16,8 @@ TEXTS = {
         "settings": "Change them: {settings}",
         "unsubscribe": "Stop these e-mails with one click: {unsubscribe}",
         "kinds": {"message": "message", "broadcast": "announcement", "notification": "notification"},
+        "digest": "[DiasporaHub] {count} new for {association}",
+        "digest_intro": "What came for {association} on DiasporaHub since the last digest:",
     },
     "lus": {
         "subject": "[DiasporaHub] {subject}",
@@ -25,6 +27,8 @@ TEXTS = {
         "settings": "Thlak duh chuan: {settings}",
         "unsubscribe": "Heng e-mail hi tihtawp nan hei hi hmet rawh: {unsubscribe}",
         "kinds": {"message": "thuthawn", "broadcast": "hriattirna", "notification": "hriattirna"},
+        "digest": "[DiasporaHub] {association} tan thil thar {count}",
+        "digest_intro": "Digest hmasa atang khan DiasporaHub-ah {association} tan heng hi a lo thleng:",
     },
 }
 
@@ -68,4 +72,25 @@ def compose(outgoing, *, sender_address: str, public_url: str) -> EmailMessage:
         subtype="html",
     )
     email["Content-Language"] = outgoing.language  # after the content: setting it clears Content-* headers
+    return email
+
+
+def compose_digest(items: list, *, sender_address: str, public_url: str) -> EmailMessage:
+    """Several deliveries to one association in one e-mail; its Message-ID is the first delivery's."""
+    first = items[0]
+    texts = TEXTS.get(first.language, TEXTS["en"])
+    email = compose(first, sender_address=sender_address, public_url=public_url)
+    fields = {"association": first.association_name, "count": len(items)}
+    del email["Subject"]
+    email["Subject"] = texts["digest"].format(**fields)
+    parts = [texts["digest_intro"].format(**fields)]
+    html = [f"<p>{escape(parts[0])}</p>"]
+    for item in items:
+        kind = texts["kinds"].get(item.kind, item.kind)
+        parts.append(f"* {item.subject} ({kind}, {item.sender_name})\n\n{item.body}")
+        html.append(f"<h3>{escape(item.subject)}</h3><p>{escape(kind)} · {escape(item.sender_name)}</p>{item.html}")
+    plain, rich = email.get_payload()
+    footer = plain.get_content().split("\n--\n", 1)[-1]
+    plain.set_content("\n\n".join(parts) + "\n\n--\n" + footer)
+    rich.set_content(f'<html lang="{first.language}"><body>{"".join(html)}<hr></body></html>', subtype="html")
     return email
