@@ -45,6 +45,14 @@ class PasswordChange(BaseModel):
     new_password: Password = Field(repr=False)
 
 
+class PasswordConfirmation(BaseModel):
+    """The password asked for again before something that cannot be undone (deleting one's account)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    password: GivenPassword = Field(repr=False)
+
+
 class SessionToken(BaseModel):
     """The token is shown once, at login; the registry keeps only its sha256."""
 

@@ -155,6 +155,17 @@ class IndividualExport(BaseModel):
     administers: list[UUID]
 
 
+class AccountExport(BaseModel):
+    """Everything the registry holds about an account, whether or not it has an individual profile."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: AccountSummary
+    profile: IndividualDetails | None = None
+    memberships: list[ExportedMembership] = []
+    administers: list[UUID]
+
+
 class VersionedIndividualProfile(BaseModel):
     """An individual as events show them (never contact details) with their record's version: `individuals_after`."""
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -26,12 +27,31 @@ from contracts.individuals import AccountSummary, MembershipV1
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.outbox import TABLE_NAME as OUTBOX_TABLE
+from services.registry.accounts.domain import Account, AccountPolicy, Throttle
 from services.registry.accounts.handlers import token_hash
+from services.registry.accounts.passwords import Argon2Passwords
 from services.registry.associations.duplicates import Candidate, NamedAssociation
 from services.registry.db import AccountRecord, Base, SessionRecord
 from services.registry.service import RegistryService
 
 SESSION_LIFETIME = timedelta(days=1)
+# Every signed-in caller's password (deleting an account asks for it again), hashed quickly for the tests.
+CALLER_PASSWORD = "the caller's own password"
+FAST_PASSWORDS = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+CALLER_PASSWORD_HASH = FAST_PASSWORDS.hash(CALLER_PASSWORD)
+
+
+def registry_worker(registry, **dependencies):
+    """RegistryService's worker with these ports, the quick hasher and a real clock."""
+    return worker_factory(
+        RegistryService,
+        unit_of_work=registry,
+        gazetteer=FakeGazetteer(),
+        clock=lambda: datetime.now(UTC),
+        passwords=FAST_PASSWORDS,
+        account_policy=AccountPolicy(),
+        **dependencies,
+    )
 
 
 class FakeGazetteer:
@@ -71,6 +91,7 @@ class HistoryEntry:
 class RegistryState:
     accounts: dict[UUID, dict] = field(default_factory=dict)
     sessions: dict[str, dict] = field(default_factory=dict)
+    throttles: dict[str, Throttle] = field(default_factory=dict)
     associations: dict[UUID, AssociationV1] = field(default_factory=dict)
     import_keys: dict[UUID, str] = field(default_factory=dict)
     admins: dict[tuple[UUID, UUID], datetime] = field(default_factory=dict)
@@ -90,6 +111,29 @@ class RegistryState:
 class InMemoryAccounts:
     def __init__(self, state: RegistryState):
         self.state = state
+
+    def get(self, account_id: UUID) -> Account | None:
+        found = self.state.accounts.get(account_id)
+        if found is None:
+            return None
+        return Account(
+            id=found["id"],
+            email=found["email"],
+            display_name=found["display_name"],
+            password_hash=found["password_hash"],
+            is_cell_staff=found["is_cell_staff"],
+            created_at=found["created_at"],
+            password_changed_at=found["created_at"],
+        )
+
+    def throttles(self, keys: list[str]) -> list[Throttle]:
+        return [self.state.throttles[key] for key in keys if key in self.state.throttles]
+
+    def throttle_for_update(self, key: str, now: datetime) -> Throttle:
+        return self.state.throttles.setdefault(key, Throttle(key=key, failures=0, window_started_at=now))
+
+    def save_throttle(self, throttle: Throttle) -> None:
+        self.state.throttles[throttle.key] = throttle
 
     def principal_for_session(self, hashed_token: str, now: datetime) -> Principal | None:
         found = self.state.sessions.get(hashed_token)
@@ -261,6 +305,9 @@ class InMemoryIndividuals:
         del self.state.individuals[profile["id"]]
         self.state.drop_account(profile["account_id"])
 
+    def delete_account(self, account_id: UUID) -> None:
+        self.state.drop_account(account_id)
+
     def account_summary(self, account_id: UUID) -> AccountSummary:
         account = self.state.accounts[account_id]
         return AccountSummary(
@@ -366,6 +413,7 @@ class InMemoryRegistry:
             "display_name": "Lalremruata",
             "is_cell_staff": cell_staff,
             "created_at": now,
+            "password_hash": CALLER_PASSWORD_HASH,
         }
         self.state.sessions[token_hash(token)] = {
             "account_id": account_id,
@@ -408,7 +456,7 @@ class DatabaseRegistry:
                     id=account_id,
                     email=email or f"{account_id.hex[:12]}@example.org",
                     display_name="Lalremruata",
-                    password_hash="not used here",
+                    password_hash=CALLER_PASSWORD_HASH,
                     is_cell_staff=cell_staff,
                     created_at=now,
                     password_changed_at=now,
@@ -445,9 +493,7 @@ class RegistrySuite:
 
     @pytest.fixture
     def service(self, registry):
-        return worker_factory(
-            RegistryService, unit_of_work=registry, gazetteer=FakeGazetteer(), clock=lambda: datetime.now(UTC)
-        )
+        return registry_worker(registry)
 
     @pytest.fixture
     def cell(self, registry):

@@ -2,8 +2,9 @@
 
 from werkzeug.wrappers import Request, Response
 
-from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
+from contracts.accounts import AccountV1, LogIn, PasswordChange, PasswordConfirmation, Principal, SessionToken, SignUp
 from contracts.errors import Unauthenticated
+from contracts.individuals import AccountExport
 from gateway.auth import clear_session_cookie, principal_of, session_token_of, set_session_cookie
 from gateway.errors import json_response
 from gateway.forwarding import came_over_https, client_address_of
@@ -85,3 +86,29 @@ class AuthRoutes:
         if principal is None:
             raise Unauthenticated("Sign in first: the session is missing, has expired or was ended.")
         return principal
+
+    @api(
+        "GET",
+        "/api/v1/me/export",
+        summary="Everything the registry holds about my account, with my profile if I have one",
+        who="signed in",
+        session=Session.REQUIRED,
+        returns=AccountExport,
+    )
+    def export_account(self, request: Request):
+        return self.registry.export_account(session_token_of(request))
+
+    @api(
+        "DELETE",
+        "/api/v1/me",
+        summary="Delete my account (and my profile, if I have one); asks for the password again",
+        who="signed in",
+        session=Session.REQUIRED,
+        body=PasswordConfirmation,
+        status=204,
+    )
+    def delete_account(self, request: Request, body: PasswordConfirmation):
+        self.registry.delete_account(session_token_of(request), body.model_dump(mode="json"))
+        response = Response(status=204)
+        clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
+        return response

@@ -2,6 +2,7 @@
 
 from werkzeug.wrappers import Request
 
+from contracts.accounts import PasswordConfirmation
 from contracts.http import Deleted
 from contracts.individuals import (
     IndividualDraft,
@@ -56,13 +57,14 @@ class IndividualRoutes:
     @api(
         "DELETE",
         "/api/v1/individuals/<string:individual_id>",
-        summary="Delete the profile and the account; memberships are anonymised",
+        summary="Delete the profile and the account; memberships are anonymised. Asks for the password again",
         who="the person, the Cell",
         session=Session.REQUIRED,
+        body=PasswordConfirmation,
         returns=Deleted,
     )
-    def delete_individual(self, request: Request, individual_id: str):
-        self.registry.delete_individual(session_token_of(request), individual_id)
+    def delete_individual(self, request: Request, individual_id: str, body: PasswordConfirmation):
+        self.registry.delete_individual(session_token_of(request), individual_id, body.model_dump(mode="json"))
         return Deleted(deleted=individual_id)
 
     @api(

@@ -217,3 +217,24 @@ def test_admin_create_has_no_password_argument(system):
 
     assert refused.returncode == 2
     assert "there is no password option" in refused.stderr
+
+
+def test_an_account_without_a_profile_exports_and_deletes_itself_with_its_password(api, account):
+    token = log_in(api, account).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    exported = requests.get(f"{api}/api/v1/me/export", headers=headers, timeout=5)
+    assert exported.status_code == 200
+    assert exported.json()["account"]["email"] == account
+    assert exported.json()["profile"] is None
+    assert exported.headers["Cache-Control"] == "no-store"
+
+    refused = requests.delete(f"{api}/api/v1/me", json={"password": "not my password"}, headers=headers, timeout=5)
+    assert refused.status_code == 422
+    assert me(api, token).status_code == 200
+    assert requests.delete(f"{api}/api/v1/me", headers=headers, timeout=5).status_code in (400, 415, 422)
+
+    deleted = requests.delete(f"{api}/api/v1/me", json={"password": PASSWORD}, headers=headers, timeout=5)
+    assert deleted.status_code == 204
+    assert me(api, token).status_code == 401
+    assert log_in(api, account).status_code == 401

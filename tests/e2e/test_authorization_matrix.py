@@ -64,6 +64,16 @@ MATRIX: dict[str, Row] = {
         body=lambda world, caller: {"current_password": caller.password, "new_password": caller.password},
     ),
     "me": Row("GET", "/api/v1/me", statuses(401, 200, 200, 200, 200)),
+    "export_account": Row("GET", "/api/v1/me/export", statuses(401, 200, 200, 200, 200)),
+    # The matrix's Cell account serves every row: it gives a wrong password, and is refused (422) unchanged.
+    "delete_account": Row(
+        "DELETE",
+        "/api/v1/me",
+        statuses(401, 204, 204, 204, 422),
+        body=lambda world, caller: {
+            "password": "not the Cell's password" if caller is world["cell"] else caller.password or PASSWORD
+        },
+    ),
     "register_association": Row(
         "POST",
         "/api/v1/associations",
@@ -116,7 +126,12 @@ MATRIX: dict[str, Row] = {
         "PATCH", "/api/v1/individuals/{individual}", statuses(401, 200, 404, 404, 404), body={"city": "Ipoh"}
     ),
     "export_individual": Row("GET", "/api/v1/individuals/{individual}/export", statuses(401, 200, 404, 404, 404)),
-    "delete_individual": Row("DELETE", "/api/v1/individuals/{individual}", statuses(401, 200, 404, 404, 404)),
+    "delete_individual": Row(
+        "DELETE",
+        "/api/v1/individuals/{individual}",
+        statuses(401, 200, 404, 404, 404),
+        body=lambda world, caller: {"password": caller.password or PASSWORD},
+    ),
     "decide_membership": Row(
         "POST",
         "/api/v1/memberships/{membership}/decision",

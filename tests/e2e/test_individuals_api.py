@@ -91,7 +91,12 @@ def test_a_person_exports_and_then_deletes_their_data(api, person, cell_staff):
     assert exported.json()["profile"]["phone"] == "+6561234567"
     assert [m["association_name"] for m in exported.json()["memberships"]] == ["Mizo Fellowship Singapore"]
 
-    assert someone.request("DELETE", f"/api/v1/individuals/{profile['id']}").status_code == 200
+    wrong = someone.request("DELETE", f"/api/v1/individuals/{profile['id']}", json={"password": "not my password"})
+    assert wrong.status_code == 422
+    assert someone.request("GET", "/api/v1/me").status_code == 200
+    assert (
+        someone.request("DELETE", f"/api/v1/individuals/{profile['id']}", json={"password": someone.password})
+    ).status_code == 200
     assert cell_staff.request("GET", f"/api/v1/individuals/{profile['id']}").status_code == 404
     assert someone.request("GET", "/api/v1/me").status_code == 401
     login = requests.post(

@@ -52,7 +52,7 @@ WRITES = [
     ("GET", "/api/v1/associations/{pending}/history", None, 404),
     ("POST", "/api/v1/memberships/{membership}/decision", {"decision": "accept"}, 404),
     ("PATCH", "/api/v1/individuals/{individual}", {"visibility": "public"}, 404),
-    ("DELETE", "/api/v1/individuals/{individual}", None, 404),
+    ("DELETE", "/api/v1/individuals/{individual}", {"password": "correct horse battery staple"}, 404),
     ("GET", "/api/v1/individuals/{individual}/export", None, 404),
     ("GET", "/api/v1/admin/associations", None, 403),
     ("GET", "/api/v1/admin/associations/due", None, 403),

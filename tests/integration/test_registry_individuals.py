@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from contracts.errors import Conflict, Invalid, NotFound, Unauthenticated
-from tests.registry_fakes import DatabaseRegistry, InMemoryRegistry, RegistrySuite
+from tests.registry_fakes import CALLER_PASSWORD, DatabaseRegistry, InMemoryRegistry, RegistrySuite
 
 MWA = {
     "name": "Mizo Welfare Association Dubai",
@@ -138,6 +138,19 @@ class IndividualSuite(RegistrySuite):
         with registry() as work:
             assert work.individuals.membership(UUID(request["id"]))[0].status == "requested"
 
+    def test_an_account_without_a_profile_deletes_itself_and_its_sessions_and_admin_rights(
+        self, service, registry, admin, association
+    ):
+        assert service.export_account(admin.token)["administers"] == [association["id"]]
+
+        service.delete_account(admin.token, {"password": CALLER_PASSWORD})
+
+        assert not registry.account_exists(admin.account_id)
+        assert registry.open_sessions(admin.account_id) == 0
+        with registry() as work:
+            assert work.associations.admin_ids(UUID(association["id"])) == set()
+            assert work.associations.get(UUID(association["id"])) is not None
+
     def test_deleting_removes_the_person_and_the_account_and_anonymises_the_memberships(
         self, service, registry, person, association, admin
     ):
@@ -146,7 +159,7 @@ class IndividualSuite(RegistrySuite):
         service.decide_membership(admin.token, membership["id"], {"decision": "accept"})
         before = len(registry.events())
 
-        service.delete_individual(person.token, profile["id"])
+        service.delete_individual(person.token, profile["id"], {"password": CALLER_PASSWORD})
 
         assert registry.events()[before:] == ["individual_deleted.v1"]
         assert not registry.account_exists(person.account_id)

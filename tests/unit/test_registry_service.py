@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from nameko.testing.services import worker_factory
 
-from contracts.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthenticated
 from contracts.events import (
     AssociationDissolvedV1,
     AssociationMergedV1,
@@ -21,8 +20,7 @@ from contracts.events import (
     MembershipChangedV1,
 )
 from services.registry.accounts.handlers import token_hash
-from services.registry.service import RegistryService
-from tests.registry_fakes import FakeGazetteer, InMemoryRegistry
+from tests.registry_fakes import CALLER_PASSWORD, FakeGazetteer, InMemoryRegistry, registry_worker
 
 MWA = {
     "name": "Mizo Welfare Association Dubai",
@@ -43,9 +41,7 @@ def registry() -> InMemoryRegistry:
 
 @pytest.fixture
 def service(registry):
-    return worker_factory(
-        RegistryService, unit_of_work=registry, gazetteer=FakeGazetteer(), clock=lambda: datetime.now(UTC)
-    )
+    return registry_worker(registry)
 
 
 @pytest.fixture
@@ -179,7 +175,9 @@ SIGNED_IN_CALLS = {
     "export_associations": lambda service, token: service.export_associations(token, {"format": "json"}),
     "register_individual": lambda service, token: service.register_individual(token, PERSON),
     "update_individual": lambda service, token: service.update_individual(token, SOME_ID, {"city": "Sharjah"}),
-    "delete_individual": lambda service, token: service.delete_individual(token, SOME_ID),
+    "delete_individual": lambda service, token: service.delete_individual(token, SOME_ID, {"password": "x"}),
+    "delete_account": lambda service, token: service.delete_account(token, {"password": "x"}),
+    "export_account": lambda service, token: service.export_account(token),
     "export_individual": lambda service, token: service.export_individual(token, SOME_ID),
     "request_membership": lambda service, token: service.request_membership(token, SOME_ID),
     "decide_membership": lambda service, token: service.decide_membership(token, SOME_ID, {"decision": "accept"}),
@@ -587,7 +585,7 @@ def test_only_the_person_changes_exports_or_deletes_their_profile(service, regis
             with pytest.raises(NotFound):
                 service.export_individual(caller.token, profile["id"])
             with pytest.raises(NotFound):
-                service.delete_individual(caller.token, profile["id"])
+                service.delete_individual(caller.token, profile["id"], {"password": CALLER_PASSWORD})
 
 
 def test_a_person_changes_their_profile_and_an_update_is_announced(service, registry, person):
@@ -631,7 +629,7 @@ def test_deleting_removes_the_person_and_their_account_and_anonymises_membership
     profile = service.register_individual(person.token, PERSON | {"membership_requests": [public["id"]]})
     [membership_id] = list(registry.state.memberships)
 
-    service.delete_individual(person.token, profile["id"])
+    service.delete_individual(person.token, profile["id"], {"password": CALLER_PASSWORD})
 
     assert not registry.account_exists(person.account_id)
     assert registry.open_sessions(person.account_id) == 0
@@ -781,3 +779,54 @@ def test_a_suspended_or_merged_association_no_longer_sees_nor_decides_who_asked_
         service.get_individual(admin.token, profile["id"])
     with Unchanged(registry), pytest.raises(Forbidden, match="verified association"):
         service.decide_membership(admin.token, request["id"], {"decision": "accept"})
+
+
+# Deleting asks for the password again; every account exports and deletes itself (issue 8, points 12 and 13)
+
+
+def test_deleting_a_profile_with_a_wrong_password_is_refused_and_deletes_nothing(service, registry, person):
+    profile = service.register_individual(person.token, PERSON)
+
+    with pytest.raises(Invalid, match="password: is not your password"):
+        service.delete_individual(person.token, profile["id"], {"password": "not my password at all"})
+
+    assert registry.account_exists(person.account_id)
+    assert uuid_of(profile) in registry.state.individuals
+    for _ in range(4):
+        with pytest.raises(Invalid):
+            service.delete_individual(person.token, profile["id"], {"password": "still not it"})
+    with pytest.raises(TooManyAttempts):
+        service.delete_individual(person.token, profile["id"], {"password": CALLER_PASSWORD})
+
+
+def test_an_account_without_a_profile_exports_and_deletes_itself(service, registry, admin):
+    association = service.register_association(admin.token, MWA)
+
+    exported = service.export_account(admin.token)
+
+    assert exported["account"]["email"] == "admin@mwa-dubai.example.org"
+    assert (exported["profile"], exported["memberships"]) == (None, [])
+    assert exported["administers"] == [association["id"]]
+    with pytest.raises(Invalid, match="password"):
+        service.delete_account(admin.token, {"password": "wrong password here"})
+    assert registry.account_exists(admin.account_id)
+
+    service.delete_account(admin.token, {"password": CALLER_PASSWORD})
+
+    assert not registry.account_exists(admin.account_id)
+    assert registry.open_sessions(admin.account_id) == 0
+    assert registry.state.associations[uuid_of(association)].name == MWA["name"]  # the association stays
+    with pytest.raises(Unauthenticated):
+        service.whoami(admin.token)
+
+
+def test_an_account_with_a_profile_exports_it_and_deleting_the_account_deletes_it_announced(service, registry, person):
+    profile = service.register_individual(person.token, PERSON)
+
+    assert service.export_account(person.token)["profile"]["email"] == PERSON["email"]
+    service.delete_account(person.token, {"password": CALLER_PASSWORD})
+
+    assert registry.state.individuals == {}
+    assert not registry.account_exists(person.account_id)
+    assert isinstance(registry.committed_events[-1], IndividualDeletedV1)
+    assert registry.committed_events[-1].aggregate_id == uuid_of(profile)

@@ -19,6 +19,7 @@ __all__ = [
     "authenticate",
     "authenticate_if_signed_in",
     "change_password",
+    "confirm_password",
     "log_in",
     "log_out",
     "sign_up",
@@ -149,6 +150,22 @@ def change_password(
         work.accounts.change_password(account.id, new_hash, now)
         work.accounts.revoke_sessions(account.id, now, keep_token_hash=token_hash(token))
     log.info("changed the password of account %s and ended its other sessions", account.id)
+
+
+def confirm_password(
+    *, unit_of_work: Callable, passwords, policy: AccountPolicy, account_id, password: str, now: datetime
+) -> None:
+    """The account's password, asked for again before what cannot be undone; failures count like failed logins.
+    Call it outside a unit of work: it hashes."""
+    with unit_of_work() as work:
+        account = work.accounts.get(account_id)
+        if account is None:
+            raise Unauthenticated(SIGN_IN_FIRST)
+        key = domain.account_key(account.email)
+        _refuse_if_locked(work.accounts.throttles([key]), now)
+    if not passwords.verify(account.password_hash, password):
+        _count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
+        raise Invalid("password: is not your password")
 
 
 def _refuse_if_locked(throttles: list[domain.Throttle], now: datetime) -> None:

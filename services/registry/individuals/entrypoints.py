@@ -2,8 +2,10 @@
 
 from uuid import UUID
 
+from contracts.accounts import PasswordConfirmation
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.individuals import (
+    AccountExport,
     IndividualDraft,
     IndividualExport,
     IndividualPatch,
@@ -27,7 +29,8 @@ def id_of(value: str, kind: str) -> UUID:
 
 
 class IndividualEntrypoints:
-    """Mixed into RegistryService, which provides `unit_of_work` and (AccountEntrypoints') `clock`."""
+    """Mixed into RegistryService, which provides `unit_of_work` and (AccountEntrypoints') `clock`, `passwords`
+    and `account_policy`."""
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def register_individual(self, token: str | None, draft: IndividualDraft) -> IndividualView:
@@ -52,14 +55,32 @@ class IndividualEntrypoints:
             patch=patch,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
-    def delete_individual(self, token: str | None, individual_id: str) -> None:
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
+    def delete_individual(self, token: str | None, individual_id: str, confirmation: PasswordConfirmation) -> None:
         handlers.delete_individual(
             unit_of_work=self.unit_of_work,
+            passwords=self.passwords,
+            policy=self.account_policy,
             now=self.clock(),
             token=token,
             individual_id=id_of(individual_id, "individual"),
+            password=confirmation.password,
         )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
+    def delete_account(self, token: str | None, confirmation: PasswordConfirmation) -> None:
+        handlers.delete_account(
+            unit_of_work=self.unit_of_work,
+            passwords=self.passwords,
+            policy=self.account_policy,
+            now=self.clock(),
+            token=token,
+            password=confirmation.password,
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def export_account(self, token: str | None) -> AccountExport:
+        return handlers.export_account(unit_of_work=self.unit_of_work, now=self.clock(), token=token)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def export_individual(self, token: str | None, individual_id: str) -> IndividualExport:

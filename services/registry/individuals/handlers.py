@@ -6,6 +6,7 @@ from uuid import UUID
 
 from contracts.errors import Conflict, Forbidden, NotFound
 from contracts.individuals import (
+    AccountExport,
     ExportedMembership,
     IndividualDraft,
     IndividualExport,
@@ -14,7 +15,8 @@ from contracts.individuals import (
     MembershipV1,
     VersionedIndividualProfile,
 )
-from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
+from services.registry.accounts.domain import AccountPolicy
+from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in, confirm_password
 from services.registry.authorization import is_admin_of, is_public, is_verified_admin_of
 from services.registry.individuals import domain
 
@@ -88,13 +90,68 @@ def update_individual(
         return _visible_view(work, actor, profile)
 
 
-def delete_individual(*, unit_of_work: Callable, now: datetime, token: str | None, individual_id: UUID) -> None:
-    """The person's data and account are removed; their memberships stay, anonymised."""
+def delete_individual(
+    *,
+    unit_of_work: Callable,
+    passwords,
+    policy: AccountPolicy,
+    now: datetime,
+    token: str | None,
+    individual_id: UUID,
+    password: str,
+) -> None:
+    """The person's data and account are removed; their memberships stay, anonymised. Asks for the password."""
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token, now=now)
+        _own_profile(work, actor, individual_id)
+    confirm_password(
+        unit_of_work=unit_of_work, passwords=passwords, policy=policy, account_id=actor.account_id, password=password,
+        now=now,
+    )  # fmt: skip
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
         profile = _own_profile(work, actor, individual_id)
         work.individuals.delete_with_account(profile)
         work.add_event(domain.deleted_event(profile, now))
+
+
+def delete_account(
+    *, unit_of_work: Callable, passwords, policy: AccountPolicy, now: datetime, token: str | None, password: str
+) -> None:
+    """Any account deletes itself, with or without a profile (which goes with it, announced). Asks for the password.
+    Its sessions and its admin rights go with it; the associations it administered stay."""
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token, now=now)
+    confirm_password(
+        unit_of_work=unit_of_work, passwords=passwords, policy=policy, account_id=actor.account_id, password=password,
+        now=now,
+    )  # fmt: skip
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token, now=now)
+        profile = work.individuals.of_account(actor.account_id)
+        if profile is None:
+            work.individuals.delete_account(actor.account_id)
+        else:
+            work.individuals.delete_with_account(profile)
+            work.add_event(domain.deleted_event(profile, now))
+
+
+def export_account(*, unit_of_work: Callable, now: datetime, token: str | None) -> AccountExport:
+    """Everything the registry holds about the caller's account, with their profile if they have one."""
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token, now=now)
+        profile = work.individuals.of_account(actor.account_id)
+        memberships = [] if profile is None else work.individuals.memberships_of(profile["id"])
+        names = work.individuals.association_names([membership.association_id for membership in memberships])
+        return AccountExport(
+            account=work.individuals.account_summary(actor.account_id),
+            profile=None if profile is None else domain.details(profile),
+            memberships=[
+                ExportedMembership(**dict(membership), association_name=names.get(membership.association_id))
+                for membership in memberships
+            ],
+            administers=[item.id for item in actor.administers],
+        )
 
 
 def export_individual(

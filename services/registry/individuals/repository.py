@@ -49,6 +49,10 @@ class IndividualRepository:
         self.session.execute(delete(IndividualRecord).where(IndividualRecord.id == profile["id"]))
         self.session.execute(delete(AccountRecord).where(AccountRecord.id == profile["account_id"]))
 
+    def delete_account(self, account_id: UUID) -> None:
+        """An account without a profile; its sessions and admin rights go with it (ON DELETE CASCADE)."""
+        self.session.execute(delete(AccountRecord).where(AccountRecord.id == account_id))
+
     def account_summary(self, account_id: UUID) -> AccountSummary:
         return AccountSummary.model_validate(self.session.get(AccountRecord, account_id), from_attributes=True)
 
