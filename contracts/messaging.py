@@ -230,3 +230,38 @@ class DirectoryRebuild(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     associations: int
+
+
+class ReportV1(BaseModel):
+    """A recipient's report of a message, for the Cell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: UUID
+    subject: str
+    sender: Party
+    reporter: Party
+    reason: str
+    reported_at: AwareDatetime
+
+
+class ReportList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ReportV1]
+
+
+class SendingBlock(_Request):
+    """The Cell stops (or lets again) an association send messages and broadcasts."""
+
+    blocked: bool
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class SendingBlockV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    association_id: UUID
+    blocked: bool
+    reason: str
+    changed_at: AwareDatetime

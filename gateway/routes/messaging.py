@@ -23,6 +23,9 @@ from contracts.messaging import (
     NotificationSettings,
     NotificationSettingsV1,
     Report,
+    ReportList,
+    SendingBlock,
+    SendingBlockV1,
 )
 from gateway.auth import principal_of
 from gateway.http import Session, api
@@ -123,3 +126,14 @@ class MessagingRoutes:
     def unsubscribe(self, request: Request, key: str):
         self.messaging.unsubscribe(key)
         return Response(status=204)
+
+    @api("GET", "/api/v1/admin/message-reports", summary="Messages their recipients reported", who="the Cell",
+         session=Session.REQUIRED, returns=ReportList)  # fmt: skip
+    def list_message_reports(self, request: Request):
+        return self.messaging.list_reports(caller_of(self, request))
+
+    @api("PUT", "/api/v1/admin/messaging-blocks/<string:association_id>", summary="Stop (or let again) an"
+         " association send messages and broadcasts", who="the Cell", session=Session.REQUIRED, body=SendingBlock,
+         returns=SendingBlockV1)  # fmt: skip
+    def block_sending(self, request: Request, association_id: str, body: SendingBlock):
+        return self.messaging.block_sending(caller_of(self, request), association_id, body.model_dump(mode="json"))

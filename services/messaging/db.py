@@ -187,3 +187,14 @@ class DeliveryRecord(Base):
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_deliveries_recipient_state", "recipient", "state"),
     )
+
+
+class SendingBlockRecord(Base):
+    """An association the Cell stopped from sending."""
+
+    __tablename__ = "sending_blocks"
+
+    association_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    blocked_by: Mapped[UUID] = mapped_column(Uuid)
+    blocked_at: Mapped[datetime] = mapped_column(UTCDateTime)

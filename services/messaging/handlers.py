@@ -36,6 +36,9 @@ from contracts.messaging import (
     NotificationReceipt,
     NotifyRequest,
     Report,
+    ReportList,
+    SendingBlock,
+    SendingBlockV1,
 )
 from services.messaging import domain
 from services.messaging.domain import Channels, Policy
@@ -151,6 +154,12 @@ def _post(work, principal, conversation_id, message_id, sender, sender_name, sub
     _deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy, urgent=False)
 
 
+def _not_blocked(work, sender: str) -> None:
+    association_id = domain.association_party_id(sender)
+    if association_id is not None and work.messages.is_blocked(association_id):
+        raise Forbidden(f"the Mizo Diaspora Cell has stopped association {association_id} from sending messages")
+
+
 def _visible_conversation(work, principal: Principal, conversation_id: UUID, *, lock: bool = False):
     """The conversation and the caller's parties in it; NotFound for anyone who takes no part."""
     record = work.messages.conversation(conversation_id, lock=lock)
@@ -175,6 +184,7 @@ def post_message(
             [sender] = mine
         else:
             raise Invalid("from_association_id: you take part as several associations; say which one speaks")
+        _not_blocked(work, sender)
         policy.posts.check(
             work.messages.posted_since(principal.account_id, now - policy.posts.window, broadcasts=False)
         )
@@ -272,6 +282,7 @@ def broadcast(
     crash leaves all of them or none, and the senders pick up the deliveries after the answer."""
     sender = domain.broadcast_sender(principal, draft.from_association_id, draft.audience)
     with unit_of_work() as work:
+        _not_blocked(work, sender)
         policy.broadcasts.check(
             work.messages.posted_since(principal.account_id, now - policy.broadcasts.window, broadcasts=True)
         )
@@ -369,3 +380,30 @@ def tell_sender_of_failure(*, unit_of_work: Callable, event: DeliveryFailedV1, n
         )  # fmt: skip
         work.messages.deliver_to_inboxes(notice_id, [message.sender], now)
         return True
+
+
+# moderation, for the Cell
+
+
+def _cell_only(principal: Principal) -> None:
+    if not principal.is_cell_staff:
+        raise Forbidden("only the Mizo Diaspora Cell moderates messages")
+
+
+def list_reports(*, unit_of_work: Callable, principal: Principal) -> ReportList:
+    _cell_only(principal)
+    with unit_of_work() as work:
+        return ReportList(items=work.messages.reports())
+
+
+def block_sending(
+    *, unit_of_work: Callable, now: datetime, principal: Principal, association_id: UUID, block: SendingBlock
+) -> SendingBlockV1:
+    _cell_only(principal)
+    with unit_of_work() as work:
+        if association_id not in work.directory.associations([association_id]):
+            raise NotFound(f"there is no association with id {association_id}")
+        work.messages.set_block(association_id, blocked=block.blocked, reason=block.reason,
+                                by=principal.account_id, now=now)  # fmt: skip
+    log.info("association %s %s sending", association_id, "blocked from" if block.blocked else "allowed")
+    return SendingBlockV1(association_id=association_id, blocked=block.blocked, reason=block.reason, changed_at=now)

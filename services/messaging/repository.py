@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from contracts.messaging import ConversationV1, InboxItem, MessageV1
+from contracts.messaging import ConversationV1, InboxItem, MessageV1, ReportV1
 from services.messaging.db import (
     BroadcastRecord,
     ConversationRecord,
@@ -15,6 +15,7 @@ from services.messaging.db import (
     MessageRecord,
     ParticipantRecord,
     ReportRecord,
+    SendingBlockRecord,
     SettingsRecord,
 )
 from services.messaging.domain import party_of
@@ -234,3 +235,37 @@ class MessageRepository:
 
     def settings_by_unsubscribe_key(self, key: str) -> SettingsRecord | None:
         return self.session.scalars(select(SettingsRecord).where(and_(SettingsRecord.unsubscribe_key == key))).first()
+
+    # moderation
+
+    def reports(self, limit: int = 200) -> list[ReportV1]:
+        rows = self.session.execute(
+            select(ReportRecord, MessageRecord)
+            .join(MessageRecord, MessageRecord.id == ReportRecord.message_id)
+            .order_by(ReportRecord.reported_at.desc())
+            .limit(limit)
+        )
+        return [
+            ReportV1(
+                message_id=message.id,
+                subject=message.subject,
+                sender=party_of(message.sender, message.sender_name),
+                reporter=party_of(report.reporter),
+                reason=report.reason,
+                reported_at=report.reported_at,
+            )  # fmt: skip
+            for report, message in rows
+        ]
+
+    def is_blocked(self, association_id: UUID) -> bool:
+        return self.session.get(SendingBlockRecord, association_id) is not None
+
+    def set_block(self, association_id: UUID, *, blocked: bool, reason: str, by: UUID, now: datetime) -> None:
+        record = self.session.get(SendingBlockRecord, association_id)
+        if blocked and record is None:
+            self.session.add(SendingBlockRecord(association_id=association_id, reason=reason, blocked_by=by,
+                                                blocked_at=now))  # fmt: skip
+        elif blocked:
+            record.reason, record.blocked_by, record.blocked_at = reason, by, now
+        elif record is not None:
+            self.session.delete(record)

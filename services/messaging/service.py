@@ -30,6 +30,9 @@ from contracts.messaging import (
     NotificationSettingsV1,
     NotifyRequest,
     Report,
+    ReportList,
+    SendingBlock,
+    SendingBlockV1,
 )
 from contracts.topology import MESSAGING_DIRECTORY, MESSAGING_FAILED_DELIVERIES, MESSAGING_MEMBERSHIPS
 from servicekit.consumer import event_consumer
@@ -187,3 +190,12 @@ class MessagingService(Pingable):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def unsubscribe(self, key: str) -> None:
         self._use(delivery.unsubscribe, now=self.clock(), key=key)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_reports(self, principal: Principal) -> ReportList:
+        return self._use(handlers.list_reports, principal=principal)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def block_sending(self, principal: Principal, association_id: str, block: SendingBlock) -> SendingBlockV1:
+        return self._use(handlers.block_sending, now=self.clock(), principal=principal,
+                         association_id=id_of(association_id, "association"), block=block)  # fmt: skip

@@ -186,6 +186,13 @@ MATRIX: dict[str, Row] = {
     ),
     "list_deliveries": Row("GET", "/api/v1/associations/{verified_a}/deliveries", statuses(401, 403, 403, 200, 200)),
     "unsubscribe": Row("POST", "/api/v1/unsubscribe/not-a-known-key", statuses(404, 404, 404, 404, 404)),
+    "list_message_reports": Row("GET", "/api/v1/admin/message-reports", statuses(401, 403, 403, 403, 200)),
+    "block_sending": Row(
+        "PUT",
+        "/api/v1/admin/messaging-blocks/{verified_a}",
+        statuses(401, 403, 403, 403, 200),
+        body={"blocked": True, "reason": "matrix"},
+    ),
 }
 MESSAGING_ROWS = {
     "start_conversation", "list_conversations", "get_conversation", "post_message", "archive_conversation", "inbox",

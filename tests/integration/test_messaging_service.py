@@ -265,3 +265,24 @@ def test_a_digest_gathers_what_came_and_urgent_notifications_skip_it(rpc, direct
     [digest] = [email for email in smtp.messages() if "new for" in email["Subject"]]
     text = digest.get_payload()[0].get_payload(decode=True).decode()
     assert "First news" in text and "Second news" in text and "2 new for Bengaluru Mizo Youth" in digest["Subject"]
+
+
+def test_the_cell_sees_reports_and_blocks_an_association_from_sending(rpc, directory):
+    a, b = admin_of(directory["a"]), admin_of(directory["b"])
+    started = rpc("start_conversation", a, {"from_association_id": str(directory["a"]),
+                                            "participants": [str(directory["b"])], "subject": "Buy now",
+                                            "body": "Spam"})  # fmt: skip
+    rpc("report_message", b, started["messages"][0]["id"], {"reason": "spam"})
+    with pytest.raises(Forbidden):
+        rpc("list_reports", a)
+    [report] = rpc("list_reports", CELL)["items"]
+    assert report["reason"] == "spam" and report["sender"]["id"] == str(directory["a"])
+
+    with pytest.raises(Forbidden):
+        rpc("block_sending", b, str(directory["a"]), {"blocked": True})
+    rpc("block_sending", CELL, str(directory["a"]), {"blocked": True, "reason": "spam"})
+    with pytest.raises(Forbidden):
+        rpc("post_message", a, started["id"], {"body": "more spam"})
+    rpc("post_message", b, started["id"], {"body": "stop it"})
+    rpc("block_sending", CELL, str(directory["a"]), {"blocked": False})
+    rpc("post_message", a, started["id"], {"body": "sorry"})
