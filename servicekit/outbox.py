@@ -2,7 +2,7 @@
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from amqp.exceptions import AMQPError
 from kombu import Connection
@@ -34,7 +34,9 @@ from servicekit.sqltypes import UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "outbox_messages"
-SENT_RETENTION = timedelta(days=7)
+# Sent rows hold what the events said (names, places): the relay drops them a day after they went out; a service
+# may prune sooner on its own schedule with `prune_sent` (the registry does, hourly).
+SENT_RETENTION = timedelta(days=1)
 
 
 def add_outbox_table(metadata: MetaData) -> Table:
@@ -181,7 +183,14 @@ class OutboxRelay:
             return
         self._next_prune = now + timedelta(minutes=10)
         with self._engine.begin() as connection:
-            connection.execute(delete(self._table).where(self._table.c.sent_at < now - SENT_RETENTION))
+            prune_sent(connection, self._table.metadata, sent_before=now - SENT_RETENTION)
+
+
+def prune_sent(connection, metadata: MetaData, *, sent_before: datetime) -> int:
+    """Delete the outbox rows sent before `sent_before` (never an unsent one), in the caller's transaction
+    (a Connection or a Session); return how many went."""
+    table = metadata.tables[TABLE_NAME]
+    return connection.execute(delete(table).where(table.c.sent_at < sent_before)).rowcount
 
 
 def unsent_count(engine: Engine, metadata: MetaData) -> int:

@@ -43,15 +43,13 @@ CALLER_PASSWORD_HASH = FAST_PASSWORDS.hash(CALLER_PASSWORD)
 
 def registry_worker(registry, **dependencies):
     """RegistryService's worker with these ports, the quick hasher and a real clock."""
-    return worker_factory(
-        RegistryService,
-        unit_of_work=registry,
-        gazetteer=FakeGazetteer(),
-        clock=lambda: datetime.now(UTC),
-        passwords=FAST_PASSWORDS,
-        account_policy=AccountPolicy(),
-        **dependencies,
-    )
+    defaults = {
+        "gazetteer": FakeGazetteer(),
+        "clock": lambda: datetime.now(UTC),
+        "passwords": FAST_PASSWORDS,
+        "account_policy": AccountPolicy(),
+    }
+    return worker_factory(RegistryService, unit_of_work=registry, **defaults | dependencies)
 
 
 class FakeGazetteer:

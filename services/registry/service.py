@@ -1,5 +1,11 @@
 """The registry service: its entrypoints come from each feature package; the work is in their handlers."""
 
+import logging
+from datetime import timedelta
+
+from nameko.timer import timer
+
+from servicekit import outbox
 from servicekit.database import Database
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
@@ -13,7 +19,11 @@ from services.registry.db import Base
 from services.registry.imports.entrypoints import ImportEntrypoints
 from services.registry.individuals.entrypoints import IndividualEntrypoints
 from services.registry.individuals.repository import IndividualRepository
+from services.registry.log_redaction import RedactedValidationLogs
 from services.registry.settings import RegistrySettings
+
+log = logging.getLogger(__name__)
+PRUNE_SENT_EVERY_SECONDS = 3600
 
 
 class RegistryService(AccountEntrypoints, AssociationEntrypoints, IndividualEntrypoints, ImportEntrypoints, Pingable):
@@ -31,3 +41,12 @@ class RegistryService(AccountEntrypoints, AssociationEntrypoints, IndividualEntr
     )
     gazetteer = Shared(Gazetteer)
     call_id_logging = CallIdLogging()
+    redacted_validation_logs = RedactedValidationLogs()
+
+    @timer(interval=PRUNE_SENT_EVERY_SECONDS)
+    def prune_sent_events(self) -> None:
+        """Sent outbox rows hold what the events said about people: kept REGISTRY_SENT_EVENTS_KEPT_HOURS."""
+        kept = timedelta(hours=RegistrySettings().sent_events_kept_hours)
+        with self.unit_of_work() as work:
+            pruned = outbox.prune_sent(work.session, Base.metadata, sent_before=self.clock() - kept)
+        log.info("pruned %d sent outbox rows", pruned)

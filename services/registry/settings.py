@@ -14,3 +14,4 @@ class RegistrySettings(DatabaseSettings):
     cell_staff_idle_minutes: int = Field(default=30, ge=1)
     concurrent_password_hashes: int = Field(default=4, ge=1, le=64)
     sign_ups_per_address: int = Field(default=20, ge=1)
+    sent_events_kept_hours: int = Field(default=6, ge=1)
