@@ -93,11 +93,14 @@ def _channels(work, association_ids: list[UUID], directory: dict) -> dict[UUID, 
     return channels
 
 
-def _deliver(work, *, message_id: UUID, recipients: list[str], now, policy: Policy, urgent: bool, reference=None):
+def _deliver(
+    work, *, message_id: UUID, recipients: list[str], now, policy: Policy, urgent: bool, reference=None, directory=None
+):
     """Inbox copies for everyone now; e-mail and webhook deliveries queued for associations."""
     work.messages.deliver_to_inboxes(message_id, recipients, now)
     association_ids = [party_id for party_id in map(domain.association_party_id, recipients) if party_id]
-    directory = work.directory.associations(association_ids)
+    if directory is None:
+        directory = work.directory.associations(association_ids)
     rows = []
     for association_id, channels in _channels(work, association_ids, directory).items():
         for row in domain.planned_deliveries(
@@ -264,15 +267,16 @@ def report_message(
 # broadcasts and notifications
 
 
-def _audience(work, draft: BroadcastDraft) -> list[str]:
+def _audience(work, draft: BroadcastDraft) -> tuple[list[str], dict]:
+    """The recipients' parties, and the directory entries of those that are associations."""
     audience = draft.audience
     if audience.members_of is not None:
-        return [domain.individual_party(i) for i in work.directory.members_of(audience.members_of)]
+        return [domain.individual_party(i) for i in work.directory.members_of(audience.members_of)], {}
     if audience.branches_of is not None:
-        return [domain.association_party(entry.id) for entry in work.directory.branches_of(audience.branches_of)]
-    return [
-        domain.association_party(entry.id) for entry in work.directory.verified() if domain.matches(audience, entry)
-    ]
+        entries = work.directory.branches_of(audience.branches_of)
+    else:
+        entries = [entry for entry in work.directory.verified() if domain.matches(audience, entry)]
+    return [domain.association_party(entry.id) for entry in entries], {entry.id: entry for entry in entries}
 
 
 def broadcast(
@@ -286,7 +290,7 @@ def broadcast(
         policy.broadcasts.check(
             work.messages.posted_since(principal.account_id, now - policy.broadcasts.window, broadcasts=True)
         )
-        recipients = _audience(work, draft)
+        recipients, entries = _audience(work, draft)
         if not recipients:
             raise Invalid("audience: no verified association (or accepted member) matches it")
         known = work.directory.associations(list(filter(None, [draft.from_association_id])))
@@ -302,7 +306,8 @@ def broadcast(
             audience=draft.audience.model_dump(mode="json"), recipients=len(recipients), reference=None,
             urgency="normal", sent_at=now,
         )  # fmt: skip
-        _deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy, urgent=False)
+        _deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy, urgent=False,
+                 directory=entries)  # fmt: skip
         work.add_event(
             BroadcastSentV1(
                 event_id=uuid4(), occurred_at=now, aggregate_id=broadcast_id, aggregate_version=1,

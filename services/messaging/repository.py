@@ -230,6 +230,11 @@ class MessageRepository:
             )
         return found
 
+    def add_settings(self, rows: list[dict]) -> None:
+        """New settings rows at once (claiming deliveries gives every recipient its unsubscribe key)."""
+        for start in range(0, len(rows), CHUNK):
+            self.session.execute(insert(SettingsRecord), rows[start : start + CHUNK])
+
     def save_settings(self, **fields) -> None:
         self.session.merge(SettingsRecord(**fields))
 

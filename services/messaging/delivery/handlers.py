@@ -133,12 +133,11 @@ def claim(*, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key:
         ids = list({domain.association_party_id(row.recipient) for row in claimed})
         directory = work.directory.associations(ids)
         settings = work.messages.settings(ids)
-        for association_id in ids:
-            if association_id not in settings and association_id in directory:
-                work.messages.save_settings(
-                    association_id=association_id, email_mode="immediate", email=None, language="en",
-                    webhook_url=None, webhook_secret=None, unsubscribe_key=new_key(), updated_at=now,
-                )  # fmt: skip
+        missing = [i for i in ids if i not in settings and i in directory]
+        work.messages.add_settings(
+            [{"association_id": i, "email_mode": "immediate", "email": None, "language": "en", "webhook_url": None,
+              "webhook_secret": None, "unsubscribe_key": new_key(), "updated_at": now} for i in missing]
+        )  # fmt: skip
         settings = work.messages.settings(ids)
         messages = {row.message_id: work.messages.message(row.message_id) for row in claimed}
         outgoing = []

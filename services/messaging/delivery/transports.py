@@ -15,7 +15,6 @@ import smtplib
 import socket
 import ssl
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,14 +66,14 @@ class SmtpMailer:
             client.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
         return client
 
-    def send_all(self, emails: list[EmailMessage]) -> list[str | None]:
+    def send_all(self, emails: list) -> list[str | None]:
         results: list[str | None] = []
         client = None
         for email in emails:
             try:
                 if client is None:
                     client = self._connect()
-                client.send_message(email)
+                client.sendmail(email.sender, [email.recipient], email.data)
                 results.append(None)
             except (OSError, smtplib.SMTPException) as exc:
                 results.append(f"smtp: {exc!r}"[:500])
@@ -94,14 +93,14 @@ class FolderMailer:
     def __init__(self, folder: str):
         self.folder = Path(folder)
 
-    def send_all(self, emails: list[EmailMessage]) -> list[str | None]:
+    def send_all(self, emails: list) -> list[str | None]:
         self.folder.mkdir(parents=True, exist_ok=True)
         results: list[str | None] = []
         for email in emails:
             try:
-                target = self.folder / f"{email['X-DiasporaHub-Delivery']}.eml"
+                target = self.folder / f"{email.delivery_id}.eml"
                 partial = target.with_suffix(".eml.partial")
-                partial.write_bytes(bytes(email))
+                partial.write_bytes(email.data)
                 partial.replace(target)
                 results.append(None)
             except OSError as exc:
