@@ -154,3 +154,39 @@ def test_an_account_repr_never_shows_its_password_hash():
     assert "argon2" not in repr(account)
     assert account.email == "lal@example.org"
     assert "password" not in account.public().model_dump()
+
+
+@pytest.mark.parametrize("password", ["justinbieber", "Qwerty123456", "  1q2w3e4r5t6y  ", "leavemealone"])
+def test_one_of_the_ten_thousand_most_common_passwords_is_refused(password):
+    assert "most common passwords" in domain.password_problem(password, "someone@example.org")
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("lalremruata@example.org", "Lalremruata 2025!"),
+        ("lal.remruata@example.org", "my name is remruata, hello"),
+        ("Zoram@example.org", "zo-ram forever and ever"),
+    ],
+)
+def test_a_password_containing_the_email_addresss_name_is_refused(email, password):
+    assert "e-mail address's name" in domain.password_problem(password, email)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("lalremruata@example.org", "Thingtlang ram 2025"),
+        ("cell-ab12cd34@mizoram.gov.in", "a long Cell staff password"),  # "cell" alone is too common a part
+        ("li@example.org", "lightly salted pumpkins"),
+        ("cell@mizoram.example.org", "Mizoram Cell 2026"),
+    ],
+)
+def test_an_uncommon_password_without_the_email_addresss_name_is_accepted(email, password):
+    assert domain.password_problem(password, email) is None
+
+
+def test_the_shipped_list_holds_ten_thousand_passwords():
+    from services.registry.accounts.common_passwords import common_passwords
+
+    assert len(common_passwords()) == 10_000

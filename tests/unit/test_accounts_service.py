@@ -445,3 +445,16 @@ def test_the_hourly_pruning_drops_expired_sessions_and_lapsed_throttles(service,
 
     assert store.sessions == {}
     assert store.throttles == {}
+
+
+def test_a_common_password_or_one_with_the_emails_name_is_refused_at_sign_up_and_change(service, store):
+    with pytest.raises(Invalid, match="most common passwords"):
+        sign_up(service, password="qwerty123456")
+    with pytest.raises(Invalid, match="e-mail address's name"):
+        sign_up(service, password="Lalremruata was here")
+    assert store.accounts == {}
+
+    sign_up(service)
+    token = log_in(service)["token"]
+    with pytest.raises(Invalid, match="new_password: contains your e-mail address's name"):
+        service.change_password(token, {"current_password": PASSWORD, "new_password": "I am lalremruata, 2026"})

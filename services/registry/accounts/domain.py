@@ -8,9 +8,37 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from contracts.accounts import AccountV1
+from services.registry.accounts.common_passwords import HOW_MANY, is_common
 
 WRONG_CREDENTIALS = "The e-mail address or the password is not right."
 SIGN_IN_FIRST = "Sign in first: the session is missing, has expired or was ended."
+
+
+# The e-mail address's name is forbidden in a password from five letters; each of its parts (`lal.remruata`) from
+# six, so that a short common word such as "cell" or "info" in an address forbids nothing.
+SHORTEST_NAME = 5
+SHORTEST_NAME_PART = 6
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(character for character in text.lower() if character.isalnum())
+
+
+def password_problem(password: str, email: str) -> str | None:
+    """Why this password may not be used with this e-mail address, or None: one of the most common passwords,
+    or one that contains the address's name (five letters or more) or a part of it (six or more)."""
+    if is_common(password):
+        return f"password: is one of the {HOW_MANY:,} most common passwords; choose another"
+    name = normalized_email(email).split("@", 1)[0]
+    separated = name.replace("-", ".").replace("_", ".").replace("+", ".")
+    parts = [_letters_and_digits(part) for part in separated.split(".")]
+    forbidden = [part for part in parts if len(part) >= SHORTEST_NAME_PART]
+    if len(_letters_and_digits(name)) >= SHORTEST_NAME:
+        forbidden.append(_letters_and_digits(name))
+    folded = _letters_and_digits(password)
+    if any(part in folded for part in forbidden):
+        return "password: contains your e-mail address's name; choose one that does not"
+    return None
 
 
 def normalized_email(email: str) -> str:

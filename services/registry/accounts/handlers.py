@@ -59,12 +59,16 @@ def sign_up(
     client_address: str | None = None,
 ) -> AccountV1:
     """Every sign-up from a client address counts against it, made or refused, before any hash is computed:
-    past `policy.sign_up_limit` in a window the address waits (429), as a failed login would."""
+    past `policy.sign_up_limit` in a window the address waits (429), as a failed login would. A common password,
+    or one containing the e-mail address's name, is refused (422)."""
     if client_address and policy is not None:
         key = domain.sign_up_key(client_address)
         with unit_of_work() as work:
             _refuse_if_locked(work.accounts.throttles([key]), now)
         _count_failures(unit_of_work, {key: policy.sign_up_limit}, policy, now)
+    problem = domain.password_problem(draft.password, draft.email)
+    if problem is not None:
+        raise Invalid(problem)
     account = domain.new_account(
         email=draft.email,
         display_name=draft.display_name,
@@ -145,6 +149,9 @@ def change_password(
     if not passwords.verify(account.password_hash, change.current_password):
         _count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
         raise Invalid("current_password: is not your current password")
+    problem = domain.password_problem(change.new_password, account.email)
+    if problem is not None:
+        raise Invalid(problem.replace("password:", "new_password:", 1))
     new_hash = passwords.hash(change.new_password)
     with unit_of_work() as work:
         work.accounts.change_password(account.id, new_hash, now)
