@@ -27,7 +27,7 @@ import eventlet
 import kombu.serialization
 from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
-from nameko.exceptions import UnserializableValueError, deserialize, serialize
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest, UnserializableValueError, deserialize, serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -40,6 +40,9 @@ from servicekit.rpc_connection import CONNECTION_ERRORS, RETURNED, RpcConnection
 from servicekit.settings import BusSettings, broker_user_of
 
 log = logging.getLogger(__name__)
+
+# Set by Rpc from the request's validated user_id; a header of that name sent by a caller is overwritten.
+CALLER_CONTEXT_KEY = "rpc_caller"
 
 
 def reply_body(message, result: Any, exc_info) -> tuple[bytes, str, str, Any, Any]:
@@ -94,8 +97,21 @@ class Rpc(nameko_rpc.Rpc):
         }
 
     def handle_message(self, body, message):
-        self.check_caller(message.properties.get("user_id"), body)
-        super().handle_message(body, message)
+        caller = message.properties.get("user_id")
+        self.check_caller(caller, body)
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except (KeyError, TypeError):
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        # As nameko's, with the validated caller in the worker's context (RpcCaller), over any header claiming one.
+        context_data = self.unpack_message_headers(message) | {CALLER_CONTEXT_KEY: caller}
+        try:
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, message)
+            )
+        except ContainerBeingKilled:
+            self.rpc_consumer.requeue_message(message)
 
     def check_caller(self, caller: str | None, body: Any) -> None:
         """Forbidden, if `caller` (the validated user_id, None if not sent) may not make this call."""
@@ -128,6 +144,16 @@ class Rpc(nameko_rpc.Rpc):
         )
         self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info
+
+
+class RpcCaller(DependencyProvider):
+    """`self.caller` in a worker: the broker user that sent this RPC, as RabbitMQ validated it (None if the request
+    carried no user_id, or the worker was not started by an RPC)."""
+
+    def get_dependency(self, worker_ctx) -> str | None:
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            return None
+        return worker_ctx.context_data.get(CALLER_CONTEXT_KEY)
 
 
 class Conversion:

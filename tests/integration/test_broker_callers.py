@@ -2,10 +2,12 @@
 services, each running as its own user in a vhost with every service's user made by our code."""
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.accounts import Principal
 from contracts.errors import Forbidden
 from servicekit.migrations import upgrade
+from servicekit.rpc import RpcCaller, rpc
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from services.registry.service import RegistryService
@@ -92,3 +94,27 @@ def test_with_one_account_for_everything_every_caller_is_the_service_itself(
 
     with RpcClient(BusSettings(amqp_uri=amqp_uri), timeout_seconds=10) as guest:
         assert guest.call("registry", "individuals_after", None, 10) == []
+
+
+class WhoCallsService:
+    """Stands for search: tells who called, as a worker sees it."""
+
+    name = "search"
+    caller = RpcCaller()
+
+    @rpc
+    def who_calls(self) -> str | None:
+        return self.caller
+
+
+def test_a_worker_knows_its_validated_caller_and_no_header_can_claim_one(broker, container_factory, monkeypatch):  # noqa: F811
+    prefix = broker.env["DIASPORAHUB_BROKER_USER_PREFIX"]
+    monkeypatch.setenv("DIASPORAHUB_BROKER_USER_PREFIX", prefix)
+    container_factory(WhoCallsService, BusSettings(amqp_uri=broker.uri_of("search")).nameko_config()).start()
+
+    with RpcClient(BusSettings(amqp_uri=broker.uri_of("gateway")), timeout_seconds=10) as gateway:
+        assert gateway.call("search", "who_calls") == f"{prefix}gateway"
+    # nameko's own proxy sends no user_id; a context header claiming a caller is not believed.
+    config = {"AMQP_URI": broker.operator_uri}
+    with ClusterRpcProxy(config, context_data={"rpc_caller": f"{prefix}gateway"}, timeout=10) as cluster:
+        assert cluster.search.who_calls() is None
