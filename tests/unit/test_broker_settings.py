@@ -2,14 +2,18 @@
 
 import re
 import ssl
+from pathlib import Path
 
 import pytest
+import yaml
 
 from contracts.topology import SUBSCRIPTIONS
 from diasporahub.broker import BrokerUsersFailed, service_users
 from servicekit.broker_access import owner_of, permissions_for
 from servicekit.settings import BusSettings, act_as_service
 from services.catalogue import CATALOGUE
+
+COMPOSE_FILE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
 
 
 def test_a_service_uses_its_own_uri_and_falls_back_to_the_shared_one(monkeypatch):
@@ -56,3 +60,14 @@ def test_a_service_s_user_must_be_named_after_it(monkeypatch):
         service_users(bus, {"REGISTRY_AMQP_URI": "amqp://registry:secret@rabbit/"})
     [user] = service_users(bus, {"REGISTRY_AMQP_URI": "amqp://prod-registry:secret@rabbit/diasporahub"})
     assert (user.user, user.password, user.vhost) == ("prod-registry", "secret", "diasporahub")
+
+
+def test_compose_gives_each_service_its_own_broker_uri_and_no_other_s_and_prepare_them_all():
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    variables = {entry.name: f"{entry.name.upper()}_AMQP_URI" for entry in CATALOGUE}
+
+    for entry in CATALOGUE:
+        environment = services[entry.name]["environment"]
+        assert environment[variables[entry.name]].startswith(f"amqp://{entry.name}:"), entry.name
+        assert not {"DIASPORAHUB_AMQP_URI", *variables.values()} - {variables[entry.name]} & set(environment)
+    assert set(variables.values()) | {"DIASPORAHUB_AMQP_URI"} <= set(services["prepare"]["environment"])
