@@ -148,13 +148,14 @@ def start_conversation(
 
 
 def _post(work, principal, conversation_id, message_id, sender, sender_name, subject, body, contact, now, render,
-          policy, recipients) -> None:  # fmt: skip
-    work.messages.add_message(
+          policy, recipients):  # fmt: skip
+    record = work.messages.add_message(
         id=message_id, conversation_id=conversation_id, broadcast_id=None, kind="message", sender=sender,
         sender_name=sender_name, sender_account_id=principal.account_id, subject=subject, body=body,
         html=render(body), contact=contact, posted_at=now,
     )  # fmt: skip
     _deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy, urgent=False)
+    return record
 
 
 def _not_blocked(work, sender: str) -> None:
@@ -194,9 +195,10 @@ def post_message(
         message_id = uuid4()
         record.message_count += 1
         record.last_message_at = now
-        work.messages.unarchive_all(conversation_id)
+        if any(participant.archived for participant in participants.values()):
+            work.messages.unarchive_all(conversation_id)
         recipients = [party for party in participants if party != sender]
-        _post(work, principal, conversation_id, message_id, sender, participants[sender].name, record.subject,
+        posted = _post(work, principal, conversation_id, message_id, sender, participants[sender].name, record.subject,
               draft.body, None, now, render, policy, recipients)  # fmt: skip
         work.add_event(
             MessagePostedV1(
@@ -204,7 +206,7 @@ def post_message(
                 aggregate_version=record.message_count, message_id=message_id, sender=sender, recipients=recipients,
             )
         )  # fmt: skip
-        return work.messages.message_view(message_id)
+        return work.messages.view_of(posted)
 
 
 def get_conversation(*, unit_of_work: Callable, principal: Principal, conversation_id: UUID) -> ConversationV1:

@@ -119,6 +119,10 @@ class MessageRepository:
     def message(self, message_id: UUID) -> MessageRecord | None:
         return self.session.get(MessageRecord, message_id)
 
+    @staticmethod
+    def view_of(record: MessageRecord) -> MessageV1:
+        return message_of(record)
+
     def message_view(self, message_id: UUID) -> MessageV1:
         return message_of(self.session.get(MessageRecord, message_id))
 
