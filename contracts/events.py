@@ -135,7 +135,8 @@ class BroadcastSentV1(MessagingEvent):
 
 
 class DeliverySentV1(MessagingEvent):
-    """The aggregate is the delivery; `recipient` is "association:<id>"; `reference` is the notifier's."""
+    """The aggregate is the delivery; `recipient` is "association:<id>"; `reference` is the notifier's. Published
+    for the deliveries of `notify` (those with a reference); a conversation's or broadcast's are counted instead."""
 
     routing_key = "delivery_sent.v1"
 

@@ -181,7 +181,10 @@ def settle(
             if error is None:
                 work.deliveries.mark_sent(record, now)
                 sent += 1
-                work.add_event(DeliverySentV1(**common, aggregate_version=record.attempts, attempts=record.attempts))
+                if outgoing.reference is not None:  # a notification another service asked for: it hears back
+                    work.add_event(
+                        DeliverySentV1(**common, aggregate_version=record.attempts, attempts=record.attempts)
+                    )
                 continue
             when = domain.next_attempt(
                 attempts=outgoing.attempts + 1, now=now, base=retrying.base, cap=retrying.cap,
