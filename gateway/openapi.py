@@ -184,8 +184,8 @@ def _error_statuses(method: str, declaration: RouteDeclaration, has_path_paramet
     statuses = {503, *declaration.errors}
     if declaration.session is not Session.NONE:
         statuses |= {401, 403}
-    if has_path_parameters:
-        statuses.add(404)
+    if has_path_parameters or declaration.body is not None:
+        statuses.add(404)  # what the path or the body names (`into`, `participants`) may not exist
     if declaration.body is not None:
         statuses |= {400, 408, 413, 415, 422}
     if declaration.raw_body is not None:
