@@ -12,15 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.inbox import add_inbox_table
 from servicekit.outbox import add_outbox_table
-from servicekit.sqltypes import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from servicekit.sqltypes import NAMING_CONVENTION, UTCDateTime
 
 
 class Base(DeclarativeBase):

@@ -7,15 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.outbox import add_outbox_table
-from servicekit.sqltypes import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from servicekit.sqltypes import NAMING_CONVENTION, UTCDateTime
 
 
 class Base(DeclarativeBase):
