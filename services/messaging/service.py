@@ -108,10 +108,10 @@ class MessagingService(Pingable):
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def start_conversation(self, principal: Principal, draft: ConversationDraft) -> ConversationV1:
-        started = self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
-                            render=render, policy=self.policy)  # fmt: skip
-        self.sender.wake()
-        return started
+        # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) takes its e-mails with others: a post does not wake
+        # it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
+        return self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
+                         render=render, policy=self.policy)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_conversations(self, principal: Principal, query: ConversationQuery) -> ConversationList:
@@ -127,7 +127,6 @@ class MessagingService(Pingable):
         posted = self._use(handlers.post_message, now=self.clock(), principal=principal,
                            conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
                            policy=self.policy)  # fmt: skip
-        self.sender.wake()
         return posted
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
