@@ -110,7 +110,7 @@ class AssociationEntrypoints:
     def associations_due_for_verification(self, token: str | None) -> list[AssociationV1]:
         return handlers.due_for_verification(unit_of_work=self.unit_of_work, now=self.clock(), token=token)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("search",))  # every association: only what rebuilds from it
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("search", "messaging"))  # only the services rebuilding from it
     def associations_after(self, after_id: str | None, limit: int) -> list[AssociationV1]:
         """For services rebuilding what they derive from the registry; the gateway never exposes it."""
         return handlers.associations_after(
