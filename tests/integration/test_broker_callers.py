@@ -10,6 +10,7 @@ from servicekit.migrations import upgrade
 from servicekit.rpc import RpcCaller, rpc
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
+from services.messaging.service import MessagingService
 from services.registry.service import RegistryService
 from services.search.service import SearchService
 from tests.integration.test_broker_permissions import broker  # noqa: F401  (the fixture)
@@ -122,3 +123,21 @@ def test_a_worker_knows_its_validated_caller_and_no_header_can_claim_one(broker,
     config = {"AMQP_URI": broker.operator_uri}
     with ClusterRpcProxy(config, context_data={"rpc_caller": f"{prefix}gateway"}, timeout=10) as cluster:
         assert cluster.search.who_calls() is None
+
+
+def test_messaging_rebuilds_its_directory_from_the_registry_as_its_own_user(
+    registry,
+    broker,
+    container_factory,
+    tmp_path,
+    monkeypatch,
+    as_service,  # noqa: F811
+):
+    url = f"sqlite:///{tmp_path / 'messaging.sqlite3'}"
+    upgrade("services.messaging", url)
+    monkeypatch.setenv("MESSAGING_DATABASE_URL", url)
+    monkeypatch.setenv("MESSAGING_MAIL_FOLDER", str(tmp_path / "mail"))
+    monkeypatch.setenv("MESSAGING_PUBLIC_URL", "https://hub.example.org")
+    container_factory(MessagingService, BusSettings(amqp_uri=broker.uri_of("messaging")).nameko_config()).start()
+
+    assert as_service("operator").call("messaging", "rebuild_directory") == {"associations": 0}
