@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from contracts.events import EventEnvelope
 from contracts.topology import events_exchange
 from servicekit.bus import declare_topology
+from servicekit.settings import BusSettings
 from servicekit.sqltypes import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ class OutboxRelay:
         self._engine = engine
         self._table = metadata.tables[TABLE_NAME]
         self._amqp_uri = amqp_uri
+        # Over amqps://, the broker's certificate and host name are checked as for every other connection.
+        self._tls = BusSettings(amqp_uri=amqp_uri).ssl_options() or False
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._lease = lease
@@ -114,7 +117,9 @@ class OutboxRelay:
         backoff = 0.5
         while not self._stopping:
             try:
-                with Connection(self._amqp_uri, transport_options={"confirm_publish": True}) as connection:
+                with Connection(
+                    self._amqp_uri, ssl=self._tls, transport_options={"confirm_publish": True}
+                ) as connection:
                     declare_topology(connection)
                     producer = connection.Producer()
                     backoff = 0.5

@@ -106,6 +106,7 @@ class AuthRoutes:
         session=Session.REQUIRED,
         body=PasswordConfirmation,
         status=204,
+        errors=(429,),
     )
     def delete_account(self, request: Request, body: PasswordConfirmation):
         self.registry.delete_account(session_token_of(request), body.model_dump(mode="json"))

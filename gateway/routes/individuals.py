@@ -62,6 +62,7 @@ class IndividualRoutes:
         session=Session.REQUIRED,
         body=PasswordConfirmation,
         returns=Deleted,
+        errors=(429,),
     )
     def delete_individual(self, request: Request, individual_id: str, body: PasswordConfirmation):
         self.registry.delete_individual(session_token_of(request), individual_id, body.model_dump(mode="json"))
