@@ -30,40 +30,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
+from directory_sample import CATEGORIES, CITIES, LANGUAGES, NAME_WORDS
 from scratch_vhost import ScratchVhost
 
-# Spelled as people write them: alternate names and folded letters included, so the gazetteer is asked
-# for more than its main names. The coordinates are only for the geo searches.
-CITIES = [
-    ("Aizawl", "IN", 23.7271, 92.7176),
-    ("Lunglei", "IN", 22.8880, 92.7348),
-    ("Delhi", "IN", 28.6139, 77.2090),
-    ("Shillong", "IN", 25.5788, 91.8933),
-    ("Bangalore", "IN", 12.9716, 77.5946),
-    ("Bengaluru", "IN", 12.9716, 77.5946),
-    ("Singapore", "SG", 1.3521, 103.8198),
-    ("Dubai", "AE", 25.2048, 55.2708),
-    ("Sharjah", "AE", 25.3463, 55.4209),
-    ("London", "GB", 51.5072, -0.1276),
-    ("New York City", "US", 40.7128, -74.0060),
-    ("Dallas", "US", 32.7767, -96.7970),
-    ("Minneapolis", "US", 44.9778, -93.2650),
-    ("Melbourne", "AU", -37.8136, 144.9631),
-    ("Auckland", "NZ", -36.8485, 174.7633),
-    ("Toronto", "CA", 43.6532, -79.3832),
-    ("Yangon", "MM", 16.8409, 96.1735),
-    ("Rangoon", "MM", 16.8409, 96.1735),
-    ("Bangkok", "TH", 13.7563, 100.5018),
-    ("Kuala Lumpur", "MY", 3.1390, 101.6869),
-    ("Seoul", "KR", 37.5665, 126.9780),
-    ("Tromso", "NO", 69.6492, 18.9553),
-    ("Tromsø", "NO", 69.6492, 18.9553),
-    ("Nowhere-ville", "IN", 23.0, 92.0),
-]
-NAME_WORDS = ["Mizo", "Ṭhalai", "Hmar", "Kristian", "Fellowship", "Welfare", "Association", "Pawl", "Kohhran",
-              "Zirlai", "Students", "Union", "Youth", "Women", "Cultural", "Society", "Zofa", "Lusei"]  # fmt: skip
-LANGUAGES = ["lus", "hmr", "cnh", "cfm", "ctd", "mrh", "pck", "eng", "hin"]
-CATEGORIES = ["welfare", "church", "youth", "women", "students", "cultural", "professional", "other"]
 PASSWORD = "a long enough benchmark password"
 SEARCH_KINDS = ("text", "filter", "geo", "suggest", "people")
 WRITERS = 4  # concurrent members registering, and Cell verifications

@@ -33,6 +33,7 @@ from pathlib import Path  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 import requests  # noqa: E402
+from directory_sample import CATEGORIES, CITIES, LANGUAGES, NAME_WORDS  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 
 from contracts.associations import AssociationV1  # noqa: E402
@@ -45,62 +46,6 @@ from services.search import handlers  # noqa: E402
 from services.search.engines import open_engine  # noqa: E402
 from services.search.settings import SearchSettings  # noqa: E402
 
-CITIES = [
-    ("Aizawl", "IN", 23.7271, 92.7176),
-    ("Delhi", "IN", 28.6139, 77.2090),
-    ("Shillong", "IN", 25.5788, 91.8933),
-    ("Imphal", "IN", 24.8170, 93.9368),
-    ("Bengaluru", "IN", 12.9716, 77.5946),
-    ("Singapore", "SG", 1.3521, 103.8198),
-    ("Dubai", "AE", 25.2048, 55.2708),
-    ("London", "GB", 51.5072, -0.1276),
-    ("New York", "US", 40.7128, -74.0060),
-    ("Dallas", "US", 32.7767, -96.7970),
-    ("Minneapolis", "US", 44.9778, -93.2650),
-    ("Anchorage", "US", 61.2181, -149.9003),
-    ("Melbourne", "AU", -37.8136, 144.9631),
-    ("Sydney", "AU", -33.8688, 151.2093),
-    ("Auckland", "NZ", -36.8485, 174.7633),
-    ("Suva", "FJ", -18.1248, 178.4501),
-    ("Toronto", "CA", 43.6532, -79.3832),
-    ("Yangon", "MM", 16.8409, 96.1735),
-    ("Kalay", "MM", 23.1888, 94.0511),
-    ("Bangkok", "TH", 13.7563, 100.5018),
-    ("Kuala Lumpur", "MY", 3.1390, 101.6869),
-    ("Seoul", "KR", 37.5665, 126.9780),
-    ("Oslo", "NO", 59.9139, 10.7522),
-    ("Tromsø", "NO", 69.6492, 18.9553),
-]
-NAME_WORDS = [
-    "Mizo",
-    "Ṭhalai",
-    "Hmar",
-    "Kristian",
-    "Fellowship",
-    "Welfare",
-    "Association",
-    "Pawl",
-    "Kohhran",
-    "Inzawmkhawm",
-    "Zirlai",
-    "Hmeichhia",
-    "Lalpa",
-    "Chanchin",
-    "Students",
-    "Union",
-    "Youth",
-    "Women",
-    "Church",
-    "Cultural",
-    "Society",
-    "Federation",
-    "Zofa",
-    "Mizoram",
-    "Kâwl",
-    "Lusei",
-    "Chin",
-    "Paite",
-]
 DESCRIPTION_WORDS = [
     "sunday",
     "service",
@@ -164,8 +109,6 @@ SURNAMES = [
     "Chawngthu",
     "Varte",
 ]
-LANGUAGES = ["lus", "hmr", "cnh", "cfm", "ctd", "mrh", "pck", "eng", "hin"]
-CATEGORIES = ["welfare", "church", "youth", "women", "students", "cultural", "professional", "other"]
 VISIBILITIES = ["private", "associations", "public"]
 KINDS = ("text", "filter", "geo")
 WARM_UP_REQUESTS = 100
