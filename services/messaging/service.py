@@ -50,6 +50,9 @@ from services.messaging.domain import Policy
 from services.messaging.markup import render
 from services.messaging.settings import MessagingSettings
 
+# Who is asking (a Principal) is believed only from the gateway, which resolved it from a session token.
+FROM_THE_GATEWAY = ("gateway",)
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -106,55 +109,55 @@ class MessagingService(Pingable):
     def _use(self, use_case, **arguments):
         return use_case(unit_of_work=self.unit_of_work, **arguments)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def start_conversation(self, principal: Principal, draft: ConversationDraft) -> ConversationV1:
         # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) takes its e-mails with others: a post does not wake
         # it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
         return self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
                          render=render, policy=self.policy)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def list_conversations(self, principal: Principal, query: ConversationQuery) -> ConversationList:
         return self._use(handlers.list_conversations, principal=principal, query=query)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
         return self._use(handlers.get_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def post_message(self, principal: Principal, conversation_id: str, draft: MessageDraft) -> MessageV1:
         posted = self._use(handlers.post_message, now=self.clock(), principal=principal,
                            conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
                            policy=self.policy)  # fmt: skip
         return posted
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def archive_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
         return self._use(handlers.archive_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def inbox(self, principal: Principal, query: InboxQuery) -> Inbox:
         return self._use(handlers.inbox, principal=principal, query=query)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def mark_read(self, principal: Principal, message_id: str) -> None:
         self._use(handlers.mark_read, now=self.clock(), principal=principal, message_id=id_of(message_id, "message"))
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def report_message(self, principal: Principal, message_id: str, report: Report) -> None:
         self._use(handlers.report_message, now=self.clock(), principal=principal,
                   message_id=id_of(message_id, "message"), report=report)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def broadcast(self, principal: Principal, draft: BroadcastDraft) -> BroadcastV1:
         sent = self._use(handlers.broadcast, now=self.clock(), principal=principal, draft=draft, render=render,
                          policy=self.policy)  # fmt: skip
         self.sender.wake()
         return sent
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
         return self._use(handlers.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
 
@@ -166,12 +169,12 @@ class MessagingService(Pingable):
         self.sender.wake()
         return receipt
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def get_notification_settings(self, principal: Principal, association_id: str) -> NotificationSettingsV1:
         return self._use(delivery.get_settings, principal=principal,
                          association_id=id_of(association_id, "association"))  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def put_notification_settings(
         self, principal: Principal, association_id: str, settings: NotificationSettings
     ) -> NotificationSettingsV1:
@@ -181,20 +184,20 @@ class MessagingService(Pingable):
                          check_webhook_url=partial(check_webhook_url, allow_private=allow),
                          new_secret=new_webhook_secret, new_key=new_unsubscribe_key)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def list_deliveries(self, principal: Principal, association_id: str, query: DeliveryQuery) -> DeliveryList:
         return self._use(delivery.list_deliveries, principal=principal,
                          association_id=id_of(association_id, "association"), query=query)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def unsubscribe(self, key: str) -> None:
         self._use(delivery.unsubscribe, now=self.clock(), key=key)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def list_reports(self, principal: Principal) -> ReportList:
         return self._use(handlers.list_reports, principal=principal)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def block_sending(self, principal: Principal, association_id: str, block: SendingBlock) -> SendingBlockV1:
         return self._use(handlers.block_sending, now=self.clock(), principal=principal,
                          association_id=id_of(association_id, "association"), block=block)  # fmt: skip

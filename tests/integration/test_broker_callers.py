@@ -127,7 +127,7 @@ def test_a_worker_knows_its_validated_caller_and_no_header_can_claim_one(broker,
 
 def test_messaging_rebuilds_its_directory_from_the_registry_as_its_own_user(
     registry,
-    broker,
+    broker,  # noqa: F811
     container_factory,
     tmp_path,
     monkeypatch,
@@ -141,3 +141,24 @@ def test_messaging_rebuilds_its_directory_from_the_registry_as_its_own_user(
     container_factory(MessagingService, BusSettings(amqp_uri=broker.uri_of("messaging")).nameko_config()).start()
 
     assert as_service("operator").call("messaging", "rebuild_directory") == {"associations": 0}
+
+
+def test_messaging_believes_who_is_asking_only_from_the_gateway(
+    broker,  # noqa: F811
+    container_factory,
+    tmp_path,
+    monkeypatch,
+    as_service,
+):
+    url = f"sqlite:///{tmp_path / 'messaging.sqlite3'}"
+    upgrade("services.messaging", url)
+    monkeypatch.setenv("MESSAGING_DATABASE_URL", url)
+    monkeypatch.setenv("MESSAGING_MAIL_FOLDER", str(tmp_path / "mail"))
+    monkeypatch.setenv("DIASPORAHUB_BROKER_USER_PREFIX", broker.env["DIASPORAHUB_BROKER_USER_PREFIX"])
+    container_factory(MessagingService, BusSettings(amqp_uri=broker.uri_of("messaging")).nameko_config()).start()
+    query = {"archived": False}
+
+    assert as_service("gateway").call("messaging", "list_conversations", PRINCIPAL, query)["items"] == []
+    for caller in ("search", "registry", "operator"):
+        with pytest.raises(Forbidden, match="only for gateway"):
+            as_service(caller).call("messaging", "list_conversations", PRINCIPAL, query)
