@@ -99,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
     broker = commands.add_parser("broker", help="give every service its own RabbitMQ user (broker users)")
     broker.add_argument("broker_arguments", nargs=argparse.REMAINDER)
+    messaging = commands.add_parser("messaging", help="messaging's copy of the directory (messaging rebuild-directory)")
+    messaging.add_argument("messaging_action", choices=["rebuild-directory"])
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
     dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
     return parser
@@ -128,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         from diasporahub import broker
 
         return broker.main(args.broker_arguments)
+    if args.command == "messaging":
+        from diasporahub import messaging
+
+        return messaging.rebuild_directory()
     if args.command == "dead-letters":
         from diasporahub import dead_letters
 
