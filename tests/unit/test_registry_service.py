@@ -97,6 +97,7 @@ def test_registering_makes_the_caller_admin_and_commits_one_registered_event(ser
     assert isinstance(event, AssociationRegisteredV1)
     assert event.association.model_dump(mode="json") == association
     assert event.actor_account_id == admin.account_id
+    assert event.admin_account_ids == [admin.account_id]
     principal = service.whoami(admin.token)
     assert [item["id"] for item in principal["administers"]] == [association["id"]]
     assert principal["administers"][0]["verified"] is False

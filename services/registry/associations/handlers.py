@@ -48,7 +48,8 @@ def register_association(
         work.associations.add(association)
         work.associations.add_admin(association.id, actor.account_id, now)
         work.associations.flag_duplicates({association.id: candidates})
-        work.add_event(registered)
+        # Services that keep a copy of the directory (messaging) learn who administers it from the event.
+        work.add_event(registered.model_copy(update={"admin_account_ids": [actor.account_id]}))
     log.info("registered association %s", association.id)
     return association
 
