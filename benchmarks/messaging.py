@@ -14,7 +14,6 @@ prepare_green_runtime()
 #     .venv/bin/python benchmarks/messaging.py --postgres postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
 
 import argparse  # noqa: E402
-import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -22,7 +21,6 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -30,6 +28,7 @@ from pathlib import Path  # noqa: E402
 
 import psycopg2  # noqa: E402
 import requests  # noqa: E402
+from http_load import Call, drive, percentile  # noqa: E402
 from kombu import Connection  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
@@ -49,11 +48,6 @@ from tests.messaging_servers import SmtpServer, free_port  # noqa: E402
 
 COUNTRIES = ["IN", "SG", "AE", "GB", "US", "AU", "NZ", "CA", "MM", "TH", "MY", "KR", "NO"]
 PASSWORD = "a long benchmark password"
-
-
-def percentile(values: list[float], percent: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered)) - 1))]
 
 
 def scratch_database(server_url: str | None, workdir: Path, name: str) -> str:
@@ -172,45 +166,13 @@ def posting_setup(system: System) -> tuple[str, dict]:
 
 
 def time_posting(port: int, conversation_id: str, headers: dict, count: int, clients: int, path: str | None = None):
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    remaining = [count]
     body = json.dumps({"body": "A message posted by the benchmark, with *a little* Markdown."})
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
-        while True:
-            with lock:
-                if remaining[0] == 0:
-                    break
-                remaining[0] -= 1
-            started = time.perf_counter()
-            if path is None:
-                connection.request("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body,
-                                   headers=headers)  # fmt: skip
-            else:
-                connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            mine.append((time.perf_counter() - started) * 1000)
-            if response.status not in (200, 201):
-                failures.append(str(response.status))
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    post = Call("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body, headers=headers)
+    call = post if path is None else Call("GET", path, headers=headers)
+    latencies, rate, failures = drive(port, [call] * count, clients)
     if failures:
-        print(f"  {len(failures)} posts failed, such as HTTP {failures[0]}")
-    return latencies, count / elapsed
+        print(f"  {len(failures)} calls failed, such as {failures[0]}")
+    return latencies, rate
 
 
 def run(args, workdir: Path) -> None:

@@ -13,7 +13,6 @@ prepare_green_runtime()
 #     .venv/bin/python benchmarks/search.py --associations 1000 --individuals 5000 --requests 500   # quicker
 
 import argparse  # noqa: E402
-import http.client  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
@@ -22,7 +21,6 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -34,6 +32,8 @@ from urllib.parse import urlencode  # noqa: E402
 
 import requests  # noqa: E402
 from directory_sample import CATEGORIES, CITIES, LANGUAGES, NAME_WORDS  # noqa: E402
+from http_load import Call, drive, percentile  # noqa: E402
+from kombu import Connection  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 
 from contracts.associations import AssociationV1  # noqa: E402
@@ -41,6 +41,7 @@ from contracts.events import AssociationVerifiedV1, IndividualRegisteredV1  # no
 from contracts.individuals import IndividualProfileV1  # noqa: E402
 from contracts.search import AssociationQuery  # noqa: E402
 from contracts.topology import SEARCH_INDEXER, SEARCH_PEOPLE_INDEXER  # noqa: E402
+from servicekit.bus import declare_topology  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from services.search import handlers  # noqa: E402
 from services.search.engines import open_engine  # noqa: E402
@@ -206,10 +207,6 @@ def query_parameters(kind: str, generator: random.Random) -> dict[str, str]:
     return {"near": f"{lat:.4f},{lon:.4f}", "radius_km": str(generator.choice([25, 50, 100, 500])), "sort": "distance"}
 
 
-def percentile(latencies: list[float], percent: int) -> float:
-    return statistics.quantiles(latencies, n=100, method="inclusive")[percent - 1]
-
-
 def time_engine(engine, kind: str, count: int, generator: random.Random) -> list[float]:
     queries = [AssociationQuery.model_validate(query_parameters(kind, generator)) for _ in range(count)]
     latencies = []
@@ -262,40 +259,10 @@ def search_and_gateway(env: dict[str, str], port: int, log_dir: Path) -> Iterato
 
 def time_gateway(port: int, paths: list[str], clients: int) -> tuple[list[float], float]:
     """Latencies (ms) of every request, and requests per second, with `clients` clients on kept-alive connections."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    pending = iter(paths)
-    failures: list[str] = []
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine = []
-        while True:
-            with lock:
-                path = next(pending, None)
-            if path is None:
-                break
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
-            mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 200:
-                failures.append(f"{response.status} for {path}")
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    latencies, rate, failures = drive(port, [Call("GET", path) for path in paths], clients, ok=(200,))
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, such as {failures[0]}")
-    return latencies, len(paths) / elapsed
+    return latencies, rate
 
 
 def paths(kind: str, count: int, generator: random.Random) -> list[str]:
@@ -335,6 +302,8 @@ def run(args, workdir: Path) -> None:
             "SEARCH_DATABASE_URL": database_url,
             "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.sqlite3'}",
         }
+        with Connection(vhost.amqp_uri) as connection:
+            declare_topology(connection)  # as `diasporahub prepare` would: services declare only their own part
         port = free_port()
         with search_and_gateway(env, port, workdir):
             for kind in KINDS:
