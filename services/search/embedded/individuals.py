@@ -130,8 +130,13 @@ class EmbeddedIndividuals:
             )
             return inserted.inserted_primary_key[0]
         self.session.execute(update(INDIVIDUALS).where(INDIVIDUALS.c.key == stored.key).values(**values))
+        replaced = self.session.execute(
+            text(f"SELECT name || ' ' || city FROM {INDIVIDUAL_TEXT} WHERE rowid = :key"), {"key": stored.key}
+        ).scalar()
         self.session.execute(text(f"DELETE FROM {INDIVIDUAL_TEXT} WHERE rowid = :key"), {"key": stored.key})
         self.session.execute(delete(INDIVIDUAL_LANGUAGES).where(INDIVIDUAL_LANGUAGES.c.key == stored.key))
+        # A removed person's words, or a renamed person's old ones, leave the vocabulary unless someone has them.
+        self.vocabulary.forget_unused((replaced or "").split())
         return stored.key
 
     def _drop_generation(self, generation: int) -> None:

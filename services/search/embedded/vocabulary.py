@@ -7,11 +7,11 @@ and only those candidates are checked for being one edit away.
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from services.search.db import VocabularyEntry
+from services.search.db import INDIVIDUAL_TEXT, VocabularyEntry
 from services.search.embedded.individual_queries import match_expression
 from services.search.text import LONGEST_WORD, as_prefix, deletions, one_edit_apart, query_words, tolerates_typo, words
 
@@ -25,10 +25,7 @@ class Vocabulary:
         self.session = session
 
     def learn(self, texts: Iterable[str]) -> None:
-        """Words not seen before go in with their deletions.
-
-        Words are never taken out: a stale word only makes a typo's alternative match nothing.
-        """
+        """Words not seen before go in with their deletions (see `forget_unused` for taking them out)."""
         terms = {word for value in texts for word in words(value) if SHORTEST_WORD <= len(word) <= LONGEST_WORD}
         if not terms:
             return
@@ -42,6 +39,17 @@ class Vocabulary:
         ]
         if entries:
             self.session.execute(insert(VOCABULARY).on_conflict_do_nothing(), entries)
+
+    def forget_unused(self, terms: Iterable[str]) -> None:
+        """Take out the words that no stored person's name or city has any more, so that the vocabulary does not
+        keep a deleted person's name (their words stay while someone else has them)."""
+        for term in {term for term in terms if SHORTEST_WORD <= len(term) <= LONGEST_WORD}:
+            still_used = self.session.execute(
+                text(f"SELECT 1 FROM {INDIVIDUAL_TEXT} WHERE {INDIVIDUAL_TEXT} MATCH :word LIMIT 1"),
+                {"word": f'"{term}"'},
+            ).first()
+            if still_used is None:
+                self.session.execute(delete(VOCABULARY).where(VOCABULARY.c.term == term))
 
     def match_expression(self, query_text: str) -> str | None:
         """The FTS5 expression for what someone typed, with the typo variants of its longer words."""
