@@ -7,6 +7,8 @@ from contextvars import ContextVar
 from nameko.extensions import DependencyProvider
 from pythonjsonlogger.json import JsonFormatter
 
+from servicekit.log_redaction import InvalidValuesFilter
+
 _call_id: ContextVar[str | None] = ContextVar("call_id", default=None)
 
 
@@ -29,6 +31,7 @@ class CallIdLogging(DependencyProvider):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(CallIdFilter())
+    handler.addFilter(InvalidValuesFilter())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(call_id)s",

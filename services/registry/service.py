@@ -19,7 +19,6 @@ from services.registry.db import Base
 from services.registry.imports.entrypoints import ImportEntrypoints
 from services.registry.individuals.entrypoints import IndividualEntrypoints
 from services.registry.individuals.repository import IndividualRepository
-from services.registry.log_redaction import RedactedValidationLogs
 from services.registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,6 @@ class RegistryService(AccountEntrypoints, AssociationEntrypoints, IndividualEntr
     )
     gazetteer = Shared(Gazetteer)
     call_id_logging = CallIdLogging()
-    redacted_validation_logs = RedactedValidationLogs()
 
     @timer(interval=PRUNE_SENT_EVERY_SECONDS)
     def prune_sent_events(self) -> None:

@@ -1,4 +1,4 @@
-"""Validation errors are logged by field name, never with the values sent (issue 8, point 12)."""
+"""Validation errors are logged by field name, never with the values sent, in every service (issue 8, point 12)."""
 
 import io
 import logging
@@ -6,7 +6,7 @@ import logging
 from contracts.associations import AssociationDraft
 from contracts.errors import Invalid, NotFound
 from contracts.validation import parse
-from services.registry.log_redaction import InvalidValuesFilter
+from servicekit.log_redaction import InvalidValuesFilter
 
 SECRET_PHONE = "+97150999888"
 
@@ -62,3 +62,15 @@ def test_other_errors_are_logged_as_they_were():
         raise NotFound("there is no association with id 42")
 
     assert "there is no association with id 42" in logged(raise_error=missing)
+
+
+def test_every_service_s_log_handler_redacts_invalid_values():
+    from servicekit.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        configure_logging("gateway")
+        assert any(isinstance(f, InvalidValuesFilter) for handler in root.handlers for f in handler.filters)
+    finally:
+        root.handlers[:] = saved

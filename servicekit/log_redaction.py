@@ -2,12 +2,11 @@
 
 An `Invalid` answer tells the caller what was wrong with what they sent (`country: 'XX' is not an ISO 3166-1
 country code`); nameko also logs every expected error with its message and traceback, which would keep names,
-addresses and phone numbers in the logs. This filter rewrites such a record to name the fields alone.
+addresses and phone numbers in the logs. This filter rewrites such a record to name the fields alone; every
+service's log handler has it (servicekit.logs.configure_logging).
 """
 
 import logging
-
-from nameko.extensions import DependencyProvider
 
 from contracts.errors import Invalid
 
@@ -40,12 +39,3 @@ class InvalidValuesFilter(logging.Filter):
             if not carried:
                 record.msg, record.args = "%s", (redacted,)
         return True
-
-
-class RedactedValidationLogs(DependencyProvider):
-    """Puts InvalidValuesFilter on every handler of the root logger when the service starts (once)."""
-
-    def setup(self) -> None:
-        for handler in logging.getLogger().handlers:
-            if not any(isinstance(existing, InvalidValuesFilter) for existing in handler.filters):
-                handler.addFilter(InvalidValuesFilter())
