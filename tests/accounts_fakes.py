@@ -69,7 +69,7 @@ class InMemoryAccountRepository:
 
     def add(self, account: Account) -> None:
         if self.get_by_email(account.email) is not None or account.id in self.accounts:
-            raise Conflict(f"An account with the e-mail address {account.email} already exists.")
+            raise Conflict("An account with this e-mail address already exists.")
         self.accounts[account.id] = account
 
     def get(self, account_id: UUID) -> Account | None:

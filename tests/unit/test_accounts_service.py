@@ -101,9 +101,10 @@ def test_a_password_under_twelve_characters_is_refused_and_nothing_is_stored(ser
 def test_an_email_already_signed_up_is_a_conflict_whatever_its_case(service, store):
     sign_up(service, email="lalremruata@example.org")
 
-    with pytest.raises(Conflict, match="already exists"):
+    with pytest.raises(Conflict, match="already exists") as refused:
         sign_up(service, email="LalRemruata@EXAMPLE.org")
     assert len(store.accounts) == 1
+    assert "example.org" not in str(refused.value)  # the answer is logged: it names no address
 
 
 def test_logging_in_gives_a_token_that_says_who_it_belongs_to(service, store, clock):

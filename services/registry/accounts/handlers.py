@@ -78,7 +78,7 @@ def sign_up(
     )
     with unit_of_work() as work:
         if work.accounts.get_by_email(account.email) is not None:
-            raise Conflict(f"An account with the e-mail address {account.email} already exists.")
+            raise Conflict("An account with this e-mail address already exists.")
         work.accounts.add(account)
     log.info("signed up account %s%s", account.id, " (cell_staff)" if is_cell_staff else "")
     return account.public()

@@ -81,7 +81,7 @@ class AccountRepository:
         try:
             self.session.flush()
         except IntegrityError:
-            raise Conflict(f"An account with the e-mail address {account.email} already exists.") from None
+            raise Conflict("An account with this e-mail address already exists.") from None
 
     def get(self, account_id: UUID) -> Account | None:
         record = self.session.get(AccountRecord, account_id)
