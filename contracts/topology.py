@@ -8,6 +8,7 @@ queue instead of being dropped.
 
 from dataclasses import dataclass
 
+from contracts.alerts import HelpRequestedV1, HelpRequestReleasedV1
 from contracts.events import (
     ASSOCIATION_EVENTS,
     INDIVIDUAL_EVENTS,
@@ -41,12 +42,17 @@ MESSAGING_MEMBERSHIPS = Subscription(queue="messaging.directory-memberships", ev
 # Messaging tells a message's sender in their inbox when a delivery of it failed for good.
 MESSAGING_FAILED_DELIVERIES = Subscription(queue="messaging.failed-deliveries", events=(DeliveryFailedV1,))
 
+# Alerts makes sure every request raised (or released by the Cell) reaches the associations near it, even when the
+# request that raised it did not get that far (services/alerts/README.md: matching).
+ALERTS_MATCHING = Subscription(queue="alerts.match-requests", events=(HelpRequestedV1, HelpRequestReleasedV1))
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     SEARCH_INDEXER,
     SEARCH_PEOPLE_INDEXER,
     MESSAGING_DIRECTORY,
     MESSAGING_MEMBERSHIPS,
     MESSAGING_FAILED_DELIVERIES,
+    ALERTS_MATCHING,
 )
 
 

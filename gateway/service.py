@@ -30,6 +30,7 @@ class GatewayService(
     registry = TimedRpcProxy("registry")
     search = TimedRpcProxy("search")
     messaging = TimedRpcProxy("messaging")
+    alerts = TimedRpcProxy("alerts")
     settings = Shared(GatewaySettings)
     bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()

@@ -64,6 +64,13 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         pinged=True,
     ),
     ServiceEntry(
+        "alerts",
+        "services.alerts.service:AlertsService",
+        settings="services.alerts.settings:AlertsSettings",
+        migrations="services.alerts",
+        pinged=True,
+    ),
+    ServiceEntry(
         "gateway",
         "gateway.service:GatewayService",
         settings="gateway.settings:GatewaySettings",

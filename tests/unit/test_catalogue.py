@@ -79,7 +79,7 @@ def test_only_http_services_are_given_the_listen_address():
 
 
 def test_readyz_pings_the_pinged_services_through_a_proxy_of_the_gateway_each():
-    assert PINGED_SERVICES == pinged_names() == ("registry", "search", "messaging")
+    assert PINGED_SERVICES == pinged_names() == ("registry", "search", "messaging", "alerts")
     for name in PINGED_SERVICES:
         proxy = getattr(GatewayService, name)
         assert isinstance(proxy, TimedRpcProxy)

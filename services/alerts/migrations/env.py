@@ -1,0 +1,4 @@
+from servicekit.migrations import run_migrations
+from services.alerts.db import Base
+
+run_migrations(Base.metadata)
