@@ -121,3 +121,46 @@ class RequesterBlockRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     blocked_by: Mapped[UUID] = mapped_column(Uuid)
     blocked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdvisoryRecord(Base):
+    """An advisory the Cell published (`document`: the public AdvisoryV1); `delivered_at` once its recipients were
+    found and notified (advisories/handlers.py: deliver)."""
+
+    __tablename__ = "advisories"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    published_by: Mapped[UUID] = mapped_column(Uuid)
+    document: Mapped[dict] = mapped_column(JSON)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdvisoryRecipientRecord(Base):
+    """An association or person an advisory reached, and their place (no finer than the city)."""
+
+    __tablename__ = "advisory_recipients"
+
+    advisory_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    party: Mapped[str] = mapped_column(String(60), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(200))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SafetyAnswerRecord(Base):
+    """The latest answer for one party to an advisory's safety check; `version` counts its answers."""
+
+    __tablename__ = "safety_answers"
+
+    advisory_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    party: Mapped[str] = mapped_column(String(60), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(200))
+    answered_by: Mapped[UUID] = mapped_column(Uuid)
+    for_association: Mapped[UUID | None] = mapped_column(Uuid)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    help_request_id: Mapped[UUID | None] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)
