@@ -30,7 +30,7 @@ from servicekit.outbox import TABLE_NAME as OUTBOX_TABLE
 from services.registry.accounts.domain import Account, AccountPolicy, Throttle
 from services.registry.accounts.handlers import token_hash
 from services.registry.accounts.passwords import Argon2Passwords
-from services.registry.associations.duplicates import Candidate, NamedAssociation
+from services.registry.associations.duplicates import Candidate, DuplicateFinder, NamedAssociation
 from services.registry.db import AccountRecord, Base, SessionRecord
 from services.registry.service import RegistryService
 
@@ -218,6 +218,12 @@ class InMemoryAssociations:
     def after(self, after_id: UUID | None, limit: int) -> list[AssociationV1]:
         ordered = sorted(self.state.associations.values(), key=lambda association: association.id)
         return [association for association in ordered if after_id is None or association.id > after_id][:limit]
+
+    def name_index(self, country: str) -> DuplicateFinder:
+        finder = DuplicateFinder()
+        for named in self.named_in_country(country):
+            finder.add(named)
+        return finder
 
     def named_in_country(self, country: str) -> list[NamedAssociation]:
         return [

@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.outbox import add_outbox_table
@@ -90,6 +90,28 @@ class PossibleDuplicateRecord(Base):
     association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
     candidate_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
+
+
+class DuplicateNameRecord(Base):
+    """An open association's names split into words, for the duplicate finder (associations/name_index.py)."""
+
+    __tablename__ = "duplicate_names"
+
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    words: Mapped[str] = mapped_column(Text)
+
+
+class DuplicateKeyRecord(Base):
+    """The duplicate finder's keys of an open association's names (duplicates.name_keys), by country."""
+
+    __tablename__ = "duplicate_keys"
+
+    association_id: Mapped[UUID] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+
+    __table_args__ = (Index("ix_duplicate_keys_country_key", "country", "key"),)
 
 
 class HistoryRecord(Base):

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from typing import Protocol
 from uuid import UUID
 
 from rapidfuzz import fuzz, process
@@ -133,73 +134,100 @@ def _compared_text(name_words: tuple[str, ...]) -> str:
     return _distinctive(name_words) or " ".join(name_words)
 
 
+def split_names(names: Iterable[str]) -> list[tuple[str, ...]]:
+    """Each name as its folded words, the form the index and the scoring work on."""
+    return [tuple(words(name)) for name in names]
+
+
+class NameIndex(Protocol):
+    """The names of one country's open associations, looked up by key (`name_keys`): kept in memory by
+    DuplicateFinder, or in the registry's tables as associations are added, renamed, merged or dissolved."""
+
+    def key_sizes(self, keys: set[str]) -> dict[str, int]:
+        """How many associations hold each of these keys (keys nobody holds are left out)."""
+
+    def names_holding(self, keys: list[str]) -> dict[UUID, list[tuple[str, ...]]]:
+        """The associations holding any of these keys, each with its names split into words."""
+
+
+def find_candidates(index: NameIndex, names: Iterable[str], *, limit: int = 5) -> list[Candidate]:
+    """The associations of the index whose names look like these, best first.
+
+    The index narrows the field to the associations sharing a telling key; above a few, rapidfuzz's C scorer
+    over the distinctive words keeps the closest; those are scored with name_similarity's rules. The cost
+    depends on how many names look alike, not on how many associations the country has."""
+    split = split_names(names)
+    nearby = _nearby(index, name_keys(split))
+    if len(nearby) > PREFILTER_ABOVE:
+        nearby = {candidate_id: nearby[candidate_id] for candidate_id in _closest(split, nearby)}
+    scored = []
+    for candidate_id, candidate_names in nearby.items():
+        score = max(_similarity(name, other) for name in split for other in candidate_names)
+        if score >= THRESHOLD:
+            scored.append(Candidate(candidate_id, score))
+    return sorted(scored, key=lambda candidate: (-candidate.score, str(candidate.id)))[:limit]
+
+
+def _closest(split: list[tuple[str, ...]], nearby: dict[UUID, list[tuple[str, ...]]]) -> set[UUID]:
+    choices = {
+        (candidate_id, index): _compared_text(name)
+        for candidate_id, names in nearby.items()
+        for index, name in enumerate(names)
+    }
+    closest = set()
+    for name in split:
+        for _choice, _score, (candidate_id, _index) in process.extract(
+            _compared_text(name),
+            choices,
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=THRESHOLD,
+            limit=PREFILTER_ABOVE,
+        ):
+            closest.add(candidate_id)
+    return closest
+
+
+def _nearby(index: NameIndex, keys: set[str]) -> dict[UUID, list[tuple[str, ...]]]:
+    """Associations sharing a key; a key most names share (a city) says little and is passed over
+    unless it is all there is."""
+    sizes = index.key_sizes(keys)
+    by_size = sorted(sizes, key=sizes.__getitem__)
+    telling = [key for key in by_size if sizes[key] <= BROAD_KEY]
+    return index.names_holding(telling or by_size[:1])
+
+
+def name_keys(split: list[tuple[str, ...]]) -> set[str]:
+    """Distinctive words and pairs of them (first three letters, to survive typos), and acronyms:
+    each name's own (and its prefixes) and the short words that may be one."""
+    keys = set()
+    for name_words in split:
+        distinctive = sorted({word[:3] for word in name_words if not _is_common(word)})
+        keys.update(f"w:{word}" for word in distinctive)
+        keys.update(f"p:{first}+{second}" for first, second in combinations(distinctive, 2))
+        acronym = _acronym(name_words)
+        keys.update(f"a:{acronym[:length]}" for length in range(3, len(acronym) + 1))
+        keys.update(f"a:{word}" for word in name_words if 3 <= len(word) <= 5 and not _is_common(word))
+    return keys
+
+
 @dataclass
 class DuplicateFinder:
-    """The associations of one country, indexed by their distinctive words so that a large import stays fast.
-
-    Names are split once when added. A query first narrows the field with rapidfuzz's C scorer over the
-    distinctive words, then scores the few that remain with name_similarity's rules.
-    """
+    """A NameIndex in memory: the associations of one country, indexed by their keys as they are added."""
 
     names: dict[UUID, list[tuple[str, ...]]] = field(default_factory=dict)
-    compared: dict[tuple[UUID, int], str] = field(default_factory=dict)
     by_key: dict[str, set[UUID]] = field(default_factory=dict)
 
     def add(self, association: NamedAssociation) -> None:
-        split = [tuple(words(name)) for name in association.names]
+        split = split_names(association.names)
         self.names[association.id] = split
-        for index, name in enumerate(split):
-            self.compared[(association.id, index)] = _compared_text(name)
-        for key in self._keys(split):
+        for key in name_keys(split):
             self.by_key.setdefault(key, set()).add(association.id)
 
     def candidates(self, names: Iterable[str], *, limit: int = 5) -> list[Candidate]:
-        split = [tuple(words(name)) for name in names]
-        nearby = self._nearby(self._keys(split))
-        if len(nearby) > PREFILTER_ABOVE:
-            nearby = self._closest(split, nearby)
-        scored = []
-        for candidate_id in nearby:
-            score = max(_similarity(name, other) for name in split for other in self.names[candidate_id])
-            if score >= THRESHOLD:
-                scored.append(Candidate(candidate_id, score))
-        return sorted(scored, key=lambda candidate: (-candidate.score, str(candidate.id)))[:limit]
+        return find_candidates(self, names, limit=limit)
 
-    def _closest(self, split: list[tuple[str, ...]], nearby: set[UUID]) -> set[UUID]:
-        choices = {
-            (candidate_id, index): self.compared[(candidate_id, index)]
-            for candidate_id in nearby
-            for index in range(len(self.names[candidate_id]))
-        }
-        closest = set()
-        for name in split:
-            for _choice, _score, (candidate_id, _index) in process.extract(
-                _compared_text(name),
-                choices,
-                scorer=fuzz.token_set_ratio,
-                score_cutoff=THRESHOLD,
-                limit=PREFILTER_ABOVE,
-            ):
-                closest.add(candidate_id)
-        return closest
+    def key_sizes(self, keys: set[str]) -> dict[str, int]:
+        return {key: len(self.by_key[key]) for key in keys if key in self.by_key}
 
-    def _nearby(self, keys: set[str]) -> set[UUID]:
-        """Associations sharing a key; a key most names share (a city) says little and is passed over
-        unless it is all there is."""
-        postings = sorted((self.by_key[key] for key in keys if key in self.by_key), key=len)
-        telling = [posting for posting in postings if len(posting) <= BROAD_KEY]
-        return set().union(*telling) if telling else set(postings[0]) if postings else set()
-
-    @staticmethod
-    def _keys(split: list[tuple[str, ...]]) -> set[str]:
-        """Distinctive words and pairs of them (first three letters, to survive typos), and acronyms:
-        each name's own (and its prefixes) and the short words that may be one."""
-        keys = set()
-        for name_words in split:
-            distinctive = sorted({word[:3] for word in name_words if not _is_common(word)})
-            keys.update(f"w:{word}" for word in distinctive)
-            keys.update(f"p:{first}+{second}" for first, second in combinations(distinctive, 2))
-            acronym = _acronym(name_words)
-            keys.update(f"a:{acronym[:length]}" for length in range(3, len(acronym) + 1))
-            keys.update(f"a:{word}" for word in name_words if 3 <= len(word) <= 5 and not _is_common(word))
-        return keys
+    def names_holding(self, keys: list[str]) -> dict[UUID, list[tuple[str, ...]]]:
+        return {association_id: self.names[association_id] for key in keys for association_id in self.by_key[key]}

@@ -17,17 +17,10 @@ from contracts.associations import (
 from contracts.errors import NotFound
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in
 from services.registry.associations import domain
-from services.registry.associations.duplicates import DuplicateFinder
+from services.registry.associations.duplicates import find_candidates
 from services.registry.authorization import require_cell_staff, require_editor, require_visible
 
 log = logging.getLogger(__name__)
-
-
-def _finder_for(work, country: str) -> DuplicateFinder:
-    finder = DuplicateFinder()
-    for named in work.associations.named_in_country(country):
-        finder.add(named)
-    return finder
 
 
 def register_association(
@@ -44,7 +37,7 @@ def register_association(
         if draft.parent_id is not None and not work.associations.exists(draft.parent_id):
             raise NotFound(f"parent_id: there is no association with id {draft.parent_id}")
         association, registered = domain.register(draft, now=now, locate_city=locate_city, actor=actor.account_id)
-        candidates = _finder_for(work, draft.country).candidates((draft.name, *draft.alternate_names))
+        candidates = find_candidates(work.associations.name_index(draft.country), (draft.name, *draft.alternate_names))
         work.associations.add(association)
         work.associations.add_admin(association.id, actor.account_id, now)
         work.associations.flag_duplicates({association.id: candidates})

@@ -11,6 +11,7 @@ from contracts.associations import AssociationChange, AssociationV1, PossibleDup
 from contracts.errors import Conflict
 from services.registry.associations.domain import FieldChange
 from services.registry.associations.duplicates import Candidate, NamedAssociation
+from services.registry.associations.name_index import StoredNameIndex, index_names
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
 
 
@@ -34,7 +35,10 @@ class AssociationRepository:
         self.session = session
 
     def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
+        """The association, and its names in the duplicate finder's index."""
         self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
+        self.session.flush()
+        index_names(self.session, association)
 
     def save(self, association: AssociationV1) -> None:
         """Store the next version; if another change committed first, refuse rather than overwrite it."""
@@ -47,6 +51,7 @@ class AssociationRepository:
         )
         if changed.rowcount != 1:
             raise Conflict(f"association {association.id} was changed by someone else meanwhile; reload and try again")
+        index_names(self.session, association)
         self.session.expire_all()
 
     def get(self, association_id: UUID) -> AssociationV1 | None:
@@ -87,6 +92,10 @@ class AssociationRepository:
         if after_id is not None:
             query = query.where(AssociationRecord.id > after_id)
         return [AssociationV1.model_validate(document) for document in self.session.scalars(query)]
+
+    def name_index(self, country: str) -> StoredNameIndex:
+        """The duplicate finder's index of the country's open associations, kept current by `add` and `save`."""
+        return StoredNameIndex(self.session, country)
 
     def named_in_country(self, country: str) -> list[NamedAssociation]:
         """Every open association of a country with its names, for duplicate checks."""

@@ -8,7 +8,7 @@ from contracts.associations import AssociationV1
 from contracts.imports import BadImportRow, ImportedRow, ImportReport
 from services.registry.accounts.handlers import authenticate
 from services.registry.associations import domain
-from services.registry.associations.duplicates import DuplicateFinder, NamedAssociation
+from services.registry.associations.duplicates import find_candidates
 from services.registry.authorization import require_cell_staff
 from services.registry.imports.csv_format import BadRow, ParsedRow, parse_csv
 
@@ -63,7 +63,6 @@ def _register_rows(
     """The rows registered, and the lines of those skipped because they were imported before."""
     status = "verified" if verified else "pending"
     already = work.associations.imported_keys(row.import_key for row in rows)
-    finders: dict[str, DuplicateFinder] = {}
     imported, skipped, keys_in_this_batch = [], [], set()
     flagged = {}
     for row in rows:
@@ -72,18 +71,13 @@ def _register_rows(
             skipped.append(row.line)
             continue
         keys_in_this_batch.add(key)
-        finder = finders.get(row.draft.country)
-        if finder is None:
-            finder = finders[row.draft.country] = DuplicateFinder()
-            for named in work.associations.named_in_country(row.draft.country):
-                finder.add(named)
         names = (row.draft.name, *row.draft.alternate_names)
         association, registered = domain.register(
             row.draft, now=now, locate_city=locate_city, actor=actor.account_id, status=status
         )
+        # Looked up before it is added (it is not its own duplicate); the rows before it in this file are found.
+        flagged[association.id] = find_candidates(work.associations.name_index(row.draft.country), names)
         work.associations.add(association, import_key=key)
-        flagged[association.id] = finder.candidates(names)
-        finder.add(NamedAssociation(association.id, names))
         work.add_event(registered)
         imported.append(ImportedRow(line=row.line, id=association.id))
     work.associations.flag_duplicates(flagged)
