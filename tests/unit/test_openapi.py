@@ -8,15 +8,21 @@ from werkzeug.test import EnvironBuilder
 
 from gateway.http import ApiEndpoint
 from gateway.openapi import openapi_document, openapi_path
+from gateway.pages.rendering import PageEndpoint
 from gateway.service import GatewayService
 
 
+def is_api_route(entrypoint: object) -> bool:
+    """An HTTP entrypoint of the API; the web pages (gateway/pages/, HTML for browsers) are not in its document."""
+    return isinstance(entrypoint, HttpRequestHandler) and not isinstance(entrypoint, PageEndpoint)
+
+
 def served_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every HTTP entrypoint of the gateway, whatever decorator made it."""
+    """(METHOD, path) of every API entrypoint of the gateway, whatever decorator made it."""
     routes = set()
     for name in dir(GatewayService):
         for entrypoint in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()):
-            if isinstance(entrypoint, HttpRequestHandler):
+            if is_api_route(entrypoint):
                 routes |= {(method, openapi_path(entrypoint.url)) for method in entrypoint.method.split(",")}
     return routes
 
@@ -42,7 +48,7 @@ def test_every_served_route_is_documented_and_every_documented_route_is_served()
 def test_every_http_entrypoint_declares_who_may_call_it_and_what_it_takes():
     for name in dir(GatewayService):
         for entrypoint in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()):
-            if isinstance(entrypoint, HttpRequestHandler):
+            if is_api_route(entrypoint):
                 assert isinstance(entrypoint, ApiEndpoint), f"{name} is not declared with gateway.http.api"
                 assert entrypoint.declaration.who and entrypoint.declaration.summary, name
 

@@ -1,0 +1,91 @@
+"""The portal's languages: English and Mizo (`lus`), chosen by cookie, else by the browser's Accept-Language.
+
+Page text comes from the gettext catalogs in gateway/locale/ (compiled by the install step, `python -m
+gateway.pages.catalogs compile`). Dates, numbers and country names are formatted with Babel's locale data; Babel
+has none for Mizo, so Mizo pages format them as Indian English (`en_IN`) does.
+"""
+
+import gettext
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from werkzeug.wrappers import Request
+
+ENGLISH, MIZO = "en", "lus"
+LANGUAGES = {ENGLISH: "English", MIZO: "Mizo ṭawng"}
+LANGUAGE_COOKIE = "diasporahub_lang"
+CATALOG_DOMAIN = "messages"
+LOCALE_FOLDER = Path(__file__).resolve().parent.parent / "locale"
+TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
+# Babel has no locale data for Mizo: its pages format dates, numbers and names as Indian English does.
+FORMAT_LOCALE = {ENGLISH: "en", MIZO: "en_IN"}
+
+
+class CatalogMissing(RuntimeError):
+    """The compiled catalog is not there: the install step (`make`, or the image build) was skipped."""
+
+
+def language_of(request: Request) -> str:
+    """The cookie's language if it is one of ours, else the best match of Accept-Language, else English."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(tuple(LANGUAGES), default=ENGLISH)
+
+
+def translations(language: str) -> gettext.NullTranslations:
+    if language == ENGLISH:
+        return gettext.NullTranslations()
+    compiled = LOCALE_FOLDER / language / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.mo"
+    if not compiled.is_file():
+        raise CatalogMissing(f"{compiled} is missing: run `python -m gateway.pages.catalogs compile` (make does).")
+    with compiled.open("rb") as catalog:
+        return gettext.GNUTranslations(catalog)
+
+
+class Formats:
+    """Dates, numbers, countries and languages as a page in `language` writes them."""
+
+    def __init__(self, language: str):
+        self.locale = Locale.parse(FORMAT_LOCALE[language])
+
+    def date(self, value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, format="medium", locale=self.locale)
+        return format_date(value, format="medium", locale=self.locale)
+
+    def number(self, value: int | float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def country(self, code: str) -> str:
+        return self.locale.territories.get(code.upper(), code)
+
+    def language(self, code: str) -> str:
+        return LANGUAGES[MIZO].split()[0] if code == MIZO else self.locale.languages.get(code, code)
+
+
+@cache
+def environment(language: str) -> Environment:
+    """One template environment per language, made on first use and kept."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_FOLDER),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)
+    formats = Formats(language)
+    env.filters.update(
+        date=formats.date, number=formats.number, country=formats.country, language_name=formats.language
+    )
+    env.globals.update(languages=LANGUAGES, language=language)
+    return env
