@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from services.catalogue import CATALOGUE, service
+from services.catalogue import processes, relay_environment
 
 
 class StartFailed(Exception):
@@ -23,7 +23,8 @@ class StartFailed(Exception):
 class System:
     def __init__(self, *, listen: str = "127.0.0.1:8000", env: Mapping[str, str] | None = None, log_dir: Path):
         self.listen = listen
-        self.env = dict(os.environ if env is None else env)
+        # Each outbox is relayed by a process of its own, which the services are told.
+        self.env = dict(os.environ if env is None else env) | relay_environment()
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen] = {}
 
@@ -42,7 +43,7 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", *service(name).runner_arguments(self.listen)],
+                [sys.executable, "-m", *processes(self.listen)[name]],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -60,8 +61,8 @@ class System:
             process.wait()
 
     def start_all(self, ready_timeout_seconds: float = 60.0) -> None:
-        for entry in CATALOGUE:
-            self.start(entry.name)
+        for name in processes(self.listen):
+            self.start(name)
         self.wait_until_ready(ready_timeout_seconds)
 
     def stop_all(self) -> None:

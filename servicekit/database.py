@@ -126,7 +126,8 @@ class Database(DependencyProvider):
     def setup(self) -> None:
         self.engine = create_database_engine(self.settings_class().database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        if self.relay_outbox:
+        # With a relay process of its own (servicekit/relay.py), the service does not relay as well.
+        if self.relay_outbox and not outbox.relays_in_its_own_process(self.container.service_name):
             self.relay = outbox.OutboxRelay(self.engine, self.metadata, self.container.config["AMQP_URI"])
 
     def start(self) -> None:

@@ -1,6 +1,7 @@
 """The outbox: events written in the same transaction as the change, relayed with publisher confirms."""
 
 import logging
+import os
 import threading
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import EventEnvelope
 from contracts.topology import events_exchange
+from servicekit import metrics
 from servicekit.bus import declare_topology
 from servicekit.settings import BusSettings
 from servicekit.sqltypes import UTCDateTime, utcnow
@@ -38,6 +40,17 @@ TABLE_NAME = "outbox_messages"
 # Sent rows hold what the events said (names, places): the relay drops them a day after they went out; a service
 # may prune sooner on its own schedule with `prune_sent` (the registry does, hourly).
 SENT_RETENTION = timedelta(days=1)
+
+RELAY_PROCESS = "process"
+
+
+def relay_variable(service: str) -> str:
+    """The variable telling a service that its outbox has a relay process: `REGISTRY_OUTBOX_RELAY=process`."""
+    return f"{service.upper()}_OUTBOX_RELAY"
+
+
+def relays_in_its_own_process(service: str) -> bool:
+    return os.environ.get(relay_variable(service)) == RELAY_PROCESS
 
 
 def add_outbox_table(metadata: MetaData) -> Table:
@@ -151,6 +164,7 @@ class OutboxRelay:
                     retry=False,
                 )
                 published.append(row.id)
+                metrics.event_published(row.exchange)
         finally:
             self._settle(published, [row.id for row in rows[len(published) :]])
         return len(rows)

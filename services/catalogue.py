@@ -23,10 +23,23 @@ class ServiceEntry:
     """It serves HTTP, at the address given with `--listen`."""
     pinged: bool = False
     """`/readyz` calls its `ping` RPC (the gateway then has a `TimedRpcProxy` attribute of this name)."""
+    relay: bool = False
+    """Its outbox is published by a process of its own, `<name>-relay` (servicekit/relay.py), which keeps up while
+    the service is busy; the service is told (`<NAME>_OUTBOX_RELAY=process`) not to relay as well."""
 
     def runner_arguments(self, listen: str) -> list[str]:
         """What follows `python -m` to run it in a process of its own."""
         return ["servicekit.runner", self.entry, *(["--listen", listen] if self.http else [])]
+
+    @property
+    def relay_name(self) -> str:
+        return f"{self.name}-relay"
+
+    def relay_arguments(self) -> list[str]:
+        """What follows `python -m` to run its outbox relay in a process of its own."""
+        if not self.relay or self.settings is None:
+            raise ValueError(f"the {self.name} service has no relay process")
+        return ["servicekit.relay", self.name, self.settings]
 
     def load(self) -> type:
         return _load(self.entry)
@@ -48,6 +61,7 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         settings="services.registry.settings:RegistrySettings",
         migrations="services.registry",
         pinged=True,
+        relay=True,
     ),
     ServiceEntry(
         "search",
@@ -62,6 +76,7 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         settings="services.messaging.settings:MessagingSettings",
         migrations="services.messaging",
         pinged=True,
+        relay=True,
     ),
     ServiceEntry(
         "alerts",
@@ -69,6 +84,7 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         settings="services.alerts.settings:AlertsSettings",
         migrations="services.alerts",
         pinged=True,
+        relay=True,
     ),
     ServiceEntry(
         "gateway",
@@ -84,6 +100,22 @@ def service(name: str) -> ServiceEntry:
         if entry.name == name:
             return entry
     raise KeyError(f"no service named {name!r} in services/catalogue.py")
+
+
+def processes(listen: str) -> dict[str, list[str]]:
+    """Every process of the system by name, in the order they start (each service, then its relay), with what
+    follows `python -m` to run it."""
+    started: dict[str, list[str]] = {}
+    for entry in CATALOGUE:
+        started[entry.name] = entry.runner_arguments(listen)
+        if entry.relay:
+            started[entry.relay_name] = entry.relay_arguments()
+    return started
+
+
+def relay_environment() -> dict[str, str]:
+    """What tells each service with a relay process not to relay in its own process as well."""
+    return {f"{entry.name.upper()}_OUTBOX_RELAY": "process" for entry in CATALOGUE if entry.relay}
 
 
 def with_databases() -> tuple[ServiceEntry, ...]:

@@ -5,6 +5,7 @@ import importlib.resources
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from diasporahub.system import System
 from gateway.routes.health import PINGED_SERVICES
 from gateway.service import GatewayService
 from servicekit.rpc import TimedRpcProxy
-from services.catalogue import CATALOGUE, pinged_names, service, with_databases
+from services.catalogue import CATALOGUE, pinged_names, processes, service, with_databases
 
 SUPERVISOR_RSS_LIMIT_KB = 50 * 1024
 UNNEEDED_LIBRARIES = {"eventlet", "kombu", "amqp", "nameko", "sqlalchemy", "alembic", "pydantic", "werkzeug", "tqdm"}
@@ -94,7 +95,25 @@ def test_the_supervisor_starts_the_catalogue_in_order(tmp_path, monkeypatch):
 
     system.start_all()
 
-    assert started == [entry.name for entry in CATALOGUE]
+    assert started == list(processes("127.0.0.1:9000"))
+    assert [name for name in started if not name.endswith("-relay")] == [entry.name for entry in CATALOGUE]
+    assert started.index("registry-relay") == started.index("registry") + 1
+
+
+def test_services_with_an_outbox_have_a_relay_process_and_the_supervisor_tells_them():
+    assert service("registry").relay_arguments() == [
+        "servicekit.relay",
+        "registry",
+        "services.registry.settings:RegistrySettings",
+    ]
+    assert [entry.name for entry in CATALOGUE if entry.relay] == ["registry", "messaging", "alerts"]
+    assert System(env={}, log_dir=Path("var/log")).env == {
+        "REGISTRY_OUTBOX_RELAY": "process",
+        "MESSAGING_OUTBOX_RELAY": "process",
+        "ALERTS_OUTBOX_RELAY": "process",
+    }
+    with pytest.raises(ValueError):
+        service("gateway").relay_arguments()
 
 
 def test_the_supervisor_imports_no_service_bus_or_database_library():

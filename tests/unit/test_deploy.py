@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from services.catalogue import CATALOGUE, with_databases
+from services.catalogue import CATALOGUE, relay_environment, with_databases
 
 COMPOSE_FILE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
 COMPOSE_LISTEN = "0.0.0.0:8000"
@@ -29,6 +29,19 @@ def test_the_compose_file_runs_every_service_of_the_catalogue_with_its_runner():
     for entry in CATALOGUE:
         assert commands.get(entry.name) == entry.runner_arguments(COMPOSE_LISTEN), entry.name
     assert commands["prepare"] == ["diasporahub.cli", "prepare"]
+
+
+def test_every_outbox_relay_of_the_catalogue_runs_in_its_own_service_and_the_services_know_it():
+    services = compose_services()
+    relays = {name for name, spec in services.items() if spec.get("command", [None])[0] == "servicekit.relay"}
+
+    assert relays == {entry.relay_name for entry in CATALOGUE if entry.relay}
+    for entry in CATALOGUE:
+        if entry.relay:
+            relay = services[entry.relay_name]
+            assert relay["command"] == entry.relay_arguments(), entry.name
+            assert f"{entry.name.upper()}_AMQP_URI" in relay["environment"], entry.name
+            assert services[entry.name]["environment"].items() >= relay_environment().items(), entry.name
 
 
 def test_the_compose_file_runs_no_service_the_catalogue_does_not_list():

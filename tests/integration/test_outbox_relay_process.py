@@ -1,0 +1,65 @@
+"""A service's outbox relay as a process of its own (servicekit/relay.py): it publishes with no service process
+running at all, so a busy service cannot hold its events back; and a service told that its relay runs apart does
+not relay as well."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from nameko.testing.utils import get_extension
+
+from contracts.topology import SEARCH_INDEXER
+from servicekit.bus import subscription_queue
+from servicekit.database import Database
+from servicekit.outbox import relay_variable, unsent_count
+from services.catalogue import service
+from services.registry.db import Base
+from services.registry.service import RegistryService
+from tests.integration import test_outbox
+from tests.integration.test_outbox import drain, register
+
+registry_engine = test_outbox.registry_engine
+
+
+def wait_for(condition, timeout_seconds: float, what: str):
+    deadline = time.monotonic() + timeout_seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+def test_the_relay_process_publishes_the_outbox_in_order_with_no_service_running(
+    registry_engine, database_url, bus, amqp_uri
+):
+    events = [register(registry_engine, f"Mizo Fellowship {number}") for number in range(3)]
+    environment = os.environ | {"REGISTRY_DATABASE_URL": database_url, "DIASPORAHUB_AMQP_URI": amqp_uri}
+    environment.pop("REGISTRY_AMQP_URI", None)
+    relay = subprocess.Popen([sys.executable, "-m", *service("registry").relay_arguments()], env=environment)
+    try:
+        wait_for(lambda: unsent_count(registry_engine, Base.metadata) == 0, 20, "the relay process to publish")
+        later = register(registry_engine, "Mizo Fellowship Later")
+        wait_for(lambda: unsent_count(registry_engine, Base.metadata) == 0, 20, "the relay process to publish again")
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        exit_code = relay.wait(20)
+
+    delivered = drain(amqp_uri, subscription_queue(SEARCH_INDEXER))
+    assert [message.payload["event_id"] for message in delivered] == [str(e.event_id) for e in (*events, later)]
+    assert exit_code == 0
+
+
+def test_a_service_whose_relay_runs_apart_does_not_relay_itself(
+    nameko_config, container_factory, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    alone = container_factory(RegistryService, nameko_config)
+    alone.start()
+    monkeypatch.setenv(relay_variable("registry"), "process")
+    apart = container_factory(RegistryService, nameko_config)
+    apart.start()
+
+    assert get_extension(alone, Database).relay is not None
+    assert get_extension(apart, Database).relay is None
