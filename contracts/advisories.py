@@ -173,6 +173,19 @@ class SafetyReminder(BaseModel):
     reminded: int
 
 
+class AdvisorySubscription(_Request):
+    """A person's choice to receive the Cell's advisories for where they live (their profile's city)."""
+
+    receive: bool
+
+
+class AdvisorySubscriptionV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    individual_id: UUID
+    receive: bool
+
+
 class AdvisoryEvent(EventEnvelope):
     source = "alerts"
 

@@ -8,6 +8,7 @@ queue instead of being dropped.
 
 from dataclasses import dataclass
 
+from contracts.advisories import AdvisoryPublishedV1
 from contracts.alerts import HelpRequestedV1, HelpRequestReleasedV1
 from contracts.events import (
     ASSOCIATION_EVENTS,
@@ -45,6 +46,10 @@ MESSAGING_FAILED_DELIVERIES = Subscription(queue="messaging.failed-deliveries", 
 # Alerts makes sure every request raised (or released by the Cell) reaches the associations near it, even when the
 # request that raised it did not get that far (services/alerts/README.md: matching).
 ALERTS_MATCHING = Subscription(queue="alerts.match-requests", events=(HelpRequestedV1, HelpRequestReleasedV1))
+# Alerts finds and notifies an advisory's associations from its own event, retried until they are told.
+ALERTS_ADVISORY_DELIVERY = Subscription(queue="alerts.deliver-advisories", events=(AdvisoryPublishedV1,))
+# Alerts keeps where people live (and their memberships) to know who is in an advisory's area.
+ALERTS_PEOPLE = Subscription(queue="alerts.advisory-people", events=INDIVIDUAL_EVENTS)
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     SEARCH_INDEXER,
@@ -53,6 +58,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     MESSAGING_MEMBERSHIPS,
     MESSAGING_FAILED_DELIVERIES,
     ALERTS_MATCHING,
+    ALERTS_ADVISORY_DELIVERY,
+    ALERTS_PEOPLE,
 )
 
 

@@ -164,3 +164,19 @@ class SafetyAnswerRecord(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     help_request_id: Mapped[UUID | None] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class AdvisoryPersonRecord(Base):
+    """An individual as the registry's events describe them (`version`: the registry's; 0 while only their choice
+    is known), and whether they asked to receive advisories (their choice, made here)."""
+
+    __tablename__ = "advisory_people"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    city: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    association_ids: Mapped[list[str]] = mapped_column(JSON)
+    receives_advisories: Mapped[bool] = mapped_column(Boolean, index=True)
+    version: Mapped[int] = mapped_column(Integer)

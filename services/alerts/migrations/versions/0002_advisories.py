@@ -1,4 +1,4 @@
-"""advisories and safety checks
+"""advisories, safety checks, and the people who receive advisories
 
 Revision ID: 0002
 Revises: 0001
@@ -52,9 +52,28 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("advisory_id", "party", name=op.f("pk_safety_answers")),
     )
+    op.create_table(
+        "advisory_people",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("city", sa.String(length=200), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("association_ids", sa.JSON(), nullable=False),
+        sa.Column("receives_advisories", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_advisory_people")),
+    )
+    op.create_index(op.f("ix_advisory_people_country"), "advisory_people", ["country"], unique=False)
+    op.create_index(
+        op.f("ix_advisory_people_receives_advisories"), "advisory_people", ["receives_advisories"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_advisory_people_receives_advisories"), table_name="advisory_people")
+    op.drop_index(op.f("ix_advisory_people_country"), table_name="advisory_people")
+    op.drop_table("advisory_people")
     op.drop_table("safety_answers")
     op.drop_table("advisory_recipients")
     op.drop_index(op.f("ix_advisories_expires_at"), table_name="advisories")

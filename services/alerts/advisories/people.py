@@ -1,0 +1,55 @@
+"""Who lives where, for advisories: a projection of the registry's individual events, and each person's choice to
+receive advisories (made here: the registry holds no such consent)."""
+
+from collections.abc import Callable
+from uuid import UUID
+
+from contracts.accounts import Principal
+from contracts.advisories import AdvisorySubscription, AdvisorySubscriptionV1
+from contracts.associations import Location
+from contracts.errors import Conflict
+from contracts.events import IndividualDeletedV1, IndividualEvent
+from services.alerts.advisories.domain import Person
+
+LocateCity = Callable[[str, str], Location | None]
+
+
+def project_individual(*, unit_of_work: Callable, event: IndividualEvent, locate_city: LocateCity) -> bool:
+    """Keep where the person lives (their city, placed by the gazetteer) and their accepted memberships."""
+    with unit_of_work() as work:
+        if isinstance(event, IndividualDeletedV1):
+            work.advisory_people.forget(event.aggregate_id)
+            return True
+        profile = event.individual
+        place = locate_city(profile.city, profile.country)
+        person = Person(
+            id=profile.id,
+            country=profile.country,
+            city=profile.city,
+            lat=place.lat if place else None,
+            lon=place.lon if place else None,
+            association_ids=frozenset(profile.association_ids),
+        )
+        return work.advisory_people.project(person, version=event.aggregate_version)
+
+
+def _own_profile(principal: Principal) -> UUID:
+    if principal.individual_id is None:
+        raise Conflict("advisories are sent to people with a profile: create yours first (POST /api/v1/individuals)")
+    return principal.individual_id
+
+
+def choose(*, unit_of_work: Callable, principal: Principal, choice: AdvisorySubscription) -> AdvisorySubscriptionV1:
+    individual_id = _own_profile(principal)
+    with unit_of_work() as work:
+        work.advisory_people.choose(individual_id, receive=choice.receive)
+    return AdvisorySubscriptionV1(individual_id=individual_id, receive=choice.receive)
+
+
+def choice_of(*, unit_of_work: Callable, principal: Principal) -> AdvisorySubscriptionV1:
+    individual_id = _own_profile(principal)
+    with unit_of_work() as work:
+        person = work.advisory_people.get(individual_id)
+    return AdvisorySubscriptionV1(
+        individual_id=individual_id, receive=person is not None and person.receives_advisories
+    )
