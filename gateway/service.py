@@ -11,6 +11,7 @@ from gateway.routes.messaging import MessagingRoutes
 from gateway.routes.search import SearchRoutes
 from gateway.settings import GatewaySettings
 from servicekit.logs import CallIdLogging
+from servicekit.metrics import Metrics
 from servicekit.rpc import TimedRpcProxy
 from servicekit.settings import BusSettings
 from servicekit.shared import Shared
@@ -36,3 +37,4 @@ class GatewayService(
     settings = Shared(GatewaySettings)
     bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()
+    metrics = Metrics()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from servicekit.database import Database
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
+from servicekit.metrics import Metrics
 from servicekit.places import Gazetteer
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
@@ -35,3 +36,4 @@ class AlertsService(Pingable):
     clock = Shared(lambda: system_clock)
     settings = Shared(AlertsSettings)
     call_id_logging = CallIdLogging()
+    metrics = Metrics()

@@ -39,6 +39,7 @@ from servicekit.consumer import event_consumer
 from servicekit.database import Database
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
+from servicekit.metrics import Metrics
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.shared import Shared
 from services.messaging import handlers
@@ -48,6 +49,7 @@ from services.messaging.delivery.sender import REPOSITORIES, DeliverySender
 from services.messaging.delivery.transports import check_webhook_url, new_unsubscribe_key, new_webhook_secret
 from services.messaging.domain import Policy
 from services.messaging.markup import render
+from services.messaging.metrics import deliveries_by_channel_and_state
 from services.messaging.settings import MessagingSettings
 
 # Who is asking (a Principal) is believed only from the gateway, which resolved it from a session token.
@@ -85,6 +87,7 @@ class MessagingService(Pingable):
     policy = Shared(policy_from_settings)
     settings = Shared(MessagingSettings)
     call_id_logging = CallIdLogging()
+    metrics = Metrics(collectors=(deliveries_by_channel_and_state,))
 
     @event_consumer(MESSAGING_DIRECTORY)
     def on_association_event(self, event: AssociationEvent) -> None:

@@ -9,6 +9,7 @@ from servicekit import outbox
 from servicekit.database import Database
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
+from servicekit.metrics import Metrics
 from servicekit.places import Gazetteer
 from servicekit.shared import Shared
 from services.registry.accounts.entrypoints import AccountEntrypoints
@@ -40,6 +41,7 @@ class RegistryService(AccountEntrypoints, AssociationEntrypoints, IndividualEntr
     )
     gazetteer = Shared(Gazetteer)
     call_id_logging = CallIdLogging()
+    metrics = Metrics()
 
     @timer(interval=PRUNE_SENT_EVERY_SECONDS)
     def prune_sent_events(self) -> None:

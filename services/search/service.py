@@ -17,6 +17,7 @@ from contracts.topology import SEARCH_INDEXER, SEARCH_PEOPLE_INDEXER
 from servicekit.consumer import event_consumer
 from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
+from servicekit.metrics import Metrics
 from servicekit.rpc import rpc
 from services.search import handlers
 from services.search.engines import SearchEngine
@@ -27,6 +28,7 @@ class SearchService(Pingable):
 
     unit_of_work = SearchEngine()
     call_id_logging = CallIdLogging()
+    metrics = Metrics()
 
     @event_consumer(SEARCH_INDEXER)
     def index_association(self, event: AssociationEvent) -> None:

@@ -1,0 +1,126 @@
+"""Every service serves Prometheus metrics and its health on its own port (`<SERVICE>_METRICS_LISTEN`): after people
+sign up, register, are verified, searched for and written to, each service's /metrics counts what it did."""
+
+import os
+import time
+import uuid
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from diasporahub.system import System
+from services.catalogue import CATALOGUE
+from tests.e2e.conftest import Person, free_port, new_cell_staff
+
+
+@pytest.fixture(scope="module")
+def metered(rabbit_vhosts, postgres_databases, tmp_path_factory):
+    """The whole system with a metrics port for every service; (system, {service: metrics URL})."""
+    home = tmp_path_factory.mktemp("metered")
+    operator_amqp_uri = rabbit_vhosts.create()
+    ports = {entry.name: free_port() for entry in CATALOGUE}
+    env = os.environ | {
+        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
+        **rabbit_vhosts.service_users_env(operator_amqp_uri),
+        "REGISTRY_DATABASE_URL": postgres_databases.create(),
+        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
+        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
+        "MESSAGING_DELIVERY_POLL_SECONDS": "0.2",
+        "ALERTS_DATABASE_URL": f"sqlite:///{home / 'alerts.sqlite3'}",
+        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
+        **{f"{name.upper()}_METRICS_LISTEN": f"127.0.0.1:{port}" for name, port in ports.items()},
+    }
+    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
+    system.prepare()
+    try:
+        system.start_all()
+        yield system, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    finally:
+        system.stop_all()
+
+
+def eventually(attempt, timeout_seconds: float = 20.0):
+    deadline = time.monotonic() + timeout_seconds
+    while not (result := attempt()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return result
+
+
+def samples(url: str) -> list:
+    answer = requests.get(f"{url}/metrics", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return [sample for family in text_string_to_metric_families(answer.text) for sample in family.samples]
+
+
+def total(found: list, name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for sample in found
+        if sample.name == name and all(sample.labels.get(key) == value for key, value in labels.items())
+    )
+
+
+@pytest.fixture(scope="module")
+def after_a_journey(metered):
+    """A member registers an association, the Cell verifies it, someone finds it and writes to it."""
+    system, metrics_urls = metered
+    member = Person(system.url, f"member-{uuid.uuid4().hex[:8]}@example.org")
+    name = f"Metered Fellowship {uuid.uuid4().hex[:6]}"
+    association = member.register_association(name=name, country="IN", city="Pune", email="metered@example.org")
+    cell = new_cell_staff(system)
+    decided = cell.request(
+        "POST", f"/api/v1/associations/{association['id']}/verification", json={"decision": "verify"}
+    )
+    assert decided.status_code == 200, decided.text
+    found = eventually(
+        lambda: requests.get(f"{system.url}/api/v1/search/associations", params={"q": name}, timeout=10).json()["total"]
+    )
+    assert found == 1
+    writer = Person(system.url, f"writer-{uuid.uuid4().hex[:8]}@example.org")
+    body = {"participants": [association["id"]], "subject": "Hello", "body": "Can we meet?"}
+    started = eventually(
+        lambda: (answer := writer.request("POST", "/api/v1/conversations", json=body)).status_code == 201 and answer
+    )
+    assert started, "the conversation was not started"
+    return metrics_urls
+
+
+def test_every_service_is_live_and_ready_on_its_metrics_port(after_a_journey):
+    for name, url in after_a_journey.items():
+        assert requests.get(f"{url}/healthz", timeout=10).status_code == 200, name
+        ready = requests.get(f"{url}/readyz", timeout=10)
+        assert ready.status_code == 200, (name, ready.text)
+        assert ready.json()["checks"]["broker"] is True
+
+
+def test_each_service_times_its_rpc_methods_and_the_gateway_its_routes(after_a_journey):
+    registry, search, messaging, gateway = (
+        samples(after_a_journey[name]) for name in ("registry", "search", "messaging", "gateway")
+    )
+    timed = "diasporahub_entrypoint_duration_seconds_count"
+
+    assert total(registry, timed, kind="rpc", entrypoint="register_association", outcome="ok") >= 1
+    assert total(search, timed, kind="rpc", entrypoint="search_associations", outcome="ok") >= 1
+    assert total(messaging, timed, kind="rpc", outcome="ok") >= 1
+    route = "diasporahub_http_request_duration_seconds_count"
+    assert total(gateway, route, route="/api/v1/associations", method="POST", status="201") >= 1
+    assert total(gateway, route, route="/api/v1/search/associations", method="GET", status="200") >= 1
+
+
+def test_events_are_counted_where_consumed_and_the_outbox_is_read_on_each_scrape(after_a_journey):
+    registry, search, messaging = (samples(after_a_journey[name]) for name in ("registry", "search", "messaging"))
+
+    assert total(search, "diasporahub_events_consumed_total", outcome="handled") >= 2
+    assert total(messaging, "diasporahub_events_consumed_total", outcome="handled") >= 2
+    assert total(registry, "diasporahub_outbox_backlog", service="registry") == 0
+    assert [s for s in registry if s.name == "diasporahub_outbox_oldest_unsent_age_seconds"] != []
+
+
+def test_messaging_counts_its_deliveries_by_channel_and_state(after_a_journey):
+    deliveries = eventually(
+        lambda: total(samples(after_a_journey["messaging"]), "diasporahub_messaging_deliveries", channel="email")
+    )
+
+    assert deliveries >= 1
