@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from contracts.events import EventEnvelope
 from contracts.topology import events_exchange
 from servicekit import metrics
-from servicekit import metrics
 from servicekit.bus import declare_topology
 from servicekit.settings import BusSettings
 from servicekit.sqltypes import UTCDateTime, utcnow
@@ -165,7 +164,6 @@ class OutboxRelay:
                     retry=False,
                 )
                 published.append(row.id)
-                metrics.event_published(row.exchange)
                 metrics.event_published(row.exchange)
         finally:
             self._settle(published, [row.id for row in rows[len(published) :]])
