@@ -4,7 +4,7 @@ and how the answers are counted per place."""
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from math import asin, cos, radians, sin, sqrt
 from uuid import UUID, uuid4
 
@@ -257,7 +257,7 @@ def notification_text(advisory: AdvisoryV1, *, link: str) -> tuple[str, str]:
         parts.append(f"What to do: {advisory.instruction}")
     if advisory.safety_check:
         parts.append(f"Are you safe? Answer at {link}/safety (safe or need help).")
-    parts.append(f"In force until {advisory.expires_at:%Y-%m-%d %H:%M} UTC. {PUBLISHER}: {link}")
+    parts.append(f"In force until {advisory.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC. {PUBLISHER}: {link}")
     return subject, "\n\n".join(parts)
 
 
