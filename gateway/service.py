@@ -1,6 +1,10 @@
 """The gateway: one nameko service whose routes come from gateway/routes/. No business rules here."""
 
+from gateway.pages.accounts import AccountPages
+from gateway.pages.associations import AssociationPages
+from gateway.pages.directory import DirectoryPages
 from gateway.pages.home import HomePages
+from gateway.pages.individuals import IndividualPages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.associations import AssociationRoutes
 from gateway.routes.auth import AuthRoutes
@@ -27,6 +31,10 @@ class GatewayService(
     SearchRoutes,
     MessagingRoutes,
     HomePages,
+    DirectoryPages,
+    AccountPages,
+    AssociationPages,
+    IndividualPages,
 ):
     name = "gateway"
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+import pycountry
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -53,6 +54,7 @@ class Formats:
 
     def __init__(self, language: str):
         self.locale = Locale.parse(FORMAT_LOCALE[language])
+        self._countries: list[tuple[str, str]] | None = None
 
     def date(self, value: date | datetime | None) -> str:
         if value is None:
@@ -66,6 +68,13 @@ class Formats:
 
     def country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code)
+
+    def countries(self) -> list[tuple[str, str]]:
+        """Every ISO 3166 country as (code, name), in the order of their names."""
+        if self._countries is None:
+            named = ((country.alpha_2, self.country(country.alpha_2)) for country in pycountry.countries)
+            self._countries = sorted(named, key=lambda pair: pair[1])
+        return self._countries
 
     def language(self, code: str) -> str:
         return LANGUAGES[MIZO].split()[0] if code == MIZO else self.locale.languages.get(code, code)
@@ -87,5 +96,5 @@ def environment(language: str) -> Environment:
     env.filters.update(
         date=formats.date, number=formats.number, country=formats.country, language_name=formats.language
     )
-    env.globals.update(languages=LANGUAGES, language=language)
+    env.globals.update(languages=LANGUAGES, language=language, country_choices=formats.countries)
     return env

@@ -1,0 +1,83 @@
+"""An association's profile, the forms to register and edit one, and its history. The registry decides who may
+see or change what; a page only offers the links that the reader's account is likely to be allowed."""
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
+
+from contracts.associations import AssociationChange, AssociationDraft, AssociationPatch, AssociationV1
+from contracts.errors import DiasporaHubError, Unauthenticated
+from contracts.validation import parse
+from gateway.auth import session_token_of
+from gateway.pages.accounts import signed_in_principal
+from gateway.pages.association_form import changed_fields, draft_payload, form_context
+from gateway.pages.forms import form_refused
+from gateway.pages.rendering import page, redirect, render
+
+
+class AssociationPages:
+    @page("GET", "/associations/new")
+    def new_association_page(self, request: Request):
+        signed_in_principal(self, request)
+        return render(request, "association_form.html", **form_context({}), editing=None, errors={}, message=None)
+
+    @page("POST", "/associations/new")
+    def new_association_form(self, request: Request, form: MultiDict):
+        values = draft_payload(form)
+        try:
+            draft = parse(AssociationDraft, values)
+            registered = self.registry.register_association(session_token_of(request), draft.model_dump(mode="json"))
+        except DiasporaHubError as exc:
+            if isinstance(exc, Unauthenticated):
+                raise
+            return form_refused(request, "association_form.html", exc, **form_context(values), editing=None)
+        return redirect(request, f"/associations/{registered['id']}?done=registered")
+
+    @page("GET", "/associations/<string:association_id>")
+    def association_page(self, request: Request, association_id: str):
+        token = session_token_of(request)
+        association = AssociationV1.model_validate(self.registry.get_association(token, association_id))
+        manages = False
+        if token is not None:
+            principal = signed_in_principal(self, request)
+            manages = principal.is_cell_staff or any(item.id == association.id for item in principal.administers)
+        done = request.args.get("done")
+        return render(request, "association.html", association=association, manages=manages, done=done)
+
+    @page("GET", "/associations/<string:association_id>/edit")
+    def edit_association_page(self, request: Request, association_id: str):
+        association = self.current_association(request, association_id)
+        values = association.model_dump(mode="json")
+        return render(
+            request, "association_form.html", **form_context(values), editing=association, errors={}, message=None
+        )
+
+    @page("POST", "/associations/<string:association_id>/edit")
+    def edit_association_form(self, request: Request, association_id: str, form: MultiDict):
+        association = self.current_association(request, association_id)
+        values = draft_payload(form)
+        try:
+            patch = parse(AssociationPatch, changed_fields(parse(AssociationDraft, values), association))
+            if patch.model_fields_set:
+                changes = patch.model_dump(mode="json", include=patch.model_fields_set)
+                self.registry.update_association(session_token_of(request), association_id, changes)
+        except DiasporaHubError as exc:
+            if isinstance(exc, Unauthenticated):
+                raise
+            context = form_context(values)
+            return form_refused(request, "association_form.html", exc, **context, editing=association)
+        return redirect(request, f"/associations/{association_id}?done=saved")
+
+    @page("GET", "/associations/<string:association_id>/history")
+    def association_history_page(self, request: Request, association_id: str):
+        association = self.current_association(request, association_id)
+        changes = [
+            AssociationChange.model_validate(change)
+            for change in self.registry.association_history(session_token_of(request), association_id)
+        ]
+        return render(request, "history.html", association=association, changes=changes[::-1])
+
+    def current_association(self, request: Request, association_id: str) -> AssociationV1:
+        token = session_token_of(request)
+        if token is None:
+            raise Unauthenticated("Log in to change an association.")
+        return AssociationV1.model_validate(self.registry.get_association(token, association_id))
