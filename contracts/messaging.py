@@ -4,10 +4,12 @@ Bodies are plain text or a small Markdown subset; the messaging service stores t
 safe HTML (`html`). Sizes are limited here, so an oversized body is a 422 that names the limit.
 """
 
+from functools import cache
 from typing import Annotated, Literal
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
 
 from contracts.associations import Category, CountryCode, LanguageCode
 
@@ -21,6 +23,31 @@ DeliveryState = Literal["queued", "sent", "failed"]
 Urgency = Literal["normal", "urgent"]
 EmailMode = Literal["off", "immediate", "digest"]
 TemplateLanguage = Literal["en", "lus"]
+ReportStatus = Literal["open", "dismissed", "sender_blocked"]
+# A client's key for one post, conversation or broadcast (the `Idempotency-Key` header): a retry with the same key
+# gets what the first request made.
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
+DigestHour = Annotated[int, Field(ge=0, le=23, description="The hour (0–23), in `time_zone`, the daily digest goes")]
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The tz database's zones, without the files that name no place (the machine's own `localtime`…)."""
+    return frozenset(available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def _known_time_zone(name: str) -> str:
+    if name not in _time_zones():
+        raise ValueError(f"{name!r} is not a time zone of the tz database; write it like 'Asia/Kolkata' or 'UTC'")
+    return name
+
+
+TimeZone = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_known_time_zone),
+    Field(description="A tz database name (`Asia/Kolkata`); unset: the main zone of the association's country"),
+]
 
 
 class _Request(BaseModel):
@@ -54,6 +81,18 @@ class InboxQuery(_Request):
 
 
 class Report(_Request):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class ReportQuery(_Request):
+    status: ReportStatus | None = None
+
+
+class ReportDecision(_Request):
+    """The Cell's decision on a report: dismiss it, or block the sending association (as the messaging-blocks
+    route does) and close it."""
+
+    decision: Literal["dismiss", "block_sender"]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
 
@@ -165,12 +204,15 @@ class BroadcastV1(BaseModel):
 
 class NotificationSettings(_Request):
     """How an association is reached besides its in-app inbox (always on). `email` empty: its public address.
-    `webhook_secret` is only ever shown once, when the webhook is set (`whsec_…`)."""
+    `webhook_secret` is only ever shown once, when the webhook is set (`whsec_…`). The digest goes at
+    `digest_hour` (07 unless set) in `time_zone` (unless set, the main zone of the association's country)."""
 
     email_mode: EmailMode = "immediate"
     email: EmailStr | None = None
     language: TemplateLanguage = "en"
     webhook_url: HttpUrl | None = None
+    digest_hour: DigestHour = 7
+    time_zone: TimeZone | None = None
 
 
 class NotificationSettingsV1(BaseModel):
@@ -182,6 +224,29 @@ class NotificationSettingsV1(BaseModel):
     language: TemplateLanguage
     webhook_url: str | None
     webhook_secret: str | None = None
+    digest_hour: int = 7
+    time_zone: str = "UTC"
+
+
+class MemberNotificationSettings(_Request):
+    """How a person hears of their associations' broadcasts to members besides the inbox (always on): e-mail to
+    their account's address only if they choose it (`immediate` or `digest`)."""
+
+    email_mode: EmailMode = "off"
+    language: TemplateLanguage = "en"
+    digest_hour: DigestHour = 7
+    time_zone: TimeZone | None = None
+
+
+class MemberNotificationSettingsV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    individual_id: UUID
+    email_mode: EmailMode
+    email: str
+    language: TemplateLanguage
+    digest_hour: int = 7
+    time_zone: str | None = Field(default=None, description="Unset: the main zone of the writing association's country")
 
 
 class DeliveryQuery(_Request):
@@ -233,22 +298,46 @@ class DirectoryRebuild(BaseModel):
 
 
 class ReportV1(BaseModel):
-    """A recipient's report of a message, for the Cell."""
+    """A recipient's report of a message, for the Cell, with its decision once taken."""
 
     model_config = ConfigDict(frozen=True)
 
+    id: int
     message_id: UUID
     subject: str
     sender: Party
     reporter: Party
     reason: str
     reported_at: AwareDatetime
+    status: ReportStatus = "open"
+    decided_at: AwareDatetime | None = None
+    decision_reason: str | None = None
 
 
 class ReportList(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     items: list[ReportV1]
+
+
+class ReportStatusV1(BaseModel):
+    """What the reporter sees of their report: open until the Cell decides."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    message_id: UUID
+    subject: str
+    reason: str
+    reported_at: AwareDatetime
+    status: ReportStatus
+    decided_at: AwareDatetime | None = None
+
+
+class ReportStatusList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ReportStatusV1]
 
 
 class SendingBlock(_Request):

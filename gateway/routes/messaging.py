@@ -4,9 +4,10 @@ The gateway resolves the session to the caller's principal (the registry's `whoa
 messaging service decides who may read or post.
 """
 
+from pydantic import TypeAdapter, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import Unauthenticated
+from contracts.errors import Invalid, Unauthenticated
 from contracts.messaging import (
     BroadcastDraft,
     BroadcastV1,
@@ -16,14 +17,21 @@ from contracts.messaging import (
     ConversationV1,
     DeliveryList,
     DeliveryQuery,
+    IdempotencyKey,
     Inbox,
     InboxQuery,
+    MemberNotificationSettings,
+    MemberNotificationSettingsV1,
     MessageDraft,
     MessageV1,
     NotificationSettings,
     NotificationSettingsV1,
     Report,
+    ReportDecision,
     ReportList,
+    ReportQuery,
+    ReportStatusList,
+    ReportV1,
     SendingBlock,
     SendingBlockV1,
 )
@@ -31,6 +39,22 @@ from gateway.auth import principal_of
 from gateway.http import Session, api
 
 PARTICIPANTS = "the admins of its associations, the person or Cell staff member in it"
+RETRY_SAFELY = (
+    "; with an `Idempotency-Key` header (1–255 visible ASCII characters, new for each new request) a retry gets"
+    " what the first request made instead of making it again"
+)
+_KEY = TypeAdapter(IdempotencyKey)
+
+
+def idempotency_key_of(request: Request) -> str | None:
+    """The client's `Idempotency-Key` header, if it sent one."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    try:
+        return _KEY.validate_python(key)
+    except ValidationError:
+        raise Invalid("Idempotency-Key: send 1 to 255 visible ASCII characters (a UUID will do)") from None
 
 
 def caller_of(service, request: Request) -> dict:
@@ -42,10 +66,11 @@ def caller_of(service, request: Request) -> dict:
 
 class MessagingRoutes:
     @api("POST", "/api/v1/conversations", summary="Start a conversation with associations (or, as a person, with"
-         " one verified association)", who="signed in", session=Session.REQUIRED, body=ConversationDraft,
-         returns=ConversationV1, status=201)  # fmt: skip
+         " one verified association)" + RETRY_SAFELY, who="signed in", session=Session.REQUIRED,
+         body=ConversationDraft, returns=ConversationV1, status=201)  # fmt: skip
     def start_conversation(self, request: Request, body: ConversationDraft):
-        return 201, self.messaging.start_conversation(caller_of(self, request), body.model_dump(mode="json"))
+        caller, key = caller_of(self, request), idempotency_key_of(request)
+        return 201, self.messaging.start_conversation(caller, body.model_dump(mode="json"), key)
 
     @api("GET", "/api/v1/conversations", summary="The conversations of the caller, or of one association they"
          " administer", who="signed in", session=Session.REQUIRED, query=ConversationQuery,
@@ -58,11 +83,11 @@ class MessagingRoutes:
     def get_conversation(self, request: Request, conversation_id: str):
         return self.messaging.get_conversation(caller_of(self, request), conversation_id)
 
-    @api("POST", "/api/v1/conversations/<string:conversation_id>/messages", summary="Post a message",
+    @api("POST", "/api/v1/conversations/<string:conversation_id>/messages", summary="Post a message" + RETRY_SAFELY,
          who=PARTICIPANTS, session=Session.REQUIRED, body=MessageDraft, returns=MessageV1, status=201)  # fmt: skip
     def post_message(self, request: Request, conversation_id: str, body: MessageDraft):
-        caller = caller_of(self, request)
-        return 201, self.messaging.post_message(caller, conversation_id, body.model_dump(mode="json"))
+        caller, key = caller_of(self, request), idempotency_key_of(request)
+        return 201, self.messaging.post_message(caller, conversation_id, body.model_dump(mode="json"), key)
 
     @api("POST", "/api/v1/conversations/<string:conversation_id>/archive", summary="Archive it for the caller's"
          " side (a new message brings it back)", who=PARTICIPANTS, session=Session.REQUIRED,
@@ -89,11 +114,12 @@ class MessagingRoutes:
         return Response(status=204)
 
     @api("POST", "/api/v1/broadcasts", summary="Broadcast: the Cell to associations by country, language,"
-         " category or all; a federation to its branches; an association to its members",
+         " category or all; a federation to its branches; an association to its members" + RETRY_SAFELY,
          who="the Cell; an association's admins (its branches or members)", session=Session.REQUIRED,
          body=BroadcastDraft, returns=BroadcastV1, status=201)  # fmt: skip
     def broadcast(self, request: Request, body: BroadcastDraft):
-        return 201, self.messaging.broadcast(caller_of(self, request), body.model_dump(mode="json"))
+        caller, key = caller_of(self, request), idempotency_key_of(request)
+        return 201, self.messaging.broadcast(caller, body.model_dump(mode="json"), key)
 
     @api("GET", "/api/v1/broadcasts/<string:broadcast_id>", summary="A broadcast's counts: recipients, delivered"
          " per channel, read, failed", who="its sender, the Cell", session=Session.REQUIRED,
@@ -127,10 +153,36 @@ class MessagingRoutes:
         self.messaging.unsubscribe(key)
         return Response(status=204)
 
-    @api("GET", "/api/v1/admin/message-reports", summary="Messages their recipients reported", who="the Cell",
-         session=Session.REQUIRED, returns=ReportList)  # fmt: skip
-    def list_message_reports(self, request: Request):
-        return self.messaging.list_reports(caller_of(self, request))
+    @api("GET", "/api/v1/me/notification-settings", summary="How the caller hears of what their associations send"
+         " their members: the inbox always, e-mail to their account's address if they choose it",
+         who="signed in, with a profile", session=Session.REQUIRED, returns=MemberNotificationSettingsV1)  # fmt: skip
+    def get_member_notification_settings(self, request: Request):
+        return self.messaging.get_member_notification_settings(caller_of(self, request))
+
+    @api("PUT", "/api/v1/me/notification-settings", summary="Set them: e-mail (off, immediate, digest at an hour"
+         " and time zone), language", who="signed in, with a profile", session=Session.REQUIRED,
+         body=MemberNotificationSettings, returns=MemberNotificationSettingsV1)  # fmt: skip
+    def put_member_notification_settings(self, request: Request, body: MemberNotificationSettings):
+        caller = caller_of(self, request)
+        return self.messaging.put_member_notification_settings(caller, body.model_dump(mode="json"))
+
+    @api("GET", "/api/v1/message-reports", summary="The caller's reports of messages, each with its status (open"
+         " until the Cell decides)", who="signed in", session=Session.REQUIRED, returns=ReportStatusList)  # fmt: skip
+    def my_message_reports(self, request: Request):
+        return self.messaging.my_reports(caller_of(self, request))
+
+    @api("GET", "/api/v1/admin/message-reports", summary="Messages their recipients reported (`status=open` for"
+         " those waiting for a decision)", who="the Cell", session=Session.REQUIRED, query=ReportQuery,
+         returns=ReportList)  # fmt: skip
+    def list_message_reports(self, request: Request, query: ReportQuery):
+        return self.messaging.list_reports(caller_of(self, request), query.model_dump(mode="json"))
+
+    @api("POST", "/api/v1/admin/message-reports/<string:report_id>/decision", summary="Decide a report: dismiss"
+         " it, or block the association that sent the message from sending", who="the Cell",
+         session=Session.REQUIRED, body=ReportDecision, returns=ReportV1)  # fmt: skip
+    def decide_message_report(self, request: Request, report_id: str, body: ReportDecision):
+        caller = caller_of(self, request)
+        return self.messaging.decide_report(caller, report_id, body.model_dump(mode="json"))
 
     @api("PUT", "/api/v1/admin/messaging-blocks/<string:association_id>", summary="Stop (or let again) an"
          " association send messages and broadcasts", who="the Cell", session=Session.REQUIRED, body=SendingBlock,

@@ -124,14 +124,20 @@ class BroadcastRecord(Base):
 
 
 class ReportRecord(Base):
+    """A recipient's report; `status` is `open` until the Cell decides (`dismissed`, `sender_blocked`)."""
+
     __tablename__ = "message_reports"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[UUID] = mapped_column(Uuid, index=True)
     reporter: Mapped[str] = mapped_column(String(80))
-    reporter_account_id: Mapped[UUID] = mapped_column(Uuid)
+    reporter_account_id: Mapped[UUID] = mapped_column(Uuid, index=True)
     reason: Mapped[str] = mapped_column(Text)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[UUID | None] = mapped_column(Uuid)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("message_id", "reporter", name="uq_message_reports_message_id_reporter"),)
 
@@ -147,6 +153,40 @@ class SettingsRecord(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
     unsubscribe_key: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+
+
+class MemberSettingsRecord(Base):
+    """How a person is reached as a member of associations: e-mail to their account's address only if they chose
+    it (`email_mode` other than `off`); `email` and `name` are the account's when they last saved."""
+
+    __tablename__ = "member_settings"
+
+    individual_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    account_id: Mapped[UUID] = mapped_column(Uuid, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_mode: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    digest_hour: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    unsubscribe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """A post, conversation or broadcast made with an `Idempotency-Key`: a retry with the same key (by the same
+    account) gets what the first made, `result_id`; `fingerprint` tells a different request under the same key."""
+
+    __tablename__ = "idempotency_keys"
+
+    account_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result_id: Mapped[UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeliveryRecord(Base):

@@ -6,8 +6,9 @@ member), `individual:<id>` (a person as a member of associations; their account 
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from contracts.accounts import Principal
 from contracts.errors import Forbidden, Invalid, NotFound, TooManyAttempts
@@ -105,6 +106,11 @@ def association_party_id(party: str) -> UUID | None:
     return UUID(identifier) if kind == "association" else None
 
 
+def individual_party_id(party: str) -> UUID | None:
+    kind, _, identifier = party.partition(":")
+    return UUID(identifier) if kind == "individual" else None
+
+
 def broadcast_sender(principal: Principal, from_association_id: UUID | None, audience: Audience) -> str:
     """The Cell broadcasts to any audience; an association only to its own branches or its own members."""
     if from_association_id is None:
@@ -156,7 +162,6 @@ class Policy:
     posts_per_minute: int = 30
     broadcasts_per_hour: int = 10
     retry_window: timedelta = timedelta(hours=24)
-    digest_hour_utc: int = 7
 
     @property
     def posts(self) -> RateLimit:
@@ -166,18 +171,26 @@ class Policy:
     def broadcasts(self) -> RateLimit:
         return RateLimit(self.broadcasts_per_hour, timedelta(hours=1), "broadcasts")
 
-    def next_digest(self, now: datetime) -> datetime:
-        today = now.replace(hour=self.digest_hour_utc, minute=0, second=0, microsecond=0)
-        return today if today > now else today + timedelta(days=1)
+
+def next_digest(now: datetime, *, hour: int, time_zone: str) -> datetime:
+    """The next `hour`:00 on the recipient's clock (in UTC): later today, or tomorrow once it has passed. An hour
+    that a daylight-saving change skips comes at the same instant an hour later would."""
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    when = datetime.combine(today, time(hour), tzinfo=zone).astimezone(UTC)
+    return when if when > now else datetime.combine(today + timedelta(days=1), time(hour), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)
 class Channels:
-    """How one association is reached besides its inbox."""
+    """How one recipient (an association, or a person as a member) is reached besides its inbox; the digest goes
+    at `digest_hour` o'clock in `time_zone`."""
 
     email_mode: str = "immediate"
     email: str | None = None
     webhook_url: str | None = None
+    digest_hour: int = 7
+    time_zone: str = "UTC"
 
 
 def planned_deliveries(
@@ -189,7 +202,8 @@ def planned_deliveries(
         digest = channels.email_mode == "digest" and not urgent
         rows.append(
             {"recipient": recipient, "channel": "email", "digest": digest,
-             "next_attempt_at": policy.next_digest(now) if digest else now}
+             "next_attempt_at": next_digest(now, hour=channels.digest_hour, time_zone=channels.time_zone)
+             if digest else now}
         )  # fmt: skip
     if channels.webhook_url:
         rows.append({"recipient": recipient, "channel": "webhook", "digest": False, "next_attempt_at": now})

@@ -3,15 +3,16 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from contracts.messaging import ConversationV1, InboxItem, MessageV1, ReportV1
+from contracts.messaging import ConversationV1, InboxItem, MessageV1, ReportStatusV1, ReportV1
 from services.messaging.db import (
     BroadcastRecord,
     ConversationRecord,
     DeliveryRecord,
     InboxRecord,
+    MemberSettingsRecord,
     MessageRecord,
     ParticipantRecord,
     ReportRecord,
@@ -222,17 +223,15 @@ class MessageRepository:
 
     # notification settings
 
-    def settings(self, association_ids: list[UUID]) -> dict[UUID, SettingsRecord]:
-        found: dict[UUID, SettingsRecord] = {}
-        for start in range(0, len(association_ids), CHUNK):
-            chunk = association_ids[start : start + CHUNK]
-            found.update(
-                (record.association_id, record)
-                for record in self.session.scalars(
-                    select(SettingsRecord).where(SettingsRecord.association_id.in_(chunk))
-                )
-            )
+    def _by_ids(self, column, ids: list[UUID]) -> dict:
+        found = {}
+        for start in range(0, len(ids), CHUNK):
+            query = select(column.class_).where(column.in_(ids[start : start + CHUNK]))
+            found.update((getattr(record, column.key), record) for record in self.session.scalars(query))
         return found
+
+    def settings(self, association_ids: list[UUID]) -> dict[UUID, SettingsRecord]:
+        return self._by_ids(SettingsRecord.association_id, association_ids)
 
     def add_settings(self, rows: list[dict]) -> None:
         """New settings rows at once (claiming deliveries gives every recipient its unsubscribe key)."""
@@ -242,28 +241,56 @@ class MessageRepository:
     def save_settings(self, **fields) -> None:
         self.session.merge(SettingsRecord(**fields))
 
-    def settings_by_unsubscribe_key(self, key: str) -> SettingsRecord | None:
-        return self.session.scalars(select(SettingsRecord).where(and_(SettingsRecord.unsubscribe_key == key))).first()
+    def settings_by_unsubscribe_key(self, key: str) -> SettingsRecord | MemberSettingsRecord | None:
+        """An association's settings or a member's, whichever the unsubscribe link's key belongs to."""
+        for model in (SettingsRecord, MemberSettingsRecord):
+            record = self.session.scalars(select(model).where(model.unsubscribe_key == key)).first()
+            if record is not None:
+                return record
+        return None
+
+    def member_settings(self, individual_ids: list[UUID]) -> dict[UUID, MemberSettingsRecord]:
+        return self._by_ids(MemberSettingsRecord.individual_id, individual_ids)
+
+    def save_member_settings(self, **fields) -> None:
+        self.session.merge(MemberSettingsRecord(**fields))
 
     # moderation
 
-    def reports(self, limit: int = 200) -> list[ReportV1]:
-        rows = self.session.execute(
+    def report(self, report_id: int) -> ReportRecord | None:
+        return self.session.get(ReportRecord, report_id, with_for_update=True)
+
+    def _reports(self, *conditions, limit: int = 200):
+        return self.session.execute(
             select(ReportRecord, MessageRecord)
             .join(MessageRecord, MessageRecord.id == ReportRecord.message_id)
-            .order_by(ReportRecord.reported_at.desc())
+            .where(*conditions)
+            .order_by(ReportRecord.reported_at.desc(), ReportRecord.id.desc())
             .limit(limit)
         )
+
+    def reports(self, *, status: str | None) -> list[ReportV1]:
         return [
-            ReportV1(
+            _report_of(report, message)
+            for report, message in self._reports(*([ReportRecord.status == status] if status else []))
+        ]
+
+    def report_view(self, report_id: int) -> ReportV1:
+        [(report, message)] = self._reports(ReportRecord.id == report_id)
+        return _report_of(report, message)
+
+    def reports_of(self, account_id: UUID) -> list[ReportStatusV1]:
+        return [
+            ReportStatusV1(
+                id=report.id,
                 message_id=message.id,
                 subject=message.subject,
-                sender=party_of(message.sender, message.sender_name),
-                reporter=party_of(report.reporter),
                 reason=report.reason,
                 reported_at=report.reported_at,
+                status=report.status,
+                decided_at=report.decided_at,
             )  # fmt: skip
-            for report, message in rows
+            for report, message in self._reports(ReportRecord.reporter_account_id == account_id)
         ]
 
     def is_blocked(self, association_id: UUID) -> bool:
@@ -278,3 +305,12 @@ class MessageRepository:
             record.reason, record.blocked_by, record.blocked_at = reason, by, now
         elif record is not None:
             self.session.delete(record)
+
+
+def _report_of(report: ReportRecord, message: MessageRecord) -> ReportV1:
+    return ReportV1(
+        id=report.id, message_id=message.id, subject=message.subject,
+        sender=party_of(message.sender, message.sender_name), reporter=party_of(report.reporter),
+        reason=report.reason, reported_at=report.reported_at, status=report.status, decided_at=report.decided_at,
+        decision_reason=report.decision_reason,
+    )  # fmt: skip

@@ -21,8 +21,11 @@ from contracts.messaging import (
     DeliveryList,
     DeliveryQuery,
     DirectoryRebuild,
+    IdempotencyKey,
     Inbox,
     InboxQuery,
+    MemberNotificationSettings,
+    MemberNotificationSettingsV1,
     MessageDraft,
     MessageV1,
     NotificationReceipt,
@@ -30,7 +33,11 @@ from contracts.messaging import (
     NotificationSettingsV1,
     NotifyRequest,
     Report,
+    ReportDecision,
     ReportList,
+    ReportQuery,
+    ReportStatusList,
+    ReportV1,
     SendingBlock,
     SendingBlockV1,
 )
@@ -42,7 +49,7 @@ from servicekit.logs import CallIdLogging
 from servicekit.metrics import Metrics
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.shared import Shared
-from services.messaging import handlers
+from services.messaging import broadcasts, handlers, moderation
 from services.messaging.db import Base
 from services.messaging.delivery import handlers as delivery
 from services.messaging.delivery.sender import REPOSITORIES, DeliverySender
@@ -77,6 +84,12 @@ def id_of(value: str, kind: str) -> UUID:
         raise NotFound(f"there is no {kind} with id {value}") from None
 
 
+def report_id_of(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise NotFound(f"there is no report with id {value}")
+    return int(value)
+
+
 class MessagingService(Pingable):
     name = "messaging"
 
@@ -99,7 +112,7 @@ class MessagingService(Pingable):
 
     @event_consumer(MESSAGING_FAILED_DELIVERIES)
     def on_delivery_failed(self, event: DeliveryFailedV1) -> None:
-        handlers.tell_sender_of_failure(unit_of_work=self.unit_of_work, event=event, now=self.clock())
+        broadcasts.tell_sender_of_failure(unit_of_work=self.unit_of_work, event=event, now=self.clock())
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def rebuild_directory(self) -> DirectoryRebuild:
@@ -113,11 +126,13 @@ class MessagingService(Pingable):
         return use_case(unit_of_work=self.unit_of_work, **arguments)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def start_conversation(self, principal: Principal, draft: ConversationDraft) -> ConversationV1:
+    def start_conversation(
+        self, principal: Principal, draft: ConversationDraft, idempotency_key: IdempotencyKey | None = None
+    ) -> ConversationV1:
         # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) takes its e-mails with others: a post does not wake
         # it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
         return self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
-                         render=render, policy=self.policy)  # fmt: skip
+                         render=render, policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def list_conversations(self, principal: Principal, query: ConversationQuery) -> ConversationList:
@@ -129,11 +144,13 @@ class MessagingService(Pingable):
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def post_message(self, principal: Principal, conversation_id: str, draft: MessageDraft) -> MessageV1:
-        posted = self._use(handlers.post_message, now=self.clock(), principal=principal,
-                           conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
-                           policy=self.policy)  # fmt: skip
-        return posted
+    def post_message(
+        self, principal: Principal, conversation_id: str, draft: MessageDraft,
+        idempotency_key: IdempotencyKey | None = None,
+    ) -> MessageV1:  # fmt: skip
+        return self._use(handlers.post_message, now=self.clock(), principal=principal,
+                         conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
+                         policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def archive_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
@@ -150,24 +167,26 @@ class MessagingService(Pingable):
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def report_message(self, principal: Principal, message_id: str, report: Report) -> None:
-        self._use(handlers.report_message, now=self.clock(), principal=principal,
+        self._use(moderation.report_message, now=self.clock(), principal=principal,
                   message_id=id_of(message_id, "message"), report=report)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def broadcast(self, principal: Principal, draft: BroadcastDraft) -> BroadcastV1:
-        sent = self._use(handlers.broadcast, now=self.clock(), principal=principal, draft=draft, render=render,
-                         policy=self.policy)  # fmt: skip
+    def broadcast(
+        self, principal: Principal, draft: BroadcastDraft, idempotency_key: IdempotencyKey | None = None
+    ) -> BroadcastV1:
+        sent = self._use(broadcasts.broadcast, now=self.clock(), principal=principal, draft=draft, render=render,
+                         policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
         self.sender.wake()
         return sent
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
-        return self._use(handlers.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
+        return self._use(broadcasts.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def notify(self, request: NotifyRequest, service: str) -> NotificationReceipt:
         """For other services: returns the notification id at once; e-mails and webhooks go out from the queue."""
-        receipt = self._use(handlers.notify, now=self.clock(), service=service, request=request, render=render,
+        receipt = self._use(broadcasts.notify, now=self.clock(), service=service, request=request, render=render,
                             policy=self.policy)  # fmt: skip
         self.sender.wake()
         return receipt
@@ -197,10 +216,30 @@ class MessagingService(Pingable):
         self._use(delivery.unsubscribe, now=self.clock(), key=key)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def list_reports(self, principal: Principal) -> ReportList:
-        return self._use(handlers.list_reports, principal=principal)
+    def get_member_notification_settings(self, principal: Principal) -> MemberNotificationSettingsV1:
+        return self._use(delivery.get_member_settings, principal=principal)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    def put_member_notification_settings(
+        self, principal: Principal, settings: MemberNotificationSettings
+    ) -> MemberNotificationSettingsV1:
+        return self._use(delivery.put_member_settings, now=self.clock(), principal=principal, settings=settings,
+                         new_key=new_unsubscribe_key)  # fmt: skip
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    def my_reports(self, principal: Principal) -> ReportStatusList:
+        return self._use(moderation.my_reports, principal=principal)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    def list_reports(self, principal: Principal, query: ReportQuery) -> ReportList:
+        return self._use(moderation.list_reports, principal=principal, query=query)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    def decide_report(self, principal: Principal, report_id: str, decision: ReportDecision) -> ReportV1:
+        return self._use(moderation.decide_report, now=self.clock(), principal=principal,
+                         report_id=report_id_of(report_id), decision=decision)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def block_sending(self, principal: Principal, association_id: str, block: SendingBlock) -> SendingBlockV1:
-        return self._use(handlers.block_sending, now=self.clock(), principal=principal,
+        return self._use(moderation.block_sending, now=self.clock(), principal=principal,
                          association_id=id_of(association_id, "association"), block=block)  # fmt: skip

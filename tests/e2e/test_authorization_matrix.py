@@ -63,6 +63,20 @@ MATRIX: dict[str, Row] = {
         statuses(401, 204, 204, 204, 204),
         body=lambda world, caller: {"current_password": caller.password, "new_password": caller.password},
     ),
+    # The matrix's Cell has set up its second factor: enrolling again is a conflict; a code that is not the app's
+    # is refused (422) unchanged.
+    "start_second_factor_enrolment": Row(
+        "POST", "/api/v1/auth/second-factor/enrolment", statuses(401, 403, 403, 403, 409)
+    ),
+    "confirm_second_factor": Row(
+        "POST", "/api/v1/auth/second-factor/confirmation", statuses(401, 403, 403, 403, 409), body={"code": "123456"}
+    ),
+    "renew_recovery_codes": Row(
+        "POST",
+        "/api/v1/auth/second-factor/recovery-codes",
+        statuses(401, 403, 403, 403, 422),
+        body={"code": "not-a-code"},
+    ),
     "me": Row("GET", "/api/v1/me", statuses(401, 200, 200, 200, 200)),
     "export_account": Row("GET", "/api/v1/me/export", statuses(401, 200, 200, 200, 200)),
     # The matrix's Cell account serves every row: it gives a wrong password, and is refused (422) unchanged.
@@ -187,6 +201,24 @@ MATRIX: dict[str, Row] = {
     "list_deliveries": Row("GET", "/api/v1/associations/{verified_a}/deliveries", statuses(401, 403, 403, 200, 200)),
     "unsubscribe": Row("POST", "/api/v1/unsubscribe/not-a-known-key", statuses(404, 404, 404, 404, 404)),
     "list_message_reports": Row("GET", "/api/v1/admin/message-reports", statuses(401, 403, 403, 403, 200)),
+    "my_message_reports": Row("GET", "/api/v1/message-reports", statuses(401, 200, 200, 200, 200)),
+    # B's admin reported the world's conversation's first message
+    "decide_message_report": Row(
+        "POST",
+        "/api/v1/admin/message-reports/{report}/decision",
+        statuses(401, 403, 403, 403, 200),
+        body={"decision": "dismiss", "reason": "matrix"},
+    ),
+    # a member's own settings: the person and the matrix's Cell have profiles; the admins have none (404)
+    "get_member_notification_settings": Row(
+        "GET", "/api/v1/me/notification-settings", statuses(401, 200, 404, 404, 200)
+    ),
+    "put_member_notification_settings": Row(
+        "PUT",
+        "/api/v1/me/notification-settings",
+        statuses(401, 200, 404, 404, 200),
+        body={"email_mode": "digest", "digest_hour": 8, "time_zone": "Asia/Kuala_Lumpur"},
+    ),
     "block_sending": Row(
         "PUT",
         "/api/v1/admin/messaging-blocks/{verified_a}",
@@ -197,7 +229,7 @@ MATRIX: dict[str, Row] = {
 MESSAGING_ROWS = {
     "start_conversation", "list_conversations", "get_conversation", "post_message", "archive_conversation", "inbox",
     "mark_read", "report_message", "broadcast", "get_broadcast", "get_notification_settings",
-    "put_notification_settings", "list_deliveries", "unsubscribe",
+    "put_notification_settings", "list_deliveries", "unsubscribe", "decide_message_report", "my_message_reports",
 }  # fmt: skip
 
 
@@ -288,10 +320,15 @@ def add_messaging(world) -> None:
         "POST", "/api/v1/broadcasts", json={"audience": {"countries": ["MY"]}, "subject": "Matrix", "body": "All"}
     )
     assert broadcast.status_code == 201, broadcast.text
+    message = conversation["messages"][0]["id"]
+    reported = world["admin_b"].request("POST", f"/api/v1/messages/{message}/report", json={"reason": "world"})
+    assert reported.status_code == 204, reported.text
+    [report] = world["admin_b"].request("GET", "/api/v1/message-reports").json()["items"]
     world |= {
         "conversation": conversation["id"],
-        "message": conversation["messages"][0]["id"],
+        "message": message,
         "broadcast": broadcast.json()["id"],
+        "report": str(report["id"]),
     }
 
 
@@ -320,13 +357,15 @@ def what_is_stored(world) -> tuple:
 
 
 def what_messaging_stores(world) -> tuple:
-    """The world's conversation and A's and B's inboxes and A's settings, as their admins see them."""
+    """The world's conversation, A's and B's inboxes, A's settings and the reports, as their admins and the Cell
+    see them."""
     a, b = world["admin_a"], world["admin_b"]
     return (
         a.request("GET", f"/api/v1/conversations/{world['conversation']}").json(),
         a.request("GET", "/api/v1/inbox", params={"association_id": world["verified_a"]}).json(),
         b.request("GET", "/api/v1/inbox", params={"association_id": world["verified_b"]}).json(),
         a.request("GET", f"/api/v1/associations/{world['verified_a']}/notification-settings").json(),
+        world["cell"].request("GET", "/api/v1/admin/message-reports").json(),
         # Deliveries go out meanwhile: only what a request could change.
         {key: value for key, value in cell_broadcast(world).items() if key in ("recipients", "read", "subject")},
     )
@@ -339,7 +378,7 @@ def cell_broadcast(world) -> dict:
 def send(world, role: str, row: Row) -> requests.Response:
     caller = world[role]
     if row.path == "/api/v1/auth/logout" and role != "anonymous":
-        caller = Person(caller.api, caller.email, caller.password)  # a session of its own, so the role keeps its
+        caller = caller.another_session()  # a session of its own, so the role keeps its
     ids = {key: value for key, value in world.items() if isinstance(value, str)} | {
         "individual": world["individual_id"]
     }

@@ -1,16 +1,20 @@
-"""Messaging's rules in plain Python: backoff, audiences, who speaks, the Markdown subset, webhook targets."""
+"""Messaging's rules in plain Python: backoff, audiences, who speaks, digest times and zones, idempotency
+fingerprints, the Markdown subset, webhook targets."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.errors import Forbidden, Invalid, TooManyAttempts
-from contracts.messaging import Audience
+from contracts.messaging import Audience, MemberNotificationSettings, MessageDraft, NotificationSettings
 from services.messaging import domain
 from services.messaging.delivery.transports import check_webhook_url
+from services.messaging.idempotency import fingerprint
 from services.messaging.markup import render
+from services.messaging.time_zones import main_time_zone
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -57,15 +61,59 @@ def test_an_association_broadcasts_only_to_its_own_branches_or_members():
         domain.speaker(admin, other)
 
 
-def test_rate_limits_and_digest_times():
+def test_rate_limits_and_urgent_notifications_skip_the_digest():
     with pytest.raises(TooManyAttempts, match="at most 2 messages"):
         domain.RateLimit(2, timedelta(minutes=1), "messages").check(2)
-    policy = domain.Policy()
-    assert policy.next_digest(NOW) == datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
-    assert policy.next_digest(NOW.replace(hour=6)) == datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     [email] = domain.planned_deliveries("association:x", domain.Channels(email_mode="digest", email="a@b.org"),
-                                        now=NOW, urgent=True, policy=policy)  # fmt: skip
+                                        now=NOW, urgent=True, policy=domain.Policy())  # fmt: skip
     assert email["next_attempt_at"] == NOW and not email["digest"]
+
+
+@pytest.mark.parametrize(
+    ("now", "hour", "zone", "expected"),
+    [
+        (NOW, 7, "UTC", datetime(2026, 11, 29, 7, 0, tzinfo=UTC)),  # 07:00 has passed today: tomorrow
+        (NOW.replace(hour=6), 7, "UTC", datetime(2026, 11, 28, 7, 0, tzinfo=UTC)),
+        # 12:00 UTC is 17:30 in India: 07:00 there is tomorrow at 01:30 UTC
+        (NOW, 7, "Asia/Kolkata", datetime(2026, 11, 29, 1, 30, tzinfo=UTC)),
+        (NOW, 18, "Asia/Kolkata", datetime(2026, 11, 28, 12, 30, tzinfo=UTC)),
+        # New York moves to summer time on 8 March 2026: 07:00 is 12:00 UTC before, 11:00 UTC after
+        (datetime(2026, 3, 7, 13, 0, tzinfo=UTC), 7, "America/New_York", datetime(2026, 3, 8, 11, 0, tzinfo=UTC)),
+        # 02:00 does not exist that night in New York: the digest comes at the instant 03:00 summer time is
+        (datetime(2026, 3, 8, 5, 0, tzinfo=UTC), 2, "America/New_York", datetime(2026, 3, 8, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_digest_comes_at_the_recipients_hour_in_their_time_zone(now, hour, zone, expected):
+    assert domain.next_digest(now, hour=hour, time_zone=zone) == expected
+    channels = domain.Channels(email_mode="digest", email="a@b.org", digest_hour=hour, time_zone=zone)
+    [email] = domain.planned_deliveries("association:x", channels, now=now, urgent=False, policy=domain.Policy())
+    assert email["digest"] and email["next_attempt_at"] == expected
+
+
+def test_a_countrys_main_time_zone_is_its_most_populous_one_and_utc_when_unknown():
+    assert [main_time_zone(country) for country in ("IN", "US", "AU", "CA", "BR", "RU", "AE", "in")] == [
+        "Asia/Kolkata", "America/New_York", "Australia/Sydney", "America/Toronto", "America/Sao_Paulo",
+        "Europe/Moscow", "Asia/Dubai", "Asia/Kolkata",
+    ]  # fmt: skip
+    assert main_time_zone("XX") == main_time_zone(None) == "UTC"
+
+
+def test_a_time_zone_outside_the_tz_database_is_refused_with_its_name():
+    assert NotificationSettings(digest_hour=18, time_zone="Asia/Kolkata").time_zone == "Asia/Kolkata"
+    for bad in ("Mars/Olympus_Mons", "../../etc/passwd", "localtime", ""):
+        with pytest.raises(ValidationError, match="time zone of the tz database"):
+            MemberNotificationSettings(time_zone=bad)
+    with pytest.raises(ValidationError, match="less than or equal to 23"):
+        NotificationSettings(digest_hour=24)
+
+
+def test_an_idempotency_fingerprint_tells_requests_apart_but_not_retries():
+    draft = MessageDraft(body="Hello")
+    conversation = uuid4()
+    same = fingerprint("post_message", MessageDraft(body="Hello"), conversation_id=conversation)
+    assert fingerprint("post_message", draft, conversation_id=conversation) == same
+    assert fingerprint("post_message", MessageDraft(body="Hello!"), conversation_id=conversation) != same
+    assert fingerprint("post_message", draft, conversation_id=uuid4()) != same
 
 
 def test_markdown_is_a_small_safe_subset():

@@ -13,8 +13,16 @@ from uuid import UUID, uuid4
 from contracts.accounts import Principal
 from contracts.errors import Forbidden, NotFound
 from contracts.events import DeliveryFailedV1, DeliverySentV1
-from contracts.messaging import DeliveryList, DeliveryQuery, NotificationSettings, NotificationSettingsV1
+from contracts.messaging import (
+    DeliveryList,
+    DeliveryQuery,
+    MemberNotificationSettings,
+    MemberNotificationSettingsV1,
+    NotificationSettings,
+    NotificationSettingsV1,
+)
 from services.messaging import domain
+from services.messaging.time_zones import main_time_zone
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +32,17 @@ def _may_manage(principal: Principal, association_id: UUID) -> None:
         raise Forbidden(f"only the admins of association {association_id} and the Cell see its notifications")
 
 
-def _view(association_id: UUID, record, fallback_email: str | None, secret: str | None = None):
+def _view(association_id: UUID, record, entry, secret: str | None = None) -> NotificationSettingsV1:
+    """What is in effect: unset, e-mails go at once to the public address; a digest at 07:00 in the main time
+    zone of the association's country."""
+    zone = main_time_zone(entry.country)
     if record is None:
-        return NotificationSettingsV1(association_id=association_id, email_mode="immediate", email=fallback_email,
-                                      language="en", webhook_url=None)  # fmt: skip
+        return NotificationSettingsV1(association_id=association_id, email_mode="immediate", email=entry.email,
+                                      language="en", webhook_url=None, time_zone=zone)  # fmt: skip
     return NotificationSettingsV1(
-        association_id=association_id, email_mode=record.email_mode, email=record.email or fallback_email,
+        association_id=association_id, email_mode=record.email_mode, email=record.email or entry.email,
         language=record.language, webhook_url=record.webhook_url, webhook_secret=secret,
+        digest_hour=record.digest_hour, time_zone=record.time_zone or zone,
     )  # fmt: skip
 
 
@@ -40,7 +52,7 @@ def get_settings(*, unit_of_work: Callable, principal: Principal, association_id
         entry = work.directory.associations([association_id]).get(association_id)
         if entry is None:
             raise NotFound(f"there is no association with id {association_id}")
-        return _view(association_id, work.messages.settings([association_id]).get(association_id), entry.email)
+        return _view(association_id, work.messages.settings([association_id]).get(association_id), entry)
 
 
 def put_settings(
@@ -67,14 +79,56 @@ def put_settings(
             email=None if settings.email is None else str(settings.email), language=settings.language,
             webhook_url=url, webhook_secret=secret if url else None,
             unsubscribe_key=stored.unsubscribe_key if stored is not None else new_key(), updated_at=now,
+            digest_hour=settings.digest_hour, time_zone=settings.time_zone,
         )  # fmt: skip
     with unit_of_work() as work:
         record = work.messages.settings([association_id]).get(association_id)
-        return _view(association_id, record, entry.email, shown)
+        return _view(association_id, record, entry, shown)
+
+
+def _profile_of(principal: Principal) -> UUID:
+    if principal.individual_id is None:
+        raise NotFound("you have no profile, so no associations write to you as a member; create a profile first")
+    return principal.individual_id
+
+
+def _member_view(individual_id: UUID, record, principal: Principal) -> MemberNotificationSettingsV1:
+    if record is None:
+        return MemberNotificationSettingsV1(individual_id=individual_id, email_mode="off", email=principal.email,
+                                            language="en")  # fmt: skip
+    return MemberNotificationSettingsV1(
+        individual_id=individual_id, email_mode=record.email_mode, email=record.email, language=record.language,
+        digest_hour=record.digest_hour, time_zone=record.time_zone,
+    )  # fmt: skip
+
+
+def get_member_settings(*, unit_of_work: Callable, principal: Principal) -> MemberNotificationSettingsV1:
+    """How the caller hears of their associations' broadcasts to members (unset: the inbox only)."""
+    individual_id = _profile_of(principal)
+    with unit_of_work() as work:
+        return _member_view(individual_id, work.messages.member_settings([individual_id]).get(individual_id), principal)
+
+
+def put_member_settings(
+    *, unit_of_work: Callable, now: datetime, principal: Principal, settings: MemberNotificationSettings,
+    new_key: Callable[[], str],
+) -> MemberNotificationSettingsV1:  # fmt: skip
+    """E-mails go to the account's address as it is now (saving again takes a changed address)."""
+    individual_id = _profile_of(principal)
+    with unit_of_work() as work:
+        stored = work.messages.member_settings([individual_id]).get(individual_id)
+        work.messages.save_member_settings(
+            individual_id=individual_id, account_id=principal.account_id, name=principal.display_name,
+            email=principal.email, email_mode=settings.email_mode, language=settings.language,
+            digest_hour=settings.digest_hour, time_zone=settings.time_zone,
+            unsubscribe_key=stored.unsubscribe_key if stored is not None else new_key(), updated_at=now,
+        )  # fmt: skip
+    with unit_of_work() as work:
+        return _member_view(individual_id, work.messages.member_settings([individual_id]).get(individual_id), principal)
 
 
 def unsubscribe(*, unit_of_work: Callable, now: datetime, key: str) -> None:
-    """The one-click link of an e-mail: e-mails stop for the association whose key it is."""
+    """The one-click link of an e-mail: e-mails stop for the association (or member) whose key it is."""
     with unit_of_work() as work:
         record = work.messages.settings_by_unsubscribe_key(key)
         if record is None:
@@ -98,7 +152,7 @@ class Outgoing:
     lease_token: str
     channel: str
     recipient: str
-    association_name: str
+    recipient_name: str
     email: str | None
     language: str
     webhook_url: str | None
@@ -125,37 +179,65 @@ class Retrying:
     batch: int
 
 
+@dataclass(frozen=True)
+class Contact:
+    """Where and how one recipient is written to."""
+
+    name: str
+    email: str | None
+    language: str = "en"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    unsubscribe_key: str | None = None
+
+
+def _contacts(work, recipients: set[str], *, now: datetime, new_key: Callable[[], str]) -> dict[str, Contact]:
+    """Associations (each gets its settings row, and so its unsubscribe key, the first time it is written to) and
+    members who chose e-mails."""
+    ids = [i for i in map(domain.association_party_id, recipients) if i is not None]
+    directory = work.directory.associations(ids)
+    settings = work.messages.settings(ids)
+    work.messages.add_settings(
+        [{"association_id": i, "email_mode": "immediate", "email": None, "language": "en", "webhook_url": None,
+          "webhook_secret": None, "unsubscribe_key": new_key(), "updated_at": now}
+         for i in ids if i not in settings and i in directory]
+    )  # fmt: skip
+    settings = work.messages.settings(ids)
+    contacts = {}
+    for association_id in ids:
+        entry, stored = directory.get(association_id), settings.get(association_id)
+        contacts[domain.association_party(association_id)] = Contact(
+            name=entry.name if entry else "",
+            email=(stored.email if stored else None) or (entry.email if entry else None),
+            language=stored.language if stored else "en",
+            webhook_url=stored.webhook_url if stored else None,
+            webhook_secret=stored.webhook_secret if stored else None,
+            unsubscribe_key=stored.unsubscribe_key if stored else None,
+        )
+    members = work.messages.member_settings([i for i in map(domain.individual_party_id, recipients) if i is not None])
+    for individual_id, record in members.items():
+        contacts[domain.individual_party(individual_id)] = Contact(
+            name=record.name, email=record.email, language=record.language, unsubscribe_key=record.unsubscribe_key
+        )
+    return contacts
+
+
 def claim(*, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key: Callable[[], str]) -> list[Outgoing]:
     with unit_of_work() as work:
         claimed = work.deliveries.claim_due(now=now, lease=retrying.lease, limit=retrying.batch)
         if not claimed:
             return []
-        ids = list({domain.association_party_id(row.recipient) for row in claimed})
-        directory = work.directory.associations(ids)
-        settings = work.messages.settings(ids)
-        missing = [i for i in ids if i not in settings and i in directory]
-        work.messages.add_settings(
-            [{"association_id": i, "email_mode": "immediate", "email": None, "language": "en", "webhook_url": None,
-              "webhook_secret": None, "unsubscribe_key": new_key(), "updated_at": now} for i in missing]
-        )  # fmt: skip
-        settings = work.messages.settings(ids)
+        contacts = _contacts(work, {row.recipient for row in claimed}, now=now, new_key=new_key)
         messages = {row.message_id: work.messages.message(row.message_id) for row in claimed}
         outgoing = []
         for row in claimed:
-            association_id = domain.association_party_id(row.recipient)
-            entry, stored, message = (
-                directory.get(association_id),
-                settings.get(association_id),
-                messages[row.message_id],
-            )
+            contact, message = contacts.get(row.recipient, Contact(name="", email=None)), messages[row.message_id]
             outgoing.append(
                 Outgoing(
                     delivery_id=row.id, lease_token=row.lease_token, channel=row.channel, recipient=row.recipient,
-                    association_name=entry.name if entry else "", language=stored.language if stored else "en",
-                    email=(stored.email if stored and stored.email else None) or (entry.email if entry else None),
-                    webhook_url=stored.webhook_url if stored else None,
-                    webhook_secret=stored.webhook_secret if stored else None,
-                    unsubscribe_key=stored.unsubscribe_key if stored else None, message_id=message.id,
+                    recipient_name=contact.name, language=contact.language, email=contact.email,
+                    webhook_url=contact.webhook_url, webhook_secret=contact.webhook_secret,
+                    unsubscribe_key=contact.unsubscribe_key, message_id=message.id,
                     kind=message.kind, subject=message.subject, sender_name=message.sender_name, body=message.body,
                     html=message.html, posted_at=message.posted_at, reference=row.reference, attempts=row.attempts,
                     give_up_at=row.give_up_at, digest=row.digest,

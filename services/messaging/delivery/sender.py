@@ -21,11 +21,17 @@ from services.messaging.delivery import handlers
 from services.messaging.delivery.templates import compose, compose_digest
 from services.messaging.delivery.transports import FolderMailer, SmtpMailer, new_unsubscribe_key, post_webhook
 from services.messaging.directory import DirectoryRepository
+from services.messaging.idempotency_keys import IdempotencyKeyRepository
 from services.messaging.repository import MessageRepository
 from services.messaging.settings import MessagingSettings
 
 log = logging.getLogger(__name__)
-REPOSITORIES = {"directory": DirectoryRepository, "messages": MessageRepository, "deliveries": DeliveryRepository}
+REPOSITORIES = {
+    "directory": DirectoryRepository,
+    "messages": MessageRepository,
+    "deliveries": DeliveryRepository,
+    "idempotency": IdempotencyKeyRepository,
+}
 
 
 class DeliverySender(DependencyProvider):

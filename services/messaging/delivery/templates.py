@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from email.utils import format_datetime, parseaddr
 from html import escape
 
+# The Mizo wording follows services/messaging/GLOSSARY.md (shared with the web pages' catalogue).
 TEXTS = {
     "en": {
         "subject": "[DiasporaHub] {subject}",
         "intro": "A new {kind} for {association} from {sender}:",
         "inbox": "Read and answer it in your inbox: {url}",
         "footer": "You receive this e-mail because of {association}'s notification settings on DiasporaHub.",
+        "member_footer": "You receive this e-mail because you chose, in your notification settings on DiasporaHub,"
+        " to hear by e-mail what your associations send their members.",
         "settings": "Change them: {settings}",
         "unsubscribe": "Stop these e-mails with one click: {unsubscribe}",
         "kinds": {"message": "message", "broadcast": "announcement", "notification": "notification"},
@@ -25,14 +28,16 @@ TEXTS = {
     },
     "lus": {
         "subject": "[DiasporaHub] {subject}",
-        "intro": "{association} tan {sender} hnen atangin {kind} thar a lo thleng:",
-        "inbox": "I inbox-ah chhiar la, chhang rawh: {url}",
-        "footer": "DiasporaHub-a {association} notification settings avangin he e-mail hi i dawng a ni.",
-        "settings": "Thlak duh chuan: {settings}",
-        "unsubscribe": "Heng e-mail hi tihtawp nan hei hi hmet rawh: {unsubscribe}",
-        "kinds": {"message": "thuthawn", "broadcast": "hriattirna", "notification": "hriattirna"},
+        "intro": "{sender} atangin {association} tan {kind} thar a lo thleng:",
+        "inbox": "I inbox-ah i chhiar thei a, i chhang thei bawk: {url}",
+        "footer": "DiasporaHub-a {association} tana hriattirna dawn dan thlan angin he e-mail hi i dawng a ni.",
+        "member_footer": "DiasporaHub-a hriattirna dawn dan i thlan angin, i pawl-te'n an member-te hnena an thawn"
+        " hi e-mail-in i dawng a ni.",
+        "settings": "Thlak i duh chuan: {settings}",
+        "unsubscribe": "Heng e-mail-te hi i dawng duh tawh lo a nih chuan hei hi hmet rawh: {unsubscribe}",
+        "kinds": {"message": "thuthawn", "broadcast": "thupuan", "notification": "hriattirna"},
         "digest": "[DiasporaHub] {association} tan thil thar {count}",
-        "digest_intro": "Digest hmasa atang khan DiasporaHub-ah {association} tan heng hi a lo thleng:",
+        "digest_intro": "Khaikhawmna hmasa a chhuah hnu khan DiasporaHub-ah {association} tan heng hi a lo thleng:",
     },
 }
 
@@ -74,20 +79,25 @@ def _part(content_type: str, text: str) -> str:
 
 
 def _fields(outgoing, texts: dict, public_url: str) -> dict:
-    association_id = outgoing.recipient.partition(":")[2]
+    """A member's links are to their own inbox and settings; an association's to its."""
+    kind, _, party_id = outgoing.recipient.partition(":")
+    member = kind == "individual"
     return {
         "subject": outgoing.subject,
         "kind": texts["kinds"].get(outgoing.kind, outgoing.kind),
-        "association": outgoing.association_name,
+        "association": outgoing.recipient_name,
         "sender": outgoing.sender_name,
-        "url": f"{public_url}/api/v1/inbox?association_id={association_id}",
-        "settings": f"{public_url}/api/v1/associations/{association_id}/notification-settings",
+        "url": f"{public_url}/api/v1/inbox" + ("" if member else f"?association_id={party_id}"),
+        "settings": f"{public_url}/api/v1/"
+        + ("me/notification-settings" if member else f"associations/{party_id}/notification-settings"),
         "unsubscribe": f"{public_url}/api/v1/unsubscribe/{outgoing.unsubscribe_key}",
+        "footer": texts["member_footer" if member else "footer"],
     }
 
 
 def _build(outgoing, *, subject: str, intro: str, plain: str, html: str, texts: dict, fields: dict, sender_address):
-    footer = [texts[key].format(**fields) for key in ("inbox", "footer", "settings", "unsubscribe")]
+    footer = [text.format(**fields) for text in (texts["inbox"], fields["footer"], texts["settings"],
+                                                 texts["unsubscribe"])]  # fmt: skip
     html_footer = (
         f"<p>{escape(footer[1])}</p>"
         f'<p><a href="{escape(fields["url"])}">{escape(fields["url"])}</a></p>'
