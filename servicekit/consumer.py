@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from contracts.events import EventEnvelope
 from contracts.topology import Subscription
-from servicekit import metrics
+from servicekit import event_metrics
 from servicekit.bus import subscription_queue
 from servicekit.database import AlreadyHandled
 
@@ -41,7 +41,7 @@ class EventConsumer(Consumer):
             event = self._parse(body, message)
         except (ValidationError, LookupError) as exc:
             log.error("dead-lettering an unreadable message on %s: %s", self.subscription.queue, exc)
-            metrics.event_dead_lettered(self.subscription.queue, "unreadable")
+            event_metrics.event_dead_lettered(self.subscription.queue, "unreadable")
             self._reject(message)
             return
         self._spawn(message, event, attempt=1)
@@ -67,10 +67,10 @@ class EventConsumer(Consumer):
 
     def _settle(self, message, event, attempt, worker_ctx, result=None, exc_info=None):
         if exc_info is None or isinstance(exc_info[1], AlreadyHandled):
-            metrics.event_consumed(self.subscription.queue, repeat=exc_info is not None)
+            event_metrics.event_consumed(self.subscription.queue, repeat=exc_info is not None)
             self.queue_consumer.ack_message(message)
         elif attempt < self.attempts:
-            metrics.event_retried(self.subscription.queue)
+            event_metrics.event_retried(self.subscription.queue)
             self.container.spawn_managed_thread(partial(self._retry, message, event, attempt + 1))
         else:
             log.error(
@@ -80,7 +80,7 @@ class EventConsumer(Consumer):
                 attempt,
                 exc_info[1],
             )
-            metrics.event_dead_lettered(self.subscription.queue, "failed")
+            event_metrics.event_dead_lettered(self.subscription.queue, "failed")
             self._reject(message)
         return result, exc_info
 

@@ -5,8 +5,8 @@ timers, HTTP requests by route and status), and serves on `<SERVICE>_METRICS_LIS
 embedded default: nothing is served, nothing listens):
 
 - `/metrics`: what this module counts, what servicekit.consumer and servicekit.outbox count (events consumed,
-  retried, dead-lettered, published), and, read from the database on each scrape, the outbox backlog and the age of
-  its oldest unsent row, and whatever the service's own collectors add;
+  retried, dead-lettered, published: servicekit/event_metrics.py), and, read from the database on each scrape, the
+  outbox backlog and the age of its oldest unsent row, and whatever the service's own collectors add;
 - `/healthz`: 200 while the process serves (liveness);
 - `/readyz`: 200 when the broker and every database of the service answer, 503 naming which does not (readiness).
 
@@ -26,14 +26,14 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
-from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app, start_http_server
+from prometheus_client import REGISTRY, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
-from pydantic_settings import BaseSettings
 from sqlalchemy import Engine, Table, func, select, text
 
 from servicekit import outbox
 from servicekit.bus import BrokerUnreachable, check_broker
+from servicekit.event_metrics import MetricsSettings
 from servicekit.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,44 +51,6 @@ HTTP_REQUEST_SECONDS = Histogram(
     "Time to answer an HTTP request, per route (its template), method and status",
     ["service", "route", "method", "status"],
 )
-EVENTS_CONSUMED = Counter(
-    "diasporahub_events_consumed_total", "Events handled (or skipped as repeats), per queue", ["queue", "outcome"]
-)
-EVENTS_RETRIED = Counter("diasporahub_events_retried_total", "Event handlings tried again, per queue", ["queue"])
-EVENTS_DEAD_LETTERED = Counter(
-    "diasporahub_events_dead_lettered_total", "Messages sent to the dead-letter queue, per queue", ["queue", "reason"]
-)
-EVENTS_PUBLISHED = Counter(
-    "diasporahub_events_published_total", "Outbox rows published and confirmed, per exchange", ["exchange"]
-)
-
-
-def event_consumed(queue: str, *, repeat: bool) -> None:
-    EVENTS_CONSUMED.labels(queue=queue, outcome="repeat" if repeat else "handled").inc()
-
-
-def event_retried(queue: str) -> None:
-    EVENTS_RETRIED.labels(queue=queue).inc()
-
-
-def event_dead_lettered(queue: str, reason: str) -> None:
-    EVENTS_DEAD_LETTERED.labels(queue=queue, reason=reason).inc()
-
-
-def event_published(exchange: str) -> None:
-    EVENTS_PUBLISHED.labels(exchange=exchange).inc()
-
-
-def serve_process_metrics(listen: str) -> None:
-    """/metrics of a process that is no nameko service (an outbox relay process), on `host:port`, in a thread."""
-    host, _, port = listen.rpartition(":")
-    start_http_server(int(port), addr=host or "0.0.0.0")
-
-
-class MetricsSettings(BaseSettings):
-    """`<SERVICE>_METRICS_LISTEN`: `host:port` of the metrics and health server; empty, none is started."""
-
-    listen: str = ""
 
 
 def outbox_backlog(service: str, table: Table) -> Collector:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import EventEnvelope
 from contracts.topology import events_exchange
-from servicekit import metrics
+from servicekit import event_metrics
 from servicekit.bus import declare_topology
 from servicekit.settings import BusSettings
 from servicekit.sqltypes import UTCDateTime, utcnow
@@ -164,7 +164,7 @@ class OutboxRelay:
                     retry=False,
                 )
                 published.append(row.id)
-                metrics.event_published(row.exchange)
+                event_metrics.event_published(row.exchange)
         finally:
             self._settle(published, [row.id for row in rows[len(published) :]])
         return len(rows)

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import MetaData
 
 from servicekit.database import create_database_engine
+from servicekit.event_metrics import serve_process_metrics
 from servicekit.logs import configure_logging
 from servicekit.outbox import OutboxRelay, add_outbox_table
 from servicekit.settings import act_as_service
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     configure_logging(f"{args.service}-relay")
+    serve_process_metrics(f"{args.service}-relay")
     module_name, _, class_name = args.settings.partition(":")
     settings = getattr(importlib.import_module(module_name), class_name)()
     relay = outbox_relay(args.service, settings.database_url)

@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services.catalogue import CATALOGUE, ServiceEntry  # noqa: E402
+from services.catalogue import CATALOGUE, ServiceEntry, processes, relay_environment  # noqa: E402
 
 K8S = Path(__file__).resolve().parent
 HEADER = "# Written by deploy/k8s/generate.py from services/catalogue.py: edit those, then run it again.\n"
@@ -88,17 +88,15 @@ def probe(path: str, port: str, period: int, failures: int) -> dict:
     return {"httpGet": {"path": path, "port": port}, "periodSeconds": period, "failureThreshold": failures}
 
 
-def deployment(entry: ServiceEntry) -> dict:
-    sizing = SIZING.get(entry.name, DEFAULT_SIZING)
+def service_container(entry: ServiceEntry) -> dict:
     ports = [{"name": "metrics", "containerPort": METRICS_PORT}]
     if entry.http:
         ports.insert(0, {"name": "http", "containerPort": HTTP_PORT})
-    container = {
-        "name": entry.name,
-        "image": IMAGE,
+    told = relay_environment()
+    relay_told = [{"name": name, "value": told[name]} for name in told if name.startswith(f"{entry.name.upper()}_")]
+    return {
         "args": entry.runner_arguments(f"0.0.0.0:{HTTP_PORT}"),
-        "envFrom": [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": secret_name(entry.name)}}],
-        "env": [{"name": f"{env_prefix(entry)}METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
+        "env": [{"name": f"{env_prefix(entry)}METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}, *relay_told],
         "ports": ports,
         # servicekit/metrics.py: /readyz is its broker and database answering; /healthz the process serving at all.
         # The gateway's own /healthz is its HTTP server; its /readyz on port 8000 pings every service, which
@@ -106,6 +104,30 @@ def deployment(entry: ServiceEntry) -> dict:
         "startupProbe": probe("/healthz", "http" if entry.http else "metrics", 2, 30),
         "readinessProbe": probe("/readyz", "metrics", 5, 3),
         "livenessProbe": probe("/healthz", "http" if entry.http else "metrics", 10, 6),
+    }
+
+
+def relay_container(entry: ServiceEntry) -> dict:
+    """servicekit/relay.py publishes the service's outbox; its /metrics (servicekit/event_metrics.py) is its probe."""
+    return {
+        "args": entry.relay_arguments(),
+        "env": [{"name": f"{entry.name.upper()}_RELAY_METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
+        "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+        "startupProbe": probe("/metrics", "metrics", 2, 30),
+        "readinessProbe": probe("/metrics", "metrics", 5, 3),
+        "livenessProbe": probe("/metrics", "metrics", 10, 6),
+    }
+
+
+def deployment(name: str, entry: ServiceEntry, specific: dict) -> dict:
+    """The Deployment of process `name`, which belongs to service `entry` (and reads its Secret)."""
+    sizing = SIZING.get(name, DEFAULT_SIZING)
+    container = {
+        "name": name,
+        "image": IMAGE,
+        "args": specific["args"],
+        "envFrom": [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": secret_name(entry.name)}}],
+        **{key: value for key, value in specific.items() if key != "args"},
         "resources": {
             "requests": {"cpu": sizing.cpu_request, "memory": sizing.memory_request},
             "limits": {"cpu": sizing.cpu_limit, "memory": sizing.memory_limit},
@@ -120,14 +142,14 @@ def deployment(entry: ServiceEntry) -> dict:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": entry.name, "labels": labels(entry.name)},
+        "metadata": {"name": name, "labels": labels(name)},
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": labels(entry.name)},
+            "selector": {"matchLabels": labels(name)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {
-                    "labels": labels(entry.name),
+                    "labels": labels(name),
                     "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
                 },
                 "spec": {
@@ -141,13 +163,23 @@ def deployment(entry: ServiceEntry) -> dict:
     }
 
 
-def disruption_budget(entry: ServiceEntry) -> dict:
+def disruption_budget(name: str) -> dict:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {"name": entry.name, "labels": labels(entry.name)},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(entry.name)}},
+        "metadata": {"name": name, "labels": labels(name)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(name)}},
     }
+
+
+def process_deployments() -> list[dict]:
+    """Every process of services/catalogue.py's `processes()`: each service, then its relay if it has one."""
+    made = []
+    for entry in CATALOGUE:
+        made += [deployment(entry.name, entry, service_container(entry)), disruption_budget(entry.name)]
+        if entry.relay:
+            made += [deployment(entry.relay_name, entry, relay_container(entry)), disruption_budget(entry.relay_name)]
+    return made
 
 
 def prepare_job() -> dict:
@@ -212,9 +244,9 @@ def production_replicas() -> list[dict]:
     """Two of every other service, so that a node can go without an outage (deploy/README.md: how many for how
     many people)."""
     return [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": entry.name}, "spec": {"replicas": 2}}
-        for entry in CATALOGUE
-        if entry.name not in AUTOSCALED
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": {"replicas": 2}}
+        for name in processes("")
+        if name not in AUTOSCALED
     ]
 
 
@@ -225,9 +257,7 @@ def documents(objects: list[dict]) -> str:
 def rendered() -> dict[Path, str]:
     """Each generated file and its text."""
     return {
-        K8S / "base" / "services.yaml": documents(
-            [part for entry in CATALOGUE for part in (deployment(entry), disruption_budget(entry))]
-        ),
+        K8S / "base" / "services.yaml": documents(process_deployments()),
         K8S / "base" / "prepare-job.yaml": documents([prepare_job()]),
         K8S / "overlays" / "production" / "replicas.yaml": documents(production_replicas()),
         K8S / "overlays" / "try-out" / "secrets.yaml": documents(

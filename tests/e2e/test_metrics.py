@@ -10,16 +10,16 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from diasporahub.system import System
-from services.catalogue import CATALOGUE
+from services.catalogue import CATALOGUE, processes
 from tests.e2e.conftest import Person, free_port, new_cell_staff
 
 
 @pytest.fixture(scope="module")
 def metered(rabbit_vhosts, postgres_databases, tmp_path_factory):
-    """The whole system with a metrics port for every service; (system, {service: metrics URL})."""
+    """The whole system with a metrics port for every process (services and relays); (system, {process: URL})."""
     home = tmp_path_factory.mktemp("metered")
     operator_amqp_uri = rabbit_vhosts.create()
-    ports = {entry.name: free_port() for entry in CATALOGUE}
+    ports = {name: free_port() for name in processes("")}
     env = os.environ | {
         "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
         **rabbit_vhosts.service_users_env(operator_amqp_uri),
@@ -30,7 +30,7 @@ def metered(rabbit_vhosts, postgres_databases, tmp_path_factory):
         "MESSAGING_DELIVERY_POLL_SECONDS": "0.2",
         "ALERTS_DATABASE_URL": f"sqlite:///{home / 'alerts.sqlite3'}",
         "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
-        **{f"{name.upper()}_METRICS_LISTEN": f"127.0.0.1:{port}" for name, port in ports.items()},
+        **{f"{name.upper().replace('-', '_')}_METRICS_LISTEN": f"127.0.0.1:{port}" for name, port in ports.items()},
     }
     system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
     system.prepare()
@@ -88,7 +88,8 @@ def after_a_journey(metered):
 
 
 def test_every_service_is_live_and_ready_on_its_metrics_port(after_a_journey):
-    for name, url in after_a_journey.items():
+    for name in (entry.name for entry in CATALOGUE):
+        url = after_a_journey[name]
         assert requests.get(f"{url}/healthz", timeout=10).status_code == 200, name
         ready = requests.get(f"{url}/readyz", timeout=10)
         assert ready.status_code == 200, (name, ready.text)
@@ -109,9 +110,11 @@ def test_each_service_times_its_rpc_methods_and_the_gateway_its_routes(after_a_j
     assert total(gateway, route, route="/api/v1/search/associations", method="GET", status="200") >= 1
 
 
-def test_events_are_counted_where_consumed_and_the_outbox_is_read_on_each_scrape(after_a_journey):
+def test_events_are_counted_where_published_and_consumed_and_the_outbox_is_read_on_each_scrape(after_a_journey):
     registry, search, messaging = (samples(after_a_journey[name]) for name in ("registry", "search", "messaging"))
+    publisher = samples(after_a_journey["registry-relay"])
 
+    assert total(publisher, "diasporahub_events_published_total", exchange="registry.events") >= 2
     assert total(search, "diasporahub_events_consumed_total", outcome="handled") >= 2
     assert total(messaging, "diasporahub_events_consumed_total", outcome="handled") >= 2
     assert total(registry, "diasporahub_outbox_backlog", service="registry") == 0

@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.catalogue import CATALOGUE, with_databases
+from services.catalogue import CATALOGUE, processes, relay_environment, with_databases
 
 K8S = Path(__file__).parents[2] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30.0"  # the oldest Kubernetes still supported by its makers that these manifests target
@@ -58,18 +58,35 @@ def test_every_rendered_object_is_valid_against_the_kubernetes_api_schemas(rende
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
-def test_every_service_of_the_catalogue_has_a_deployment_running_its_runner_and_a_disruption_budget(rendered):
+def container_of(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_every_process_of_the_catalogue_has_a_deployment_running_its_command_and_a_disruption_budget(rendered):
     deployments = of_kind(rendered, "Deployment")
     budgets = of_kind(rendered, "PodDisruptionBudget")
 
-    assert set(deployments) == {entry.name for entry in CATALOGUE}
+    assert set(deployments) == set(processes("0.0.0.0:8000"))
+    for name, arguments in processes("0.0.0.0:8000").items():
+        container = container_of(deployments[name])
+        assert container["args"] == arguments, name
+        assert container["readinessProbe"]["httpGet"] and container["livenessProbe"]["httpGet"], name
+        assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"], name
+        assert budgets[name]["spec"]["selector"] == deployments[name]["spec"]["selector"], name
+
+
+def test_services_are_probed_on_their_own_health_and_told_when_a_relay_process_publishes_for_them(rendered):
+    deployments = of_kind(rendered, "Deployment")
+
     for entry in CATALOGUE:
-        container = deployments[entry.name]["spec"]["template"]["spec"]["containers"][0]
-        assert container["args"] == entry.runner_arguments("0.0.0.0:8000"), entry.name
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", entry.name
+        container = container_of(deployments[entry.name])
+        environment = {variable["name"]: variable["value"] for variable in container["env"]}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}, entry.name
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", entry.name
-        assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
-        assert budgets[entry.name]["spec"]["selector"] == deployments[entry.name]["spec"]["selector"]
+        assert environment[f"{entry.name.upper()}_METRICS_LISTEN"] == "0.0.0.0:9100", entry.name
+        for variable, value in relay_environment().items():
+            if variable.startswith(f"{entry.name.upper()}_"):
+                assert environment[variable] == value, entry.name
 
 
 def test_each_service_reads_only_its_own_secret_and_prepare_reads_them_all(production):
@@ -77,9 +94,10 @@ def test_each_service_reads_only_its_own_secret_and_prepare_reads_them_all(produ
     job = of_kind(production, "Job")["diasporahub-prepare"]
 
     for entry in CATALOGUE:
-        sources = deployments[entry.name]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-        secrets = [source["secretRef"]["name"] for source in sources if "secretRef" in source]
-        assert secrets == [f"diasporahub-{entry.name}"], entry.name
+        for name in (entry.name, entry.relay_name) if entry.relay else (entry.name,):
+            sources = container_of(deployments[name])["envFrom"]
+            secrets = [source["secretRef"]["name"] for source in sources if "secretRef" in source]
+            assert secrets == [f"diasporahub-{entry.name}"], name
     job_container = job["spec"]["template"]["spec"]["containers"][0]
     job_secrets = {source["secretRef"]["name"] for source in job_container["envFrom"] if "secretRef" in source}
     assert job_container["args"] == ["diasporahub.cli", "prepare"]
