@@ -5,6 +5,7 @@ asking (a Principal) is believed only from the gateway.
 """
 
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from contracts.accounts import Principal
@@ -23,6 +24,7 @@ from contracts.advisories import (
     SafetyCounts,
     SafetyReminder,
 )
+from contracts.alerts import HelpRequestCreated
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.events import IndividualEvent
 from contracts.messaging import NotifyRequest
@@ -47,10 +49,10 @@ def advisory_id_of(value: str) -> UUID:
 
 
 class AdvisoryEntrypoints:
-    def _link_of(self, advisory_id: UUID) -> str:
+    def _advisory_link(self, advisory_id: UUID) -> str:
         return f"{self.settings.public_url.rstrip('/')}/api/v1/advisories/{advisory_id}"
 
-    def _find_associations(self, area: Area) -> list[Recipient]:
+    def _associations_in(self, area: Area) -> list[Recipient]:
         """Every verified association in the area, as public search finds them (a circle: by distance)."""
         where = {"country": area.countries} if area.countries else {}
         if area.circle is not None:
@@ -64,7 +66,9 @@ class AdvisoryEntrypoints:
                 break
         return found
 
-    def _notify(self, association_ids: list[UUID], *, subject: str, body: str, reference: str, urgent: bool) -> None:
+    def _notify_of_advisory(
+        self, association_ids: list[UUID], *, subject: str, body: str, reference: str, urgent: bool
+    ) -> None:
         for start in range(0, len(association_ids), NOTIFY_BATCH):
             request = NotifyRequest(
                 recipients=association_ids[start : start + NOTIFY_BATCH], kind="advisory", subject=subject, body=body,
@@ -75,8 +79,9 @@ class AdvisoryEntrypoints:
     @event_consumer(ALERTS_ADVISORY_DELIVERY)
     def deliver_advisory(self, event: AdvisoryPublishedV1) -> None:
         handlers.deliver_advisory(
-            unit_of_work=self.unit_of_work, now=self.clock(), event=event, find_associations=self._find_associations,
-            notify=self._notify, link_of=self._link_of,
+            unit_of_work=self.unit_of_work, reading=partial(self.unit_of_work, handling=None), now=self.clock(),
+            event=event, find_associations=self._associations_in, notify=self._notify_of_advisory,
+            link_of=self._advisory_link,
         )  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
@@ -99,7 +104,7 @@ class AdvisoryEntrypoints:
     def advisory_cap(self, advisory_id: str) -> AdvisoryDocument:
         return handlers.cap_alert(
             unit_of_work=self.unit_of_work, advisory_id=advisory_id_of(advisory_id),
-            public_url=self.settings.public_url, link_of=self._link_of,
+            public_url=self.settings.public_url, link_of=self._advisory_link,
         )  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -107,14 +112,14 @@ class AdvisoryEntrypoints:
         public_url = self.settings.public_url.rstrip("/")
         return handlers.atom_feed(
             unit_of_work=self.unit_of_work, now=self.clock(), public_url=public_url,
-            feed_url=f"{public_url}/api/v1/advisories.atom", link_of=self._link_of,
+            feed_url=f"{public_url}/api/v1/advisories.atom", link_of=self._advisory_link,
         )  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def answer_safety(self, principal: Principal, advisory_id: str, answer: SafetyAnswer) -> SafetyAnswerV1:
         return handlers.answer_safety(
             unit_of_work=self.unit_of_work, now=self.clock(), principal=principal,
-            advisory_id=advisory_id_of(advisory_id), answer=answer, open_help_request=self._open_help_request,
+            advisory_id=advisory_id_of(advisory_id), answer=answer, open_help_request=self._help_request_for_answer,
         )  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
@@ -127,17 +132,17 @@ class AdvisoryEntrypoints:
     def remind_about_safety(self, principal: Principal, advisory_id: str) -> SafetyReminder:
         return handlers.remind_silent(
             unit_of_work=self.unit_of_work, now=self.clock(), principal=principal,
-            advisory_id=advisory_id_of(advisory_id), notify=self._notify, link_of=self._link_of,
+            advisory_id=advisory_id_of(advisory_id), notify=self._notify_of_advisory, link_of=self._advisory_link,
         )  # fmt: skip
 
-    def _open_help_request(
+    def _help_request_for_answer(
         self, principal: Principal, *, advisory: AdvisoryV1, recipient: Recipient, now: datetime
     ) -> UUID:
         """A help request raised as the answerer, through the help request entrypoint (matched at once)."""
         draft = domain.help_request_draft(
             advisory, recipient, for_someone_else=recipient.party != individual_party(principal.individual_id)
         )
-        return self.raise_help_request(principal, draft).id
+        return HelpRequestCreated.model_validate(self.raise_help_request(principal, draft)).id
 
     @event_consumer(ALERTS_PEOPLE)
     def on_individual_event(self, event: IndividualEvent) -> None:

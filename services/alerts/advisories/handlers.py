@@ -60,6 +60,7 @@ def publish_advisory(
 def deliver_advisory(
     *,
     unit_of_work: Callable,
+    reading: Callable,
     now: datetime,
     event: AdvisoryPublishedV1,
     find_associations: FindAssociations,
@@ -70,9 +71,13 @@ def deliver_advisory(
     advisories are remembered as reached (whom the safety check counts).
 
     Finding and notifying happen before the transaction (no write waits on the network); a failure retries the
-    whole, so an association may be told twice but never not at all. A repeated event stops at the transaction.
+    whole, so an association may be told twice but never not at all. `reading` is a unit of work that does not
+    record the event as handled: an advisory already delivered is not delivered again.
     """
     advisory = event.advisory
+    with reading() as work:
+        if work.advisories.delivered(advisory.id):
+            return []
     associations = find_associations(advisory.area)
     if associations:
         subject, body = domain.notification_text(advisory, link=link_of(advisory.id))

@@ -4,6 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.advisories import AdvisoryV1, SafetyStatus
@@ -50,6 +51,11 @@ class AdvisoryRepository:
             .limit(limit)
         )
         return [AdvisoryV1.model_validate(document) for document in documents]
+
+    def delivered(self, advisory_id: UUID) -> bool:
+        return (
+            self.session.scalar(select(AdvisoryRecord.delivered_at).where(AdvisoryRecord.id == advisory_id)) is not None
+        )
 
     def record_delivery(self, advisory: AdvisoryV1, recipients: list[Recipient], *, now: datetime) -> None:
         """Whom it reached; a repeat (the same recipients found again) adds nobody twice."""
@@ -152,27 +158,36 @@ class PeopleRepository:
 
     def project(self, person: Person, *, version: int) -> bool:
         """Keep the newer version only (an older or repeated event changes nothing); the choice stays."""
-        record = self.session.get(AdvisoryPersonRecord, person.id)
-        if record is not None and record.version >= version:
+        record = self._record(person.id)
+        if record.version >= version:
             return False
-        if record is None:
-            record = AdvisoryPersonRecord(id=person.id, receives_advisories=False)
-            self.session.add(record)
         record.country, record.city, record.lat, record.lon = person.country, person.city, person.lat, person.lon
         record.association_ids = sorted(str(value) for value in person.association_ids)
         record.version = version
         return True
 
+    def _record(self, individual_id: UUID) -> AdvisoryPersonRecord:
+        """The person's row, made (with an unknown place, version 0) if there is none; when the registry's event and
+        the person's choice arrive at once, the second to insert finds the first's row."""
+        record = self.session.get(AdvisoryPersonRecord, individual_id)
+        if record is not None:
+            return record
+        try:
+            with self.session.begin_nested():
+                record = AdvisoryPersonRecord(
+                    id=individual_id, country="", city="", association_ids=[], receives_advisories=False, version=0
+                )
+                self.session.add(record)
+            return record
+        except IntegrityError:
+            return self.session.get(AdvisoryPersonRecord, individual_id, populate_existing=True)
+
     def forget(self, individual_id: UUID) -> None:
         self.session.execute(delete(AdvisoryPersonRecord).where(AdvisoryPersonRecord.id == individual_id))
 
     def choose(self, individual_id: UUID, *, receive: bool) -> None:
-        """Before the registry's event arrives, the choice is kept with an unknown place (version 0)."""
-        record = self.session.get(AdvisoryPersonRecord, individual_id)
-        if record is None:
-            record = AdvisoryPersonRecord(id=individual_id, country="", city="", association_ids=[], version=0)
-            self.session.add(record)
-        record.receives_advisories = receive
+        """Before the registry's event arrives, the choice is kept with an unknown place."""
+        self._record(individual_id).receives_advisories = receive
 
     def receiving(self, countries: list[str]) -> list[Person]:
         """Those who asked to receive advisories: in these countries, or (none given) wherever they are located."""
