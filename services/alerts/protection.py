@@ -11,8 +11,6 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from services.alerts.settings import AlertsSettings
-
 
 class SealBroken(Exception):
     """A sealed value none of the configured keys opens: a key was removed too early, or the data was altered."""
@@ -40,13 +38,10 @@ class Sealer:
         return None if token is None else self._fernet.rotate(token.encode()).decode()
 
 
-def keys_from(settings: AlertsSettings) -> list[bytes]:
-    configured = [key.strip().encode() for key in settings.data_keys.get_secret_value().split(",") if key.strip()]
-    return configured or [_key_in_file(Path(settings.data_key_file))]
-
-
-def sealer_from_settings() -> Sealer:
-    return Sealer(keys_from(AlertsSettings()))
+def keys_from(data_keys: str, key_file: Path) -> list[bytes]:
+    """The comma-separated keys of `ALERTS_DATA_KEYS`; none: the one in `key_file`, made there if missing."""
+    configured = [key.strip().encode() for key in data_keys.split(",") if key.strip()]
+    return configured or [_key_in_file(key_file)]
 
 
 def _key_in_file(path: Path) -> bytes:

@@ -5,6 +5,7 @@ and do what is decided in the handlers from it.
 """
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from servicekit.database import Database
 from servicekit.health import Pingable
@@ -14,7 +15,9 @@ from servicekit.places import Gazetteer
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
 from services.alerts.db import Base
-from services.alerts.protection import sealer_from_settings
+from services.alerts.help_requests.entrypoints import HelpRequestEntrypoints, help_policy_from_settings
+from services.alerts.help_requests.repository import HelpRequestRepository
+from services.alerts.protection import Sealer, keys_from
 from services.alerts.settings import AlertsSettings
 
 
@@ -22,10 +25,15 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-REPOSITORIES: dict = {}
+def sealer_from_settings() -> Sealer:
+    settings = AlertsSettings()
+    return Sealer(keys_from(settings.data_keys.get_secret_value(), Path(settings.data_key_file)))
 
 
-class AlertsService(Pingable):
+REPOSITORIES = {"help_requests": HelpRequestRepository}
+
+
+class AlertsService(HelpRequestEntrypoints, Pingable):
     name = "alerts"
 
     unit_of_work = Database(AlertsSettings, Base.metadata, repositories=REPOSITORIES, relay_outbox=True)
@@ -35,5 +43,6 @@ class AlertsService(Pingable):
     sealer = Shared(sealer_from_settings)
     clock = Shared(lambda: system_clock)
     settings = Shared(AlertsSettings)
+    help_policy = Shared(help_policy_from_settings)
     call_id_logging = CallIdLogging()
     metrics = Metrics()

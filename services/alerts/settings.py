@@ -13,12 +13,12 @@ class AlertsSettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALERTS_")
 
     database_url: str = "sqlite:///var/alerts.sqlite3"
+    public_url: str = "http://127.0.0.1:8000"
     data_keys: SecretStr = SecretStr("")
     data_key_file: str = "var/alerts-data.key"
     immediate_deadline_minutes: float = Field(default=15, gt=0)
     expected_deadline_minutes: float = Field(default=120, gt=0)
     future_deadline_minutes: float = Field(default=24 * 60, gt=0)
-    escalation_poll_seconds: float = Field(default=5.0, gt=0)
     matching_lease_seconds: float = Field(default=60.0, gt=0)
     purge_after_days: float = Field(default=30, gt=0)
     requests_per_hour_per_account: int = Field(default=5, ge=1)
