@@ -183,7 +183,7 @@ class MessagingService(Pingable):
     def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
         return self._use(broadcasts.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("alerts",))  # the services that notify associations
     def notify(self, request: NotifyRequest, service: str) -> NotificationReceipt:
         """For other services: returns the notification id at once; e-mails and webhooks go out from the queue."""
         receipt = self._use(broadcasts.notify, now=self.clock(), service=service, request=request, render=render,

@@ -9,7 +9,7 @@ import pytest
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.errors import Conflict, Forbidden, NotFound
 from services.alerts.help_requests import domain
-from services.alerts.help_requests.domain import ALLOWED, TRANSITIONS, Candidate, Caller, Case, Deadlines
+from services.alerts.help_requests.domain import ALLOWED, TRANSITIONS, Caller, Candidate, Case, Deadlines
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
