@@ -103,3 +103,19 @@ def test_a_webhook_answering_500_is_retried_then_failed_and_shown_to_the_recipie
     assert "500" in delivery["last_error"]
     assert len(receiver.received) == delivery["attempts"]
     assert {headers["webhook-id"] for headers, _ in receiver.received} == {delivery["id"]}
+
+
+def test_a_post_retried_with_its_idempotency_key_is_made_once_and_a_bad_key_is_a_clear_422(three):
+    (admin_a, _, _), (a, b, _) = three
+    conversation = start(admin_a, a, b)
+    url = f"/api/v1/conversations/{conversation['id']}/messages"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = admin_a.request("POST", url, json={"body": "See you"}, headers=key)
+    retried = admin_a.request("POST", url, json={"body": "See you"}, headers=key)
+    assert (first.status_code, retried.status_code) == (201, 201) and retried.json() == first.json()
+    reused = admin_a.request("POST", url, json={"body": "Something else"}, headers=key)
+    assert reused.status_code == 422 and "different request" in reused.json()["message"]
+    bad = admin_a.request("POST", url, json={"body": "x"}, headers={"Idempotency-Key": "a key with spaces"})
+    assert bad.status_code == 422 and "Idempotency-Key" in bad.json()["message"]
+    messages = admin_a.request("GET", f"/api/v1/conversations/{conversation['id']}").json()["messages"]
+    assert [m["body"] for m in messages] == ["Hello", "See you"]
