@@ -1,0 +1,249 @@
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+# Registration at the size of issue 10: the whole system (`diasporahub run`'s processes, relays included) in a
+# scratch RabbitMQ vhost and a scratch directory, 10,000 associations already in one country (written straight
+# into the registry's database before the services start, through its repository, so the duplicate finder's index
+# holds them), then clients registering new ones in that country through the gateway. For every 201 it times
+# how long until the association is searchable by the Cell (a watcher polls the Cell's search for the newest
+# pending associations). Run with 8 clients, then with 1. It prints figures and asserts nothing.
+# Targets: ≥ 150 registrations/s with 8 clients, lag from 201 to searchable p99 ≤ 1 s.
+#
+#     .venv/bin/python benchmarks/registration_load.py
+#     .venv/bin/python benchmarks/registration_load.py --preloaded 2000 --registrations 400   # quicker
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from http_load import percentile  # noqa: E402
+from messaging import scratch_database  # noqa: E402
+from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from registry_import import cell_staff_token  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy.orm import sessionmaker  # noqa: E402
+
+from contracts.associations import AssociationDraft  # noqa: E402
+from diasporahub.system import System  # noqa: E402
+from servicekit.database import UnitOfWork, create_database_engine  # noqa: E402
+from servicekit.sqltypes import utcnow  # noqa: E402
+from services.registry.accounts.handlers import token_hash  # noqa: E402
+from services.registry.associations import domain  # noqa: E402
+from services.registry.associations.repository import AssociationRepository  # noqa: E402
+from services.registry.db import AccountRecord, Base, SessionRecord  # noqa: E402
+from tests.messaging_servers import free_port  # noqa: E402
+
+COUNTRY = "IN"
+CITIES = ["Delhi", "Bengaluru", "Aizawl", "Shillong", "Imphal", "Lunglei", "Mumbai", "Kolkata", "Chennai", "Pune"]
+KINDS = ["Welfare Association", "Fellowship", "Students Union", "Youth", "Women's Group", "Kristian Fellowship"]
+WORDS = ["Ṭhalai", "Zoram", "Lunglei", "Champhai", "Saiha", "Kolasib", "Serchhip", "Mamit", "Lawngtlai", "Hnahthial"]
+WATCH_INTERVAL_SECONDS = 0.02
+
+
+def association_name(chooser: random.Random) -> tuple[str, str]:
+    coined = "".join(chooser.choice("bcdfghklmnprstvz") + chooser.choice("aeiou") for _ in range(3)).title()
+    city = chooser.choice(CITIES)
+    return f"{chooser.choice(WORDS)} {coined} {chooser.choice(KINDS)} {city}", city
+
+
+def draft(chooser: random.Random, number: int, label: str) -> dict:
+    name, city = association_name(chooser)
+    return {"name": name, "country": COUNTRY, "city": city, "languages": ["lus"],
+            "email": f"{label}-{number}@example.org"}  # fmt: skip
+
+
+def preload(database_url: str, count: int) -> float:
+    """The directory before the benchmark, through the registry's repository (no events: search never sees them)."""
+    engine = create_database_engine(database_url)
+    chooser = random.Random(10)
+    started = time.perf_counter()
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    for first in range(0, count, 1000):
+        with UnitOfWork(sessions, Base.metadata, repositories={"associations": AssociationRepository}) as work:
+            for number in range(first, min(first + 1000, count)):
+                association, _registered = domain.register(
+                    AssociationDraft.model_validate(draft(chooser, number, "preloaded")),
+                    now=utcnow(), locate_city=lambda city, country: None, actor=None, status="verified",
+                )  # fmt: skip
+                work.associations.add(association)
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+class SearchWatcher:
+    """Polls the Cell's search for the newest pending associations; remembers when each id was first seen."""
+
+    def __init__(self, port: int, cell_headers: dict):
+        self.port = port
+        self.headers = cell_headers
+        self.seen: dict[str, float] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.watch)
+
+    def watch(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        path = f"/api/v1/search/associations?status=pending&country={COUNTRY}&sort=newest&size=100"
+        while not self.stopping.is_set():
+            connection.request("GET", path, headers=self.headers)
+            response = connection.getresponse()
+            body = response.read()
+            now = time.monotonic()
+            if response.status == 200:
+                for item in json.loads(body)["items"]:
+                    self.seen.setdefault(item["id"], now)
+            self.stopping.wait(WATCH_INTERVAL_SECONDS)
+        connection.close()
+
+    def __enter__(self) -> "SearchWatcher":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+def admin_tokens(engine, count: int, label: str) -> list[str]:
+    """Accounts with a session each, straight into the registry's database: each registration is made by an
+    account of its own, as when associations register themselves (an account's session carries everything it
+    administers, which would grow with every registration of one benchmark account)."""
+    tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+    now = utcnow()
+    accounts = [{"id": uuid.uuid4(), "email": f"{label}-{number}@example.org", "display_name": "Admin",
+                 "password_hash": "-", "is_cell_staff": False, "created_at": now, "password_changed_at": now}
+                for number in range(count)]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(insert(AccountRecord), accounts)
+        expires_at = now + timedelta(days=1)
+        sessions = [{"token_hash": token_hash(token), "account_id": account["id"], "created_at": now,
+                     "expires_at": expires_at} for token, account in zip(tokens, accounts, strict=True)]  # fmt: skip
+        connection.execute(insert(SessionRecord), sessions)
+    return tokens
+
+
+def register_all(port: int, clients: int, calls: list[tuple[dict, dict]]) -> tuple[dict[str, float], float, list[str]]:
+    """`clients` clients on kept-alive connections, sharing the (draft, headers) calls: when each 201 came (by id),
+    registrations/s, failures."""
+    answered: dict[str, float] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    pending = iter(calls)
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                call = next(pending, None)
+            if call is None:
+                break
+            body, headers = call
+            connection.request("POST", "/api/v1/associations", body=json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            reply = response.read()
+            if response.status == 201:
+                answered[json.loads(reply)["id"]] = time.monotonic()
+            else:
+                failures.append(f"HTTP {response.status}: {reply[:200]!r}")
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answered, len(calls) / (time.perf_counter() - started), failures
+
+
+def measure(system: System, registry_url: str, cell: dict, clients: int, count: int, label: str, *, report=True):
+    chooser = random.Random(label)
+    engine = create_database_engine(registry_url)
+    tokens = admin_tokens(engine, count, label)
+    engine.dispose()
+    calls = [
+        (draft(chooser, number, label), {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        for number, token in enumerate(tokens)
+    ]
+    port = int(system.url.rpartition(":")[2])
+    with SearchWatcher(port, cell) as watcher:
+        meter = CpuMeter(system_pids(system.processes))
+        answered, rate, failures = register_all(port, clients, calls)
+        cpu = meter.ms_per(count)
+        deadline = time.monotonic() + 60
+        while set(answered) - set(watcher.seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    lags = [(watcher.seen[id_] - at) * 1000 for id_, at in answered.items() if id_ in watcher.seen]
+    missing = len(answered) - len(lags)
+    lags = [max(lag, 0.0) for lag in lags]
+    if not report:
+        return
+    print(f"{clients} client(s), {count} registrations: {rate:,.1f} registrations/s; from 201 to searchable by "
+          f"the Cell p50 {percentile(lags, 50):,.0f} ms, p99 {percentile(lags, 99):,.0f} ms, max {max(lags):,.0f} ms"
+          f"{f'; {missing} never seen' if missing else ''}"
+          f"{f'; {len(failures)} failed: {failures[0]}' if failures else ''}"
+          f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]\n"
+          f"  CPU ms per registration: {describe(cpu)}", flush=True)  # fmt: skip
+
+
+def run(args, workdir: Path) -> None:
+    with ScratchVhost(args.amqp_uri, args.management_url, "registration_bench") as vhost:
+        registry_url = scratch_database(args.postgres, workdir, "registry")
+        env = os.environ | {
+            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
+            "REGISTRY_DATABASE_URL": registry_url,
+            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
+            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
+            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
+            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
+        }
+        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
+            env.pop(variable)  # every process as the scratch vhost's user
+        port = free_port()
+        system = System(listen=f"127.0.0.1:{port}", env=env, log_dir=workdir / "log")
+        system.prepare()
+        seconds = preload(registry_url, args.preloaded)
+        print(f"{args.preloaded:,} associations preloaded in {COUNTRY} in {seconds:.1f} s", flush=True)
+        engine = create_database_engine(registry_url)
+        cell = {"Authorization": f"Bearer {cell_staff_token(engine)}"}
+        engine.dispose()
+        system.start_all()
+        try:
+            measure(system, registry_url, cell, args.clients, 100, "warm-up", report=False)
+            measure(system, registry_url, cell, args.clients, args.registrations, "many")
+            measure(system, registry_url, cell, 1, max(args.registrations // 4, 100), "one")
+        finally:
+            system.stop_all()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Registrations through the gateway, and their lag to search.")
+    parser.add_argument("--preloaded", type=int, default=10_000)
+    parser.add_argument("--registrations", type=int, default=1600)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: the registry's database is made on it")
+    parser.add_argument(
+        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
+    )
+    parser.add_argument("--management-url", default="http://localhost:15672")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="registration-bench-"))
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
