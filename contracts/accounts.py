@@ -31,11 +31,19 @@ class SignUp(BaseModel):
     display_name: DisplayName
 
 
+# A code of the authenticator app (six digits) or a recovery code (`abcde-fghij`); spaces and dashes are ignored.
+SecondFactorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=20)]
+
+
 class LogIn(BaseModel):
+    """Cell staff who have set up their second factor also send `code`: their authenticator app's current code, or
+    one of their recovery codes. Other accounts leave it out (it is ignored)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     email: EmailStr
     password: GivenPassword = Field(repr=False)
+    code: SecondFactorCode | None = Field(default=None, repr=False)
 
 
 class PasswordChange(BaseModel):
@@ -60,6 +68,33 @@ class SessionToken(BaseModel):
 
     token: str = Field(repr=False)
     expires_at: AwareDatetime
+    # A Cell staff session opened before the second factor is set up: it may only enrol (/api/v1/auth/second-factor).
+    must_enrol_second_factor: bool = False
+
+
+class SecondFactorEnrolment(BaseModel):
+    """A new authenticator secret, shown once: type `secret` into the app or open `otpauth_uri` (as a QR code)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret: str = Field(repr=False)
+    otpauth_uri: str = Field(repr=False)
+
+
+class SecondFactorCodeGiven(BaseModel):
+    """The code the authenticator app shows now."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: SecondFactorCode = Field(repr=False)
+
+
+class RecoveryCodes(BaseModel):
+    """Shown once: each signs in once in place of the app's code. New ones replace every earlier one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recovery_codes: list[str] = Field(repr=False)
 
 
 class AccountV1(BaseModel):
@@ -93,3 +128,5 @@ class Principal(BaseModel):
     is_cell_staff: bool = False
     administers: list[AdministeredAssociation] = []
     individual_id: UUID | None = None
+    # Cell staff signed in before setting up their second factor: the registry lets such a session only enrol.
+    must_enrol_second_factor: bool = False

@@ -37,6 +37,18 @@ class Forbidden(DiasporaHubError):
     code = "forbidden"
 
 
+class SecondFactorRequired(Unauthenticated):
+    """The password was right, and the account (Cell staff) also signs in with a code from its authenticator app."""
+
+    code = "second_factor_required"
+
+
+class SecondFactorEnrolmentRequired(Forbidden):
+    """A Cell staff session that may only set up the second factor: nothing else until it is confirmed."""
+
+    code = "second_factor_enrolment_required"
+
+
 class Unavailable(DiasporaHubError):
     code = "unavailable"
 
@@ -47,4 +59,14 @@ class TooManyAttempts(DiasporaHubError):
     code = "too_many_attempts"
 
 
-EXPECTED_ERRORS = (NotFound, Conflict, Invalid, Unauthenticated, Forbidden, Unavailable, TooManyAttempts)
+EXPECTED_ERRORS = (
+    NotFound,
+    Conflict,
+    Invalid,
+    Unauthenticated,
+    Forbidden,
+    Unavailable,
+    TooManyAttempts,
+    SecondFactorRequired,
+    SecondFactorEnrolmentRequired,
+)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 def _create(*, email: str, display_name: str) -> int:
     from contracts.errors import Conflict
     from contracts.validation import InvalidPayload
-    from services.registry.accounts.commands import RegistryNotReady, create_cell_staff
+    from services.registry.accounts.commands import HOW_TO_ENROL, RegistryNotReady, create_cell_staff
 
     try:
         account = create_cell_staff(
@@ -78,7 +78,8 @@ def _create(*, email: str, display_name: str) -> int:
     except InvalidPayload as exc:
         problems = "; ".join(f"{problem['field']}: {problem['problem']}" for problem in exc.problems)
         return _fail(f"{problems}; nothing was created")
-    print(f"Created the Cell account {account.email} ({account.id}); it signs in at /api/v1/auth/login.")
+    print(f"Created the Cell account {account.email} ({account.id}).")
+    print(HOW_TO_ENROL)
     return 0
 
 

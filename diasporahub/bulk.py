@@ -26,7 +26,8 @@ def _token(client) -> str:
         raise SystemExit("diasporahub: set DIASPORAHUB_TOKEN to a Cell staff session token, or run in a terminal.")
     email = input("Cell staff e-mail: ").strip()
     password = getpass.getpass("Password: ")
-    return client.call("registry", "log_in", {"email": email, "password": password})["token"]
+    code = getpass.getpass("Code from your authenticator app (or a recovery code): ").strip()
+    return client.call("registry", "log_in", {"email": email, "password": password, "code": code})["token"]
 
 
 def import_associations(path: Path, *, verified: bool) -> int:

@@ -2,7 +2,18 @@
 
 from werkzeug.wrappers import Request, Response
 
-from contracts.accounts import AccountV1, LogIn, PasswordChange, PasswordConfirmation, Principal, SessionToken, SignUp
+from contracts.accounts import (
+    AccountV1,
+    LogIn,
+    PasswordChange,
+    PasswordConfirmation,
+    Principal,
+    RecoveryCodes,
+    SecondFactorCodeGiven,
+    SecondFactorEnrolment,
+    SessionToken,
+    SignUp,
+)
 from contracts.errors import Unauthenticated
 from contracts.individuals import AccountExport
 from gateway.auth import clear_session_cookie, principal_of, session_token_of, set_session_cookie
@@ -30,7 +41,11 @@ class AuthRoutes:
     @api(
         "POST",
         "/api/v1/auth/login",
-        summary="Sign in: a session token, also set as an HttpOnly cookie",
+        summary=(
+            "Sign in: a session token, also set as an HttpOnly cookie. Cell staff also send `code` (401 "
+            "`second_factor_required` without it); before their second factor is set up they get a session that "
+            "may only enrol (`must_enrol_second_factor`)"
+        ),
         who="anyone",
         session=Session.NONE,
         body=LogIn,
@@ -113,3 +128,41 @@ class AuthRoutes:
         response = Response(status=204)
         clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
+
+    @api(
+        "POST",
+        "/api/v1/auth/second-factor/enrolment",
+        summary="Cell staff: a new authenticator secret and its otpauth URI, shown once; confirm it with a first code",
+        who="Cell staff (also with a session that may only enrol)",
+        session=Session.REQUIRED,
+        returns=SecondFactorEnrolment,
+        errors=(409,),
+    )
+    def start_second_factor_enrolment(self, request: Request):
+        return self.registry.start_second_factor_enrolment(session_token_of(request))
+
+    @api(
+        "POST",
+        "/api/v1/auth/second-factor/confirmation",
+        summary="Cell staff: the app's first code turns the second factor on; the recovery codes, shown once",
+        who="Cell staff (also with a session that may only enrol)",
+        session=Session.REQUIRED,
+        body=SecondFactorCodeGiven,
+        returns=RecoveryCodes,
+        errors=(409, 429),
+    )
+    def confirm_second_factor(self, request: Request, body: SecondFactorCodeGiven):
+        return self.registry.confirm_second_factor(session_token_of(request), body.model_dump(mode="json"))
+
+    @api(
+        "POST",
+        "/api/v1/auth/second-factor/recovery-codes",
+        summary="Cell staff: new recovery codes for the app's current code; the earlier ones stop working",
+        who="Cell staff",
+        session=Session.REQUIRED,
+        body=SecondFactorCodeGiven,
+        returns=RecoveryCodes,
+        errors=(409, 429),
+    )
+    def renew_recovery_codes(self, request: Request, body: SecondFactorCodeGiven):
+        return self.registry.renew_recovery_codes(session_token_of(request), body.model_dump(mode="json"))

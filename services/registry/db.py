@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.outbox import add_outbox_table
@@ -27,6 +27,11 @@ class AccountRecord(Base):
     is_cell_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Cell staff's second factor (TOTP): the secret is set at enrolment and confirmed by a first code; the last
+    # time step whose code was accepted, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SessionRecord(Base):
@@ -42,6 +47,19 @@ class SessionRecord(Base):
     # A session unused for idle_timeout_seconds ends (none: only its expiry ends it, as before 0003).
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     idle_timeout_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Opened by Cell staff before their second factor was confirmed: it may only enrol.
+    must_enrol_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RecoveryCodeRecord(Base):
+    """Cell staff's one-time recovery codes, as sha256 only (about 49 random bits each): a copy signs no one in."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginThrottleRecord(Base):

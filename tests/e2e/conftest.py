@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 
+import pyotp
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select
@@ -37,6 +38,7 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "REGISTRY_DATABASE_URL": registry_database_url,
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
         "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
+        "ALERTS_DATABASE_URL": f"sqlite:///{home / 'alerts.sqlite3'}",
         "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "MESSAGING_BROADCASTS_PER_HOUR": "1000",
         # The webhook receivers of the tests listen on 127.0.0.1; failed sends give up within seconds.
@@ -51,6 +53,12 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         # Every test signs people up from 127.0.0.1; the per-address sign-up throttle is tested in the registry's
         # unit tests; test_auth_api checks that the gateway gives the registry the client address.
         "REGISTRY_SIGN_UPS_PER_ADDRESS": "10000",
+        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
+        # As for sign-ups: every test raises help requests from 127.0.0.1 (the throttle is tested in the unit tests).
+        "ALERTS_REQUESTS_PER_HOUR_PER_ADDRESS": "10000",
+        "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "1000",
+        # Only `future` requests escalate within a test (tests/e2e/test_alerts_api.py); the others wait as deployed.
+        "ALERTS_FUTURE_DEADLINE_MINUTES": "0.1",
     }
     running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
     running.prepare()
@@ -81,7 +89,7 @@ def stored_association_count(registry_database_url):
 class Person:
     """A signed-up, signed-in account, talking to the API with its bearer token."""
 
-    def __init__(self, api: str, email: str, password: str = "correct horse battery staple"):
+    def __init__(self, api: str, email: str, password: str = "correct horse battery staple", code: str | None = None):
         self.api = api
         self.email = email
         self.password = password
@@ -91,9 +99,14 @@ class Person:
             timeout=10,
         )
         assert signed_up.status_code in (201, 409), signed_up.text
-        logged_in = requests.post(f"{api}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+        credentials = {"email": email, "password": password} | ({"code": code} if code else {})
+        logged_in = requests.post(f"{api}/api/v1/auth/login", json=credentials, timeout=10)
         assert logged_in.status_code == 200, logged_in.text
         self.headers = {"Authorization": f"Bearer {logged_in.json()['token']}"}
+
+    def another_session(self) -> "Person":
+        """The same account signed in again, with a session of its own."""
+        return Person(self.api, self.email, self.password)
 
     def request(self, method: str, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
         headers = self.headers | (headers or {})
@@ -124,7 +137,26 @@ def cell_staff(system):
     return new_cell_staff(system)
 
 
-def new_cell_staff(system) -> Person:
+class CellStaff(Person):
+    """A Cell account signed in with its second factor: enrolled as `diasporahub admin create` tells, its
+    authenticator app played by pyotp (`authenticator.now()` is the code the app shows)."""
+
+    def __init__(self, api: str, email: str, password: str):
+        super().__init__(api, email, password)
+        started = self.request("POST", "/api/v1/auth/second-factor/enrolment")
+        assert started.status_code == 200, started.text
+        self.authenticator = pyotp.TOTP(started.json()["secret"])
+        self.enrolment_code = self.authenticator.now()
+        confirmed = self.request("POST", "/api/v1/auth/second-factor/confirmation", json={"code": self.enrolment_code})
+        assert confirmed.status_code == 200, confirmed.text
+        self.recovery_codes: list[str] = confirmed.json()["recovery_codes"]
+
+    def another_session(self) -> Person:
+        """Signed in again with a recovery code: the app's code of this half-minute may have been used already."""
+        return Person(self.api, self.email, self.password, code=self.recovery_codes.pop())
+
+
+def new_cell_staff(system) -> CellStaff:
     email, password = f"cell-{uuid.uuid4().hex[:8]}@mizoram.gov.in", "a long Cell staff password"
     created = subprocess.run(
         [sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", email],
@@ -134,4 +166,4 @@ def new_cell_staff(system) -> Person:
         env=system.env,
     )
     assert created.returncode == 0, created.stderr
-    return Person(system.url, email, password)
+    return CellStaff(system.url, email, password)

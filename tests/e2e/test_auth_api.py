@@ -98,7 +98,7 @@ def test_login_answers_a_token_and_sets_an_http_only_lax_cookie_that_me_accepts(
     answer = log_in(api, account)
 
     assert answer.status_code == 200, answer.text
-    assert set(answer.json()) == {"token", "expires_at"}
+    assert answer.json().keys() == {"token", "expires_at", "must_enrol_second_factor"}
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -190,7 +190,7 @@ def test_twenty_failed_logins_from_one_address_lock_that_address(api, account):
     assert log_in(api, account, headers=forwarded_for()).status_code == 200
 
 
-def test_admin_create_makes_a_cell_staff_account_that_can_sign_in(api, system):
+def test_admin_create_makes_a_cell_staff_account_that_signs_in_to_enrol_its_second_factor(api, system):
     email = new_email()
     created = subprocess.run(
         [sys.executable, "-m", "diasporahub.admin", "create", "--email", email],
@@ -202,8 +202,12 @@ def test_admin_create_makes_a_cell_staff_account_that_can_sign_in(api, system):
     )
 
     assert created.returncode == 0, created.stderr
-    token = log_in(api, email).json()["token"]
-    assert me(api, token).json()["is_cell_staff"] is True
+    assert "POST /api/v1/auth/second-factor/enrolment" in created.stdout
+    session = log_in(api, email).json()
+    assert session["must_enrol_second_factor"] is True
+    refused = me(api, session["token"])
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "second_factor_enrolment_required"
 
 
 def test_admin_create_has_no_password_argument(system):

@@ -8,6 +8,7 @@ privileged, so that what an allowed write changes cannot decide a later role's a
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -62,6 +63,20 @@ MATRIX: dict[str, Row] = {
         "/api/v1/auth/password",
         statuses(401, 204, 204, 204, 204),
         body=lambda world, caller: {"current_password": caller.password, "new_password": caller.password},
+    ),
+    # The matrix's Cell has set up its second factor: enrolling again is a conflict; a code that is not the app's
+    # is refused (422) unchanged.
+    "start_second_factor_enrolment": Row(
+        "POST", "/api/v1/auth/second-factor/enrolment", statuses(401, 403, 403, 403, 409)
+    ),
+    "confirm_second_factor": Row(
+        "POST", "/api/v1/auth/second-factor/confirmation", statuses(401, 403, 403, 403, 409), body={"code": "123456"}
+    ),
+    "renew_recovery_codes": Row(
+        "POST",
+        "/api/v1/auth/second-factor/recovery-codes",
+        statuses(401, 403, 403, 403, 422),
+        body={"code": "not-a-code"},
     ),
     "me": Row("GET", "/api/v1/me", statuses(401, 200, 200, 200, 200)),
     "export_account": Row("GET", "/api/v1/me/export", statuses(401, 200, 200, 200, 200)),
@@ -211,7 +226,80 @@ MATRIX: dict[str, Row] = {
         statuses(401, 403, 403, 403, 200),
         body={"blocked": True, "reason": "matrix"},
     ),
+    # alerts: the person asked for help in Kota Kinabalu, where A's three associations were told (`alert_a` speaks);
+    # `claimed_alert` is A's case, `held_alert` came without an account and waits for the Cell. B was told nothing.
+    "raise_help_request": Row(
+        "POST",
+        "/api/v1/alerts",
+        statuses(201, 201, 201, 201, 201),
+        body=lambda world, caller: help_request_in(lat=-20.0, lon=-140.0),  # the open Pacific: the Cell alone
+    ),
+    "list_help_requests": Row("GET", "/api/v1/alerts", statuses(401, 200, 200, 200, 200)),
+    "get_help_request": Row("GET", "/api/v1/alerts/{alert}", statuses(404, 200, 404, 200, 200)),
+    "acknowledge_help_request": Row(
+        "POST",
+        "/api/v1/alerts/{alert}/acknowledge",
+        statuses(401, 403, 404, 200, 403),
+        body=lambda world, caller: {"association_id": world["alert_a"]},
+    ),
+    "decline_help_request": Row(
+        "POST",
+        "/api/v1/alerts/{alert}/decline",
+        statuses(401, 403, 404, 200, 403),
+        body=lambda world, caller: {"association_id": world["alert_a"], "reason": "matrix"},
+    ),
+    "claim_help_request": Row(
+        "POST",
+        "/api/v1/alerts/{alert}/claim",
+        statuses(401, 403, 404, 200, 200),
+        body=lambda world, caller: {"association_id": world["alert_a"]},
+    ),
+    "update_help_request": Row(
+        "POST", "/api/v1/alerts/{claimed_alert}/updates", statuses(401, 403, 404, 200, 200), body={"body": "matrix"}
+    ),
+    "resolve_help_request": Row(
+        "POST", "/api/v1/alerts/{claimed_alert}/resolve", statuses(401, 403, 404, 200, 409), body={"summary": "matrix"}
+    ),
+    "refer_help_request": Row(
+        "POST",
+        "/api/v1/alerts/{claimed_alert}/refer",
+        statuses(401, 403, 404, 200, 409),
+        body={"to": "Consulate General of India", "reference": "MATRIX-1"},
+    ),
+    "cancel_help_request": Row(
+        "POST", "/api/v1/alerts/{alert}/cancel", statuses(401, 200, 404, 403, 409), body={"reason": "matrix"}
+    ),
+    "release_help_request": Row("POST", "/api/v1/alerts/{held_alert}/release", statuses(401, 404, 404, 404, 200)),
+    "block_requester": Row(
+        "POST", "/api/v1/alerts/{alert}/block-requester", statuses(401, 403, 403, 403, 200), body={"reason": "matrix"}
+    ),
+    # advisories: the world's advisory asks whether Malaysia is safe; it reached A and the person, who chose to
+    # receive advisories (the admins have no profile: 409); the matrix's Cell lives in India
+    "publish_advisory": Row(
+        "POST", "/api/v1/advisories", statuses(401, 403, 403, 403, 201), body=lambda world, caller: advisory_for(["SG"])
+    ),
+    "list_advisories": Row("GET", "/api/v1/advisories", statuses(200, 200, 200, 200, 200)),
+    "advisories_atom": Row("GET", "/api/v1/advisories.atom", statuses(200, 200, 200, 200, 200)),
+    "advisory_choice": Row("GET", "/api/v1/advisories/subscription", statuses(401, 200, 409, 409, 200)),
+    "choose_advisories": Row(
+        "PUT", "/api/v1/advisories/subscription", statuses(401, 200, 409, 409, 200), body={"receive": True}
+    ),
+    "get_advisory": Row("GET", "/api/v1/advisories/{advisory}", statuses(200, 200, 200, 200, 200)),
+    "advisory_cap": Row("GET", "/api/v1/advisories/{advisory}.cap", statuses(200, 200, 200, 200, 200)),
+    "answer_safety": Row(
+        "POST", "/api/v1/advisories/{advisory}/safety", statuses(401, 200, 403, 200, 403), body={"status": "safe"}
+    ),
+    "safety_counts": Row("GET", "/api/v1/advisories/{advisory}/safety", statuses(401, 403, 403, 403, 200)),
+    "remind_about_safety": Row(
+        "POST", "/api/v1/advisories/{advisory}/safety/reminders", statuses(401, 403, 403, 403, 200)
+    ),
 }
+ADVISORY_ROWS = {"get_advisory", "advisory_cap", "answer_safety", "safety_counts", "remind_about_safety"}
+ALERT_ROWS = {
+    "get_help_request", "acknowledge_help_request", "decline_help_request", "claim_help_request",
+    "update_help_request", "resolve_help_request", "refer_help_request", "cancel_help_request",
+    "release_help_request", "block_requester",
+}  # fmt: skip
 MESSAGING_ROWS = {
     "start_conversation", "list_conversations", "get_conversation", "post_message", "archive_conversation", "inbox",
     "mark_read", "report_message", "broadcast", "get_broadcast", "get_notification_settings",
@@ -296,7 +384,90 @@ def world(request, api, matrix_cell, spare):
     }
     if request.node.callspec.params.get("operation_id") in MESSAGING_ROWS:
         add_messaging(world)
+    if request.node.callspec.params.get("operation_id") in ALERT_ROWS:
+        add_alerts(world)
+    if request.node.callspec.params.get("operation_id") in ADVISORY_ROWS:
+        add_advisory(world)
     return world
+
+
+def advisory_for(countries: list[str]) -> dict:
+    return {
+        "headline": "Matrix advisory", "description": "For the matrix", "severity": "Minor", "urgency": "Future",
+        "certainty": "Possible", "area": {"countries": countries}, "safety_check": True,
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }  # fmt: skip
+
+
+def add_advisory(world, timeout_seconds: float = 15.0) -> None:
+    """The person chooses advisories; once alerts places them and search finds A, the Cell publishes one for
+    Malaysia, delivered to both."""
+    person, cell = world["individual"], world["cell"]
+    assert person.request("PUT", "/api/v1/advisories/subscription", json={"receive": True}).status_code == 200
+    name = cell.request("GET", f"/api/v1/associations/{world['verified_a']}").json()["name"]
+
+    def world_is_known() -> bool:
+        placed = person.request("GET", "/api/v1/advisories/subscription").json()["country"] == "MY"
+        found = cell.request("GET", "/api/v1/search/associations", params={"q": name}).json()["items"]
+        return placed and world["verified_a"] in [hit["id"] for hit in found]
+
+    wait_for(world_is_known, timeout_seconds)
+    published = cell.request("POST", "/api/v1/advisories", json=advisory_for(["MY"]))
+    assert published.status_code == 201, published.text
+    advisory = f"/api/v1/advisories/{published.json()['id']}"
+    wait_for(lambda: cell.request("GET", advisory).json()["reached"] >= 2, timeout_seconds)
+    world["advisory"] = published.json()["id"]
+
+
+def wait_for(condition, timeout_seconds: float) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the services did not follow each other's events in time"
+        time.sleep(0.1)
+
+
+def help_request_in(**place) -> dict:
+    return {
+        "category": "accident", "urgency": "immediate", "description": "Matrix", "location": place,
+        "contact": {"name": "Matrix", "email": "matrix@example.org"},
+    }  # fmt: skip
+
+
+def add_alerts(world, timeout_seconds: float = 20.0) -> None:
+    """Three associations of A's in Kota Kinabalu, verified and found by search; the person's help request there
+    (told to them), a second one A claimed for `alert_a`, and one raised without an account."""
+    admin_a, cell = world["admin_a"], world["cell"]
+    suffix = uuid.uuid4().hex[:6]
+    ids = []
+    for number in range(3):
+        association = admin_a.register_association(
+            name=f"Mizo Fellowship Sabah {number} {suffix}", country="MY", city="Kota Kinabalu"
+        )
+        decided = cell.request("POST", f"/api/v1/associations/{association['id']}/verification",
+                               json={"decision": "verify"})  # fmt: skip
+        assert decided.status_code == 200, decided.text
+        ids.append(association["id"])
+    deadline = time.monotonic() + timeout_seconds
+    while not set(ids) <= {item["id"] for item in requests.get(
+        f"{world['anonymous'].api}/api/v1/search/associations", params={"q": suffix, "size": 10}, timeout=10
+    ).json()["items"]}:  # fmt: skip
+        assert time.monotonic() < deadline, "search did not index the matrix's associations"
+        time.sleep(0.1)
+    kota_kinabalu = help_request_in(country="MY", city="Kota Kinabalu")
+    raised = [world["individual"].request("POST", "/api/v1/alerts", json=kota_kinabalu) for _ in range(2)]
+    assert all(answer.status_code == 201 and answer.json()["notified_count"] >= 3 for answer in raised), raised
+    alert, claimed_alert = (answer.json()["id"] for answer in raised)
+    claimed = admin_a.request("POST", f"/api/v1/alerts/{claimed_alert}/claim", json={"association_id": ids[0]})
+    assert claimed.status_code == 200, claimed.text
+    held = world["anonymous"].request("POST", "/api/v1/alerts", json=kota_kinabalu)
+    assert held.status_code == 201, held.text
+    world |= {"alert_a": ids[0], "alert": alert, "claimed_alert": claimed_alert, "held_alert": held.json()["id"]}
+
+
+def what_alerts_store(world) -> list:
+    """The world's help requests as the Cell sees them (status, holder, who was told and answered, timeline)."""
+    return [world["cell"].request("GET", f"/api/v1/alerts/{world[key]}").json()
+            for key in ("alert", "claimed_alert", "held_alert")]  # fmt: skip
 
 
 def add_messaging(world) -> None:
@@ -339,6 +510,8 @@ def what_is_stored(world) -> tuple:
         cell.request("GET", f"/api/v1/individuals/{world['individual_id']}").json(),
         cell.request("GET", "/api/v1/admin/associations", params={"status": "pending", "size": 200}).json()["total"],
         what_messaging_stores(world) if "conversation" in world else None,
+        what_alerts_store(world) if "alert" in world else None,
+        cell.request("GET", f"/api/v1/advisories/{world['advisory']}/safety").json() if "advisory" in world else None,
     )
 
 
@@ -364,7 +537,7 @@ def cell_broadcast(world) -> dict:
 def send(world, role: str, row: Row) -> requests.Response:
     caller = world[role]
     if row.path == "/api/v1/auth/logout" and role != "anonymous":
-        caller = Person(caller.api, caller.email, caller.password)  # a session of its own, so the role keeps its
+        caller = caller.another_session()  # a session of its own, so the role keeps its
     ids = {key: value for key, value in world.items() if isinstance(value, str)} | {
         "individual": world["individual_id"]
     }

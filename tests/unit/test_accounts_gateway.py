@@ -130,7 +130,7 @@ def test_login_answers_the_token_and_sets_an_http_only_lax_cookie_not_secure_ove
     token, response = signed_up_and_logged_in(gateway)
 
     assert response.status_code == 200
-    assert set(body(response)) == {"token", "expires_at"}
+    assert set(body(response)) == {"token", "expires_at", "must_enrol_second_factor"}
     header, value = session_cookie(response)
     assert value == token
     assert "HttpOnly" in header

@@ -23,6 +23,14 @@ from services.registry.accounts.repository import AccountRepository
 from services.registry.db import Base
 from services.registry.settings import RegistrySettings
 
+HOW_TO_ENROL = """\
+Before anything else the account sets up its second factor (an authenticator app such as FreeOTP or Aegis):
+  1. sign in: POST /api/v1/auth/login {"email", "password"}; that session may only enrol;
+  2. POST /api/v1/auth/second-factor/enrolment: the secret and its otpauth:// URI, shown once; add it to the app;
+  3. POST /api/v1/auth/second-factor/confirmation {"code": "<the six digits the app shows>"}: the answer holds
+     ten recovery codes, shown once; keep them offline.
+From then on it signs in with {"email", "password", "code"}; a recovery code may stand in for the app's code, once."""
+
 
 class RegistryNotReady(Exception):
     """The registry's database does not answer or has no tables yet (`diasporahub prepare` makes them)."""

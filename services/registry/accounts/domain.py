@@ -74,6 +74,18 @@ class Account:
     is_cell_staff: bool
     created_at: datetime
     password_changed_at: datetime
+    totp_secret: str | None = field(default=None, repr=False)
+    totp_confirmed_at: datetime | None = None
+    totp_last_step: int | None = None
+
+    @property
+    def uses_second_factor(self) -> bool:
+        """Cell staff whose authenticator app has been confirmed with a first code."""
+        return self.is_cell_staff and self.totp_confirmed_at is not None
+
+    @property
+    def must_enrol_second_factor(self) -> bool:
+        return self.is_cell_staff and self.totp_confirmed_at is None
 
     def public(self) -> AccountV1:
         return AccountV1(
@@ -112,6 +124,7 @@ class LoginSession:
     revoked_at: datetime | None = None
     last_seen_at: datetime | None = None
     idle_timeout: timedelta | None = None
+    must_enrol_second_factor: bool = False
 
     def is_open(self, now: datetime) -> bool:
         """Not revoked, not expired, and used within its idle timeout."""
@@ -125,10 +138,16 @@ class LoginSession:
 
 
 def open_session(
-    *, account_id: UUID, now: datetime, policy: AccountPolicy, is_cell_staff: bool = False
+    *,
+    account_id: UUID,
+    now: datetime,
+    policy: AccountPolicy,
+    is_cell_staff: bool = False,
+    must_enrol_second_factor: bool = False,
 ) -> tuple[str, LoginSession]:
     """A new random token (returned once, to the person) and the session the registry keeps of it.
-    Cell staff, who see everyone's contact details, get a shorter session and a shorter idle timeout."""
+    Cell staff, who see everyone's contact details, get a shorter session and a shorter idle timeout; before
+    their second factor is set up, a session that may only enrol."""
     token = secrets.token_urlsafe(32)
     lifetime = policy.cell_staff_session_lifetime if is_cell_staff else policy.session_lifetime
     idle = policy.cell_staff_idle_timeout if is_cell_staff else policy.idle_timeout
@@ -139,6 +158,7 @@ def open_session(
         expires_at=now + lifetime,
         last_seen_at=now,
         idle_timeout=idle,
+        must_enrol_second_factor=must_enrol_second_factor,
     )
     return token, session
 

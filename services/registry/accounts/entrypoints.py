@@ -7,11 +7,21 @@ from eventlet import tpool
 from eventlet.semaphore import Semaphore
 from nameko.timer import timer
 
-from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
+from contracts.accounts import (
+    AccountV1,
+    LogIn,
+    PasswordChange,
+    Principal,
+    RecoveryCodes,
+    SecondFactorCodeGiven,
+    SecondFactorEnrolment,
+    SessionToken,
+    SignUp,
+)
 from contracts.errors import EXPECTED_ERRORS
 from servicekit.rpc import rpc
 from servicekit.shared import Shared
-from services.registry.accounts import handlers
+from services.registry.accounts import enrolment, handlers
 from services.registry.accounts.domain import AccountPolicy
 from services.registry.accounts.passwords import Argon2Passwords, bounded
 from services.registry.settings import RegistrySettings
@@ -71,7 +81,7 @@ class AccountEntrypoints:
             client_address=client_address,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("credentials.password",))
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("credentials.password", "credentials.code"))
     def log_in(self, credentials: LogIn, client_address: str | None = None) -> SessionToken:
         return handlers.log_in(
             unit_of_work=self.unit_of_work,
@@ -103,3 +113,19 @@ class AccountEntrypoints:
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def whoami(self, token: str | None) -> Principal:
         return handlers.whoami(unit_of_work=self.unit_of_work, token=token, now=self.clock())
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def start_second_factor_enrolment(self, token: str | None) -> SecondFactorEnrolment:
+        return enrolment.start_enrolment(unit_of_work=self.unit_of_work, token=token, now=self.clock())
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code"))
+    def confirm_second_factor(self, token: str | None, given: SecondFactorCodeGiven) -> RecoveryCodes:
+        return enrolment.confirm_enrolment(
+            unit_of_work=self.unit_of_work, policy=self.account_policy, token=token, given=given, now=self.clock()
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code"))
+    def renew_recovery_codes(self, token: str | None, given: SecondFactorCodeGiven) -> RecoveryCodes:
+        return enrolment.renew_recovery_codes(
+            unit_of_work=self.unit_of_work, policy=self.account_policy, token=token, given=given, now=self.clock()
+        )

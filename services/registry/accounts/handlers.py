@@ -11,8 +11,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from contracts.accounts import AccountV1, LogIn, PasswordChange, Principal, SessionToken, SignUp
-from contracts.errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
-from services.registry.accounts import domain
+from contracts.errors import (
+    Conflict,
+    Invalid,
+    SecondFactorEnrolmentRequired,
+    SecondFactorRequired,
+    TooManyAttempts,
+    Unauthenticated,
+)
+from services.registry.accounts import domain, second_factor
 from services.registry.accounts.domain import SIGN_IN_FIRST, WRONG_CREDENTIALS, AccountPolicy, token_hash
 
 __all__ = [
@@ -30,11 +37,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def authenticate(*, work, token: str | None, now: datetime) -> Principal:
-    """The principal behind a session token, inside the caller's unit of work."""
+def authenticate(*, work, token: str | None, now: datetime, enrolling: bool = False) -> Principal:
+    """The principal behind a session token, inside the caller's unit of work. A Cell staff session opened before
+    the second factor was set up is refused everywhere but in enrolment (`enrolling`)."""
     principal = work.accounts.principal_for_session(token_hash(token), now) if token else None
     if principal is None:
         raise Unauthenticated(SIGN_IN_FIRST)
+    if principal.must_enrol_second_factor and not enrolling:
+        raise SecondFactorEnrolmentRequired(second_factor.ENROL_FIRST)
     return principal
 
 
@@ -64,8 +74,8 @@ def sign_up(
     if client_address and policy is not None:
         key = domain.sign_up_key(client_address)
         with unit_of_work() as work:
-            _refuse_if_locked(work.accounts.throttles([key]), now)
-        _count_failures(unit_of_work, {key: policy.sign_up_limit}, policy, now)
+            refuse_if_locked(work.accounts.throttles([key]), now)
+        count_failures(unit_of_work, {key: policy.sign_up_limit}, policy, now)
     problem = domain.password_problem(draft.password, draft.email)
     if problem is not None:
         raise Invalid(problem)
@@ -96,31 +106,56 @@ def log_in(
     """A new session, unless the e-mail or the client address is locked after too many failures.
 
     A wrong password and an unknown e-mail get one answer, and both count against the e-mail and the address.
+    Cell staff with a second factor also give a code (the app's, or a recovery code): without one the answer is
+    SecondFactorRequired; a wrong or used one counts as a failure like a wrong password. Cell staff without one get
+    a session that may only enrol.
     """
     email = domain.normalized_email(credentials.email)
     limits = domain.throttle_limits(email=email, client_address=client_address, policy=policy)
     with unit_of_work() as work:
-        _refuse_if_locked(work.accounts.throttles(list(limits)), now)
+        refuse_if_locked(work.accounts.throttles(list(limits)), now)
         account = work.accounts.get_by_email(email)
     verified = passwords.verify(account.password_hash if account else None, credentials.password)
     if not verified:
-        _count_failures(unit_of_work, limits, policy, now)
+        count_failures(unit_of_work, limits, policy, now)
         log.info("refused a sign-in: wrong e-mail address or password")
         raise Unauthenticated(WRONG_CREDENTIALS)
+    if account.uses_second_factor and credentials.code is None:
+        raise SecondFactorRequired(second_factor.CODE_NEEDED)
     rehashed = passwords.hash(credentials.password) if passwords.needs_rehash(account.password_hash) else None
     token, session = domain.open_session(
-        account_id=account.id, now=now, policy=policy, is_cell_staff=account.is_cell_staff
+        account_id=account.id,
+        now=now,
+        policy=policy,
+        is_cell_staff=account.is_cell_staff,
+        must_enrol_second_factor=account.must_enrol_second_factor,
     )
     with unit_of_work() as work:
         # A failure counted meanwhile (another attempt at once) may have locked a key: the lock wins.
-        _refuse_if_locked(work.accounts.throttles(list(limits)), now)
-        work.accounts.clear_throttle(domain.login_key(email, client_address))
-        work.accounts.delete_expired_sessions(account.id, now)
-        work.accounts.add_session(session)
-        if rehashed is not None:
-            work.accounts.change_password(account.id, rehashed, account.password_changed_at)
+        refuse_if_locked(work.accounts.throttles(list(limits)), now)
+        code_accepted = not account.uses_second_factor or spend_code(work.accounts, account, credentials.code, now)
+        if code_accepted:
+            work.accounts.clear_throttle(domain.login_key(email, client_address))
+            work.accounts.delete_expired_sessions(account.id, now)
+            work.accounts.add_session(session)
+            if rehashed is not None:
+                work.accounts.change_password(account.id, rehashed, account.password_changed_at)
+    if not code_accepted:
+        count_failures(unit_of_work, limits, policy, now)
+        log.info("refused a sign-in of account %s: wrong or used second-factor code", account.id)
+        raise Unauthenticated(second_factor.WRONG_CODE)
     log.info("opened a session for account %s", account.id)
-    return SessionToken(token=token, expires_at=session.expires_at)
+    return SessionToken(
+        token=token, expires_at=session.expires_at, must_enrol_second_factor=session.must_enrol_second_factor
+    )
+
+
+def spend_code(accounts, account: domain.Account, code: str, now: datetime) -> bool:
+    """The authenticator app's code (a step not used before) or an unused recovery code, spent; False otherwise."""
+    step = second_factor.matching_step(account.totp_secret, code, now)
+    if step is not None:
+        return accounts.claim_totp_step(account.id, step)
+    return accounts.spend_recovery_code(account.id, second_factor.recovery_code_hash(code), now)
 
 
 def log_out(*, unit_of_work: Callable, token: str | None, now: datetime) -> None:
@@ -145,9 +180,9 @@ def change_password(
         principal = authenticate(work=work, token=token, now=now)
         account = work.accounts.get(principal.account_id)
         key = domain.account_key(account.email)
-        _refuse_if_locked(work.accounts.throttles([key]), now)
+        refuse_if_locked(work.accounts.throttles([key]), now)
     if not passwords.verify(account.password_hash, change.current_password):
-        _count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
+        count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
         raise Invalid("current_password: is not your current password")
     problem = domain.password_problem(change.new_password, account.email)
     if problem is not None:
@@ -169,19 +204,19 @@ def confirm_password(
         if account is None:
             raise Unauthenticated(SIGN_IN_FIRST)
         key = domain.account_key(account.email)
-        _refuse_if_locked(work.accounts.throttles([key]), now)
+        refuse_if_locked(work.accounts.throttles([key]), now)
     if not passwords.verify(account.password_hash, password):
-        _count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
+        count_failures(unit_of_work, {key: policy.account_failure_limit}, policy, now)
         raise Invalid("password: is not your password")
 
 
-def _refuse_if_locked(throttles: list[domain.Throttle], now: datetime) -> None:
+def refuse_if_locked(throttles: list[domain.Throttle], now: datetime) -> None:
     message = domain.lock_message(throttles, now)
     if message is not None:
         raise TooManyAttempts(message)
 
 
-def _count_failures(unit_of_work: Callable, limits: dict[str, int], policy: AccountPolicy, now: datetime) -> None:
+def count_failures(unit_of_work: Callable, limits: dict[str, int], policy: AccountPolicy, now: datetime) -> None:
     """Its own transaction, committed before the caller raises (a raise inside a unit of work rolls it back)."""
     with unit_of_work() as work:
         for key, limit in limits.items():

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.errors import Conflict
 from services.registry.accounts.domain import Account, LoginSession, Throttle
+from services.registry.accounts.second_factor_repository import SecondFactorQueries
 from services.registry.db import (
     AccountRecord,
     AssociationAdminRecord,
@@ -33,6 +34,9 @@ def _account(record: AccountRecord) -> Account:
         is_cell_staff=record.is_cell_staff,
         created_at=record.created_at,
         password_changed_at=record.password_changed_at,
+        totp_secret=record.totp_secret,
+        totp_confirmed_at=record.totp_confirmed_at,
+        totp_last_step=record.totp_last_step,
     )
 
 
@@ -54,10 +58,11 @@ def _login_session(record: SessionRecord) -> LoginSession:
         revoked_at=record.revoked_at,
         last_seen_at=record.last_seen_at,
         idle_timeout=None if record.idle_timeout_seconds is None else timedelta(seconds=record.idle_timeout_seconds),
+        must_enrol_second_factor=bool(record.must_enrol_second_factor),
     )
 
 
-class AccountRepository:
+class AccountRepository(SecondFactorQueries):
     """E-mail addresses are stored as domain.normalized_email gives them, and looked up the same way."""
 
     def __init__(self, session: Session):
@@ -112,6 +117,7 @@ class AccountRepository:
                 idle_timeout_seconds=(
                     None if login_session.idle_timeout is None else int(login_session.idle_timeout.total_seconds())
                 ),
+                must_enrol_second_factor=login_session.must_enrol_second_factor,
             )
         )
         self.session.flush()
@@ -181,9 +187,9 @@ class AccountRepository:
             self.session.execute(
                 update(SessionRecord).where(SessionRecord.token_hash == token_hash).values(last_seen_at=now)
             )
-        return self.principal(account, now)
+        return self.principal(account, now, must_enrol_second_factor=login_session.must_enrol_second_factor)
 
-    def principal(self, account: AccountRecord, now: datetime) -> Principal:
+    def principal(self, account: AccountRecord, now: datetime, *, must_enrol_second_factor: bool = False) -> Principal:
         """`verified` holds while the association is verified, not merged and not past its verification due date."""
         administered = self.session.execute(
             select(
@@ -216,6 +222,7 @@ class AccountRepository:
                 for row in administered
             ],
             individual_id=individual_id,
+            must_enrol_second_factor=must_enrol_second_factor,
         )
 
     # Login throttles
