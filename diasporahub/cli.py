@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     messaging.add_argument("messaging_action", choices=["rebuild-directory"])
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
     dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
+    for action, told in (("backup", "copy every service's database into DIR"), ("restore", "put them back from DIR")):
+        commands.add_parser(action, help=told).add_argument("folder", metavar="DIR")
+    verify = commands.add_parser("verify", help="search's index and messaging's directory against the registry")
+    verify.add_argument("--repair", action="store_true", help="and put every difference right")
     return parser
 
 
@@ -134,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         from diasporahub import messaging
 
         return messaging.rebuild_directory()
+    if args.command in {"backup", "restore", "verify"}:
+        from diasporahub import backup
+
+        return backup.main(args.command, getattr(args, "folder", None), repair=getattr(args, "repair", False))
     if args.command == "dead-letters":
         from diasporahub import dead_letters
 

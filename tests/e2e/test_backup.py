@@ -1,0 +1,155 @@
+"""`diasporahub backup`, a wipe, `diasporahub restore` and `verify --repair`, the whole system running: a backup taken
+while members keep registering leaves every association, person and conversation that existed before it as it was,
+and search agrees with the registry again."""
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from diasporahub.system import System
+from services.catalogue import with_databases
+from tests.e2e.conftest import Person, free_port, new_cell_staff
+
+LOAD_LIMIT = 300  # registrations the load makes at most, if the backup were slow
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("backed-up")
+
+
+@pytest.fixture(scope="module")
+def system(rabbit_vhosts, postgres_databases, home):
+    """Registry, messaging and alerts each on a PostgreSQL database of their own; search on its SQLite file."""
+    operator_amqp_uri = rabbit_vhosts.create()
+    env = os.environ | {
+        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
+        **rabbit_vhosts.service_users_env(operator_amqp_uri),
+        "REGISTRY_DATABASE_URL": postgres_databases.create(),
+        "MESSAGING_DATABASE_URL": postgres_databases.create(),
+        "ALERTS_DATABASE_URL": postgres_databases.create(),
+        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
+        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
+        "REGISTRY_SIGN_UPS_PER_ADDRESS": "10000",
+    }
+    running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
+    running.prepare()
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()
+
+
+def diasporahub(system, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "diasporahub.cli", *arguments], env=system.env, capture_output=True, text=True
+    )
+
+
+def wipe(system) -> None:
+    """Every service's data gone: PostgreSQL schemas emptied, SQLite files deleted."""
+    for entry in with_databases():
+        url = system.env[f"{entry.load_settings().model_config['env_prefix']}DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+            continue
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+class Registrations(threading.Thread):
+    """A member registering associations until told to stop: the load while the backup is taken."""
+
+    def __init__(self, member: Person):
+        super().__init__(daemon=True)
+        self.member = member
+        self.stopping = threading.Event()
+        self.made = 0
+
+    def run(self) -> None:
+        while not self.stopping.is_set() and self.made < LOAD_LIMIT:
+            self.member.register_association(name=f"Loaded {uuid.uuid4().hex[:8]}", country="SG", city="Singapore")
+            self.made += 1
+
+
+def snapshot(cell: Person, writer: Person, associations: list[str], people: list[str], conversations: list[str]):
+    """Everything about them as the API shows it (to the Cell, and to the writer for conversations)."""
+    return {
+        "associations": [cell.request("GET", f"/api/v1/associations/{id_}").json() for id_ in associations],
+        "people": [cell.request("GET", f"/api/v1/individuals/{id_}").json() for id_ in people],
+        "conversations": [
+            in_order(writer.request("GET", f"/api/v1/conversations/{id_}").json()) for id_ in conversations
+        ],
+    }
+
+
+def in_order(conversation: dict) -> dict:
+    """Its participants in one order (the API promises none)."""
+    return conversation | {
+        "participants": sorted(conversation["participants"], key=lambda who: (who["kind"], who["id"]))
+    }
+
+
+def test_a_backup_taken_under_load_restores_everything_that_existed_before_it(system, home):
+    cell = new_cell_staff(system)
+    admin = Person(system.url, f"admin-{uuid.uuid4().hex[:8]}@example.org")
+    writer = Person(system.url, f"writer-{uuid.uuid4().hex[:8]}@example.org")
+    associations, people, conversations = [], [], []
+    for number in range(5):
+        made = admin.register_association(name=f"Backed Up Fellowship {number} {uuid.uuid4().hex[:4]}", city="Pune",
+                                          country="IN", email=f"fellowship{number}@example.org")  # fmt: skip
+        verified = cell.request("POST", f"/api/v1/associations/{made['id']}/verification", json={"decision": "verify"})
+        assert verified.status_code == 200, verified.text
+        associations.append(made["id"])
+    for number in range(3):
+        someone = Person(system.url, f"person-{uuid.uuid4().hex[:8]}@example.org")
+        profile = someone.request("POST", "/api/v1/individuals", json={
+            "name": f"Lalremruati {number}", "country": "IN", "city": "Pune", "languages": ["lus"],
+            "visibility": "associations", "email": f"person{number}@example.org",
+        })  # fmt: skip
+        assert profile.status_code == 201, profile.text
+        people.append(profile.json()["id"])
+    for association in associations[:2]:
+        body = {"participants": [association], "subject": "Visit", "body": "May we come?"}
+        started = writer.request("POST", "/api/v1/conversations", json=body)
+        assert started.status_code == 201, started.text
+        conversations.append(started.json()["id"])
+    before = snapshot(cell, writer, associations, people, conversations)
+
+    load = Registrations(Person(system.url, f"loader-{uuid.uuid4().hex[:8]}@example.org"))
+    load.start()
+    backed_up = diasporahub(system, "backup", str(home / "backup"))
+    load.stopping.set()
+    load.join()
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert load.made > 0
+
+    system.stop_all()
+    wipe(system)
+    restored = diasporahub(system, "restore", str(home / "backup"))
+    assert restored.returncode == 0, restored.stderr
+    system.prepare()
+    system.start_all()
+    repaired = diasporahub(system, "verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+
+    assert snapshot(cell, writer, associations, people, conversations) == before
+    checked = diasporahub(system, "verify")
+    assert checked.returncode == 0, checked.stdout
+    assert "0 differences" in checked.stdout
+    for association in before["associations"]:
+        found = requests.get(f"{system.url}/api/v1/search/associations", params={"q": association["name"]}, timeout=10)
+        assert association["id"] in [item["id"] for item in found.json()["items"]]
