@@ -33,6 +33,7 @@ class AssociationDocument(BaseModel):
     status: AssociationStatus
     merged_into: UUID | None = None
     registered_at: AwareDatetime
+    verification_due_at: AwareDatetime | None = None
 
     @classmethod
     def of(cls, association: AssociationV1) -> "AssociationDocument":
@@ -51,12 +52,18 @@ class AssociationDocument(BaseModel):
             status=association.status,
             merged_into=association.merged_into,
             registered_at=association.registered_at,
+            verification_due_at=association.verification_due_at,
         )
 
     @property
     def public(self) -> bool:
-        """Only verified associations are shown to the public; a merged one lives on in the one it joined."""
+        """Only verified associations are shown to the public; a merged one lives on in the one it joined.
+        Both engines also hide one whose verification is due (`lapsed`) when they are asked."""
         return self.status == "verified" and self.merged_into is None
+
+    def lapsed(self, now: datetime) -> bool:
+        """Past its verification due date: out of public view at once, before the registry announces the lapse."""
+        return self.verification_due_at is not None and now >= self.verification_due_at
 
     @property
     def registered_microseconds(self) -> int:

@@ -32,6 +32,16 @@ from services.search.elastic.mappings import (
 ASSOCIATION_ID = UUID("6f1c1f52-9d7e-4a39-9a55-0e2b8a8c1d11")
 INDIVIDUAL_ID = UUID("0b7f0c3e-52f4-4d1d-8a60-7e4de3d7c2a9")
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+# The public sees an association only while its verification is not due (the clock's now, as sent).
+NOT_DUE_BY_NOW = {
+    "bool": {
+        "should": [
+            {"bool": {"must_not": {"exists": {"field": "verification_due_at"}}}},
+            {"range": {"verification_due_at": {"gt": "2027-03-01T09:00:00+00:00"}}},
+        ],
+        "minimum_should_match": 1,
+    }
+}
 TIER_FIELDS = (
     ["name", "alternate_names"],
     ["name", "alternate_names", "city", "office_bearer_names"],
@@ -255,6 +265,7 @@ def test_an_association_search_sends_this_exact_request(cluster, index):
                         "must": [{"dis_max": {"queries": tiers}}],
                         "filter": [
                             {"term": {"public": True}},
+                            NOT_DUE_BY_NOW,
                             {"terms": {"country": ["IN", "SG"]}},
                             {"terms": {"languages": ["lus"]}},
                             {"terms": {"categories": ["church"]}},
@@ -349,6 +360,7 @@ def test_suggestions_match_name_prefixes_of_verified_associations_by_name_withou
                             prefix_clause("lal", names),
                             prefix_clause("thalai", names),
                             {"term": {"public": True}},
+                            NOT_DUE_BY_NOW,
                         ]
                     }
                 },

@@ -14,6 +14,7 @@ from services.search.embedded.memory_index import AssociationMemoryIndex
 from services.search.geo import great_circle_km
 
 COUNTRIES = ["IN", "SG", "AE", "US", "GB"]
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_pages_match_a_plain_sort(documents, index, query):
         key = lambda document: (-document.registered_at.timestamp(), str(document.id))  # noqa: E731
     else:
         key = by_name
-    found = index.search(query, public_only=True)
+    found = index.search(query, public_only=True, now=NOW)
 
     assert [hit.id for hit in found.items] == expected_ids(documents, query, key)
     assert found.total == len(
@@ -90,7 +91,7 @@ def test_pages_match_a_plain_sort(documents, index, query):
 def test_nearest_first_matches_measuring_every_association(documents, index):
     query = AssociationQuery(near="10,170", radius_km=3000, sort="distance", size=50)
 
-    found = index.search(query, public_only=True)
+    found = index.search(query, public_only=True, now=NOW)
 
     within = sorted(
         (great_circle_km(10, 170, d.location.lat, d.location.lon), d.id)
@@ -110,7 +111,7 @@ def test_a_replaced_or_removed_association_leaves_no_trace(documents):
     index.put(first.model_copy(update={"name": "Renamed Pawl", "country": "GB", "status": "verified"}))
     index.remove(second.id)
 
-    found = index.search(AssociationQuery(), public_only=False)
+    found = index.search(AssociationQuery(), public_only=False, now=NOW)
     assert [hit.name for hit in found.items] == ["Renamed Pawl"]
     assert found.facets.country == {"GB": 1}
-    assert index.search(AssociationQuery(q=first.name.split()[0]), public_only=False).total == 0
+    assert index.search(AssociationQuery(q=first.name.split()[0]), public_only=False, now=NOW).total == 0

@@ -57,6 +57,7 @@ class ElasticsearchIndex:
         clock: Clock,
     ):
         self.client = client
+        self.clock = clock
         self.maintenance = maintenance
         self.names = names
         # None leaves refreshing to the cluster (the client then sends no `refresh` at all).
@@ -91,7 +92,9 @@ class ElasticsearchIndex:
             return
 
     def search_associations(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults:
-        found = self._search(index=self.names.associations, **association_search(query, public_only=public_only))
+        found = self._search(
+            index=self.names.associations, **association_search(query, public_only=public_only, now=self.clock())
+        )
         aggregations = found["aggregations"]
         return AssociationResults(
             total=found["hits"]["total"]["value"],
@@ -105,7 +108,7 @@ class ElasticsearchIndex:
         )
 
     def suggest_associations(self, query: SuggestQuery) -> Suggestions:
-        found = self._search(index=self.names.associations, **suggest_search(query))
+        found = self._search(index=self.names.associations, **suggest_search(query, now=self.clock()))
         return Suggestions(
             items=[AssociationDocument.model_validate(hit["_source"]).suggestion() for hit in found["hits"]["hits"]]
         )

@@ -70,6 +70,7 @@ ASSOCIATION_MAPPINGS = {
         "location": {"type": "geo_point"},
         # Microseconds, as the embedded engine sorts by them (`date` would keep milliseconds only).
         "registered_at": {"type": "date_nanos"},
+        "verification_due_at": {"type": "date"},
         "words": _words_of(ASSOCIATION_TIERS[-1]),
         "sort_name": KEYWORD,
     },

@@ -7,6 +7,8 @@ best tier's number and nothing else); ties are broken by distance when a point i
 name, then id, so that pages never overlap or skip.
 """
 
+from datetime import datetime
+
 from contracts.associations import CATEGORIES
 from contracts.search import AssociationQuery, IndividualQuery, SuggestQuery
 from services.search.domain import ASSOCIATION_TIERS, INDIVIDUAL_TIERS, SUGGESTED_FIELDS, IndividualAudience
@@ -52,8 +54,22 @@ def in_tiers(text: str, tiers: tuple[tuple[str, ...], ...]) -> list[dict]:
     return [{"dis_max": {"queries": scored}}]
 
 
-def association_filters(query: AssociationQuery, *, public_only: bool) -> list[dict]:
-    filters = [{"term": {"public": True}}] if public_only else []
+def public_at(now: datetime) -> list[dict]:
+    """Verified associations whose verification is not due by `now` (AssociationDocument.lapsed)."""
+    not_due = {
+        "bool": {
+            "should": [
+                {"bool": {"must_not": {"exists": {"field": "verification_due_at"}}}},
+                {"range": {"verification_due_at": {"gt": now.isoformat()}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    return [{"term": {"public": True}}, not_due]
+
+
+def association_filters(query: AssociationQuery, *, public_only: bool, now: datetime) -> list[dict]:
+    filters = public_at(now) if public_only else []
     terms = {
         "status": query.status,
         "country": query.country,
@@ -96,13 +112,13 @@ def association_sort(query: AssociationQuery) -> list:
     return (["_score"] if query_words(query.q) else []) + nearest_first + BY_NAME
 
 
-def association_search(query: AssociationQuery, *, public_only: bool, facets: bool = True) -> dict:
+def association_search(query: AssociationQuery, *, public_only: bool, now: datetime, facets: bool = True) -> dict:
     """Keyword arguments of `Elasticsearch.search` for one page of associations and the facets of all hits."""
     body = {
         "query": {
             "bool": {
                 "must": in_tiers(query.q, ASSOCIATION_TIERS),
-                "filter": association_filters(query, public_only=public_only),
+                "filter": association_filters(query, public_only=public_only, now=now),
             }
         },
         "sort": association_sort(query),
@@ -118,14 +134,14 @@ def association_search(query: AssociationQuery, *, public_only: bool, facets: bo
     return body
 
 
-def suggest_search(query: SuggestQuery) -> dict:
+def suggest_search(query: SuggestQuery, *, now: datetime) -> dict:
     """Verified associations whose names begin with every typed word, by name."""
     return {
         "query": {
             "bool": {
                 "filter": [
                     *word_clauses(query_words(query.q), SUGGESTED_FIELDS, typos=False),
-                    {"term": {"public": True}},
+                    *public_at(now),
                 ]
             }
         },

@@ -65,6 +65,7 @@ class EmbeddedIndex:
 
     def __init__(self, session: Session, *, live_associations: LiveAssociations, clock: Clock):
         self.live_associations = live_associations
+        self.clock = clock
         self.associations = StoredAssociations(session, clock=clock)
         self.individuals = EmbeddedIndividuals(session, Vocabulary(session), clock=clock)
 
@@ -77,10 +78,10 @@ class EmbeddedIndex:
         self.associations.remove(association_id)
 
     def search_associations(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults:
-        return self.live_associations.current().search(query, public_only=public_only)
+        return self.live_associations.current().search(query, public_only=public_only, now=self.clock())
 
     def suggest_associations(self, query: SuggestQuery) -> Suggestions:
-        return self.live_associations.current().suggest(query)
+        return self.live_associations.current().suggest(query, now=self.clock())
 
     def begin_rebuild(self) -> None:
         self.associations.begin_rebuild()

@@ -13,6 +13,7 @@ distance when a point is given, else by name.
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from heapq import nsmallest
 from uuid import UUID
 
@@ -88,6 +89,8 @@ class AssociationMemoryIndex:
         self.by_newest: list[tuple[int, str, int]] = []
         self.by_latitude: list[tuple[float, float, int]] = []
         self.points: dict[int, Point] = {}
+        # Public associations with a verification due date, soonest first: those due by now are left out.
+        self.due: list[tuple[datetime, int]] = []
 
     # Keeping it in step ---------------------------------------------------------------------------------------
 
@@ -104,6 +107,8 @@ class AssociationMemoryIndex:
         self.everything |= bit
         if document.public:
             self.public |= bit
+            if document.verification_due_at is not None:
+                insort(self.due, (document.verification_due_at, slot))
         for name, values in _values(document).items():
             for value in values:
                 self.values[name][value] = self.values[name].get(value, 0) | bit
@@ -125,6 +130,8 @@ class AssociationMemoryIndex:
         keep = ~(1 << slot)
         self.everything &= keep
         self.public &= keep
+        if document.public and document.verification_due_at is not None:
+            self.due.remove((document.verification_due_at, slot))
         for name, values in _values(document).items():
             for value in values:
                 self.values[name][value] &= keep
@@ -161,8 +168,13 @@ class AssociationMemoryIndex:
 
     # Queries ----------------------------------------------------------------------------------------------------
 
-    def search(self, query: AssociationQuery, *, public_only: bool) -> AssociationResults:
-        hits = self.public if public_only else self.everything
+    def public_at(self, now: datetime) -> int:
+        """The public associations whose verification is not due by `now`."""
+        lapsed = self.due[: bisect_right(self.due, now, key=lambda due: due[0])]
+        return self.public & ~mask_of(slot for _, slot in lapsed)
+
+    def search(self, query: AssociationQuery, *, public_only: bool, now: datetime) -> AssociationResults:
+        hits = self.public_at(now) if public_only else self.everything
         for name, values in (
             ("status", query.status),
             ("country", query.country),
@@ -185,8 +197,8 @@ class AssociationMemoryIndex:
             facets=Facets(**{facet: self._counts(facet, hits) for facet in FACETS}),
         )
 
-    def suggest(self, query: SuggestQuery) -> Suggestions:
-        hits = self.public
+    def suggest(self, query: SuggestQuery, *, now: datetime) -> Suggestions:
+        hits = self.public_at(now)
         for word in query_words(query.q):
             hits &= self._matching(word, SUGGESTED_FIELDS, typos=False)
         slots = self._in_order(hits, self.by_name, 0, query.size)

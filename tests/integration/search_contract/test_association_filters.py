@@ -3,7 +3,7 @@
 from datetime import timedelta
 from uuid import UUID
 
-from contracts.search import AssociationQuery
+from contracts.search import AssociationQuery, SuggestQuery
 from tests.integration.search_contract.documents import REGISTERED, association, registered_days_later
 
 
@@ -159,3 +159,25 @@ def test_newest_first_tells_apart_registrations_within_one_millisecond(index):
     index.put_association(later, version=1)
 
     assert names(search(index, sort="newest")) == ["Later", "Earlier"]
+
+
+def test_an_association_past_its_verification_due_date_leaves_public_search_at_once(index, clock):
+    """Before the registry's timer announces the lapse: the engine compares the due date with its own clock."""
+    due_soon = clock() + timedelta(minutes=1)
+    index.put_association(association("Mizo Due Soon", verification_due_at=due_soon), version=1)
+    index.put_association(
+        association("Mizo Due Next Year", verification_due_at=clock() + timedelta(days=365)), version=1
+    )
+    index.put_association(association("Mizo Imported Long Ago"), version=1)  # verified before due dates existed
+    everyone = ["Mizo Due Next Year", "Mizo Due Soon", "Mizo Imported Long Ago"]
+
+    assert names(search(index, sort="name")) == everyone
+    assert [item.name for item in index.suggest_associations(SuggestQuery(q="mizo")).items] == everyone
+    clock.advance(timedelta(minutes=1))
+
+    assert names(search(index, sort="name")) == ["Mizo Due Next Year", "Mizo Imported Long Ago"]
+    assert [item.name for item in index.suggest_associations(SuggestQuery(q="mizo")).items] == [
+        "Mizo Due Next Year",
+        "Mizo Imported Long Ago",
+    ]
+    assert names(search(index, public_only=False, sort="name")) == everyone  # the Cell still sees it
