@@ -42,3 +42,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Its access lines hold the path and query sent (a name searched for) and the client's address, and no call id;
+    # servicekit.metrics writes one per request instead, with the route's template and the call id.
+    logging.getLogger("nameko.web.server").setLevel(logging.WARNING)

@@ -1,7 +1,8 @@
 """Prometheus metrics and health, served by every service on a port of its own (`<SERVICE>_METRICS_LISTEN`).
 
 `metrics = Metrics()` on a service times every worker of every entrypoint (RPC latency per method, event handling,
-timers, HTTP requests by route and status), and serves on `<SERVICE>_METRICS_LISTEN` (`0.0.0.0:9100`; unset, the
+timers, HTTP requests by route and status; each HTTP request also gets its access log line, with the call id and
+the route's template), and serves on `<SERVICE>_METRICS_LISTEN` (`0.0.0.0:9100`; unset, the
 embedded default: nothing is served, nothing listens):
 
 - `/metrics`: what this module counts, what servicekit.consumer and servicekit.outbox count (events consumed,
@@ -37,6 +38,7 @@ from servicekit.event_metrics import MetricsSettings
 from servicekit.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("servicekit.access")
 
 READINESS_TIMEOUT_SECONDS = 2.0
 Collector = Callable[[Engine], Iterable[Metric]]
@@ -155,6 +157,8 @@ class Metrics(DependencyProvider):
         if isinstance(entrypoint, HttpRequestHandler):
             status = str(_http_status(entrypoint, result, exc_info))
             HTTP_REQUEST_SECONDS.labels(self.service, entrypoint.url, entrypoint.method, status).observe(seconds)
+            # The route's template, never the path or query sent (names searched for) nor the client's address.
+            access_log.info("%s %s %s in %.1f ms", entrypoint.method, entrypoint.url, status, seconds * 1000)
 
     def worker_teardown(self, worker_ctx) -> None:
         self.started.pop(worker_ctx, None)

@@ -1,6 +1,7 @@
 """Every service serves Prometheus metrics and its health on its own port (`<SERVICE>_METRICS_LISTEN`): after people
 sign up, register, are verified, searched for and written to, each service's /metrics counts what it did."""
 
+import json
 import os
 import time
 import uuid
@@ -127,3 +128,15 @@ def test_messaging_counts_its_deliveries_by_channel_and_state(after_a_journey):
     )
 
     assert deliveries >= 1
+
+
+def test_each_http_request_is_logged_with_its_call_id_and_route_never_with_what_was_searched_for(
+    metered, after_a_journey
+):
+    system, _urls = metered
+    lines = [json.loads(line) for line in (system.log_dir / "gateway.log").read_text().splitlines() if line]
+    access = [line for line in lines if line["logger"] == "servicekit.access"]
+
+    assert any(line["message"].startswith("GET /api/v1/search/associations 200 in ") for line in access)
+    assert all(line["call_id"].startswith("gateway.") for line in access)
+    assert not [line for line in lines if line["logger"] == "nameko.web.server" or "q=Metered" in line["message"]]
