@@ -32,8 +32,9 @@ OPERATOR_SECRET = "diasporahub-operator"
 class Sizing:
     """Requests and limits. Memory from benchmarks/memory.py (resident MiB after its load, issue 7): registry 100
     (a 353 peak while four argon2id hashes of 64 MiB run at once, REGISTRY_CONCURRENT_PASSWORD_HASHES), search 106,
-    messaging 95, gateway 75. CPU from the one-RPC read (626 requests/s on 2 cores): 1.1 ms of gateway and 1.3 ms of
-    registry per request."""
+    messaging 95, gateway 75; read off the processes of the end-to-end tests later (issue 14), with more features:
+    registry 124-162 (peak 189), search 119, messaging 110, gateway 107, alerts 102, each relay process 50-78.
+    CPU from the one-RPC read (626 requests/s on 2 cores): 1.1 ms of gateway and 1.3 ms of registry per request."""
 
     cpu_request: str
     memory_request: str
@@ -42,12 +43,13 @@ class Sizing:
 
 
 SIZING = {
-    "registry": Sizing("250m", "160Mi", "448Mi"),
-    "search": Sizing("200m", "128Mi", "256Mi"),
+    "registry": Sizing("250m", "192Mi", "512Mi"),
+    "search": Sizing("200m", "160Mi", "320Mi"),
     "messaging": Sizing("100m", "128Mi", "256Mi"),
-    "gateway": Sizing("250m", "96Mi", "256Mi"),
+    "gateway": Sizing("250m", "128Mi", "256Mi"),
 }
 DEFAULT_SIZING = Sizing("100m", "128Mi", "256Mi")
+RELAY_SIZING = Sizing("50m", "96Mi", "192Mi", cpu_limit="500m")
 
 LOCAL_FILE_DATABASES = {"search": "sqlite:////data/search.sqlite3"}
 """Services whose database is a SQLite file by design (search's inbox beside Elasticsearch), on an emptyDir."""
@@ -121,7 +123,7 @@ def relay_container(entry: ServiceEntry) -> dict:
 
 def deployment(name: str, entry: ServiceEntry, specific: dict) -> dict:
     """The Deployment of process `name`, which belongs to service `entry` (and reads its Secret)."""
-    sizing = SIZING.get(name, DEFAULT_SIZING)
+    sizing = SIZING.get(name, RELAY_SIZING if name == f"{entry.name}-relay" else DEFAULT_SIZING)
     container = {
         "name": name,
         "image": IMAGE,
