@@ -9,7 +9,16 @@ import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from contracts.associations import CountryCode
 from contracts.events import EventEnvelope
@@ -44,13 +53,15 @@ Instruction = _text(5000)
 
 
 class _Request(BaseModel):
+    """Numbers and booleans must be sent as such (not `"1.5"` nor `0`): they are strict where they appear."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Circle(_Request):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius_km: float = Field(gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
+    radius_km: float = Field(gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, strict=True)
 
 
 class Area(_Request):
@@ -79,7 +90,7 @@ class AdvisoryDraft(_Request):
     certainty: Certainty
     area: Area
     expires_at: AwareDatetime
-    safety_check: bool = False
+    safety_check: StrictBool = False
 
 
 class AdvisoryV1(BaseModel):
@@ -176,14 +187,18 @@ class SafetyReminder(BaseModel):
 class AdvisorySubscription(_Request):
     """A person's choice to receive the Cell's advisories for where they live (their profile's city)."""
 
-    receive: bool
+    receive: StrictBool
 
 
 class AdvisorySubscriptionV1(BaseModel):
+    """`country` and `city`: where advisories are sent for (the profile's, once alerts has heard of it)."""
+
     model_config = ConfigDict(frozen=True)
 
     individual_id: UUID
     receive: bool
+    country: str | None = None
+    city: str | None = None
 
 
 class AdvisoryEvent(EventEnvelope):

@@ -49,7 +49,8 @@ class AdvisoryRoutes:
         return document_response(self.alerts.advisories_atom())
 
     @api("GET", "/api/v1/advisories/subscription", summary="Whether I receive advisories for where I live",
-         who="a person with a profile", session=Session.REQUIRED, returns=AdvisorySubscriptionV1)  # fmt: skip
+         who="a person with a profile", session=Session.REQUIRED, returns=AdvisorySubscriptionV1,
+         errors=(404,))  # fmt: skip
     def advisory_choice(self, request: Request):
         return self.alerts.advisory_choice(caller_of(self, request))
 

@@ -156,8 +156,10 @@ def test_people_who_chose_advisories_are_reached_by_country_and_answer_for_thems
     publish(amqp_uri, *(individual_event(individual_id=i, country="TH", city="Bangkok")
                         for i in (choosing, not_choosing)))  # fmt: skip
     person = admin_of(individual_id=choosing)
-    assert call("choose_advisories", person, {"receive": True}) == {"individual_id": str(choosing), "receive": True}
-    wait_until(lambda: call("advisory_choice", person)["receive"])
+    chosen = call("choose_advisories", person, {"receive": True})
+    assert (chosen["individual_id"], chosen["receive"]) == (str(choosing), True)
+    choice = wait_until(lambda: (known := call("advisory_choice", person))["country"] and known)
+    assert (choice["receive"], choice["country"], choice["city"]) == (True, "TH", "Bangkok")
 
     published = call("publish_advisory", CELL, advisory_draft(area={"countries": ["TH"]}))
     delivered(call, published["id"], reached=4)  # three associations in Thailand and the person who chose it

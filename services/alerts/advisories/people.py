@@ -7,7 +7,7 @@ from uuid import UUID
 from contracts.accounts import Principal
 from contracts.advisories import AdvisorySubscription, AdvisorySubscriptionV1
 from contracts.associations import Location
-from contracts.errors import Conflict
+from contracts.errors import NotFound
 from contracts.events import IndividualDeletedV1, IndividualEvent
 from services.alerts.advisories.domain import Person
 
@@ -35,21 +35,28 @@ def project_individual(*, unit_of_work: Callable, event: IndividualEvent, locate
 
 def _own_profile(principal: Principal) -> UUID:
     if principal.individual_id is None:
-        raise Conflict("advisories are sent to people with a profile: create yours first (POST /api/v1/individuals)")
+        raise NotFound("you have no profile: advisories are sent for where a person lives (POST /api/v1/individuals)")
     return principal.individual_id
+
+
+def _choice(individual_id: UUID, person: Person | None) -> AdvisorySubscriptionV1:
+    known = person is not None and person.country != ""
+    return AdvisorySubscriptionV1(
+        individual_id=individual_id,
+        receive=person is not None and person.receives_advisories,
+        country=person.country if known else None,
+        city=person.city if known else None,
+    )
 
 
 def choose(*, unit_of_work: Callable, principal: Principal, choice: AdvisorySubscription) -> AdvisorySubscriptionV1:
     individual_id = _own_profile(principal)
     with unit_of_work() as work:
         work.advisory_people.choose(individual_id, receive=choice.receive)
-    return AdvisorySubscriptionV1(individual_id=individual_id, receive=choice.receive)
+        return _choice(individual_id, work.advisory_people.get(individual_id))
 
 
 def choice_of(*, unit_of_work: Callable, principal: Principal) -> AdvisorySubscriptionV1:
     individual_id = _own_profile(principal)
     with unit_of_work() as work:
-        person = work.advisory_people.get(individual_id)
-    return AdvisorySubscriptionV1(
-        individual_id=individual_id, receive=person is not None and person.receives_advisories
-    )
+        return _choice(individual_id, work.advisory_people.get(individual_id))
