@@ -14,6 +14,8 @@ from servicekit.metrics import Metrics
 from servicekit.places import Gazetteer
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
+from services.alerts.advisories.entrypoints import AdvisoryEntrypoints
+from services.alerts.advisories.repository import AdvisoryRepository, PeopleRepository
 from services.alerts.db import Base
 from services.alerts.help_requests.entrypoints import HelpRequestEntrypoints, help_policy_from_settings
 from services.alerts.help_requests.repository import HelpRequestRepository
@@ -30,10 +32,14 @@ def sealer_from_settings() -> Sealer:
     return Sealer(keys_from(settings.data_keys.get_secret_value(), Path(settings.data_key_file)))
 
 
-REPOSITORIES = {"help_requests": HelpRequestRepository}
+REPOSITORIES = {
+    "help_requests": HelpRequestRepository,
+    "advisories": AdvisoryRepository,
+    "advisory_people": PeopleRepository,
+}
 
 
-class AlertsService(HelpRequestEntrypoints, Pingable):
+class AlertsService(HelpRequestEntrypoints, AdvisoryEntrypoints, Pingable):
     name = "alerts"
 
     unit_of_work = Database(AlertsSettings, Base.metadata, repositories=REPOSITORIES, relay_outbox=True)
