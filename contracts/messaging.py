@@ -27,7 +27,9 @@ ReportStatus = Literal["open", "dismissed", "sender_blocked"]
 # A client's key for one post, conversation or broadcast (the `Idempotency-Key` header): a retry with the same key
 # gets what the first request made.
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
-DigestHour = Annotated[int, Field(ge=0, le=23, description="The hour (0–23), in `time_zone`, the daily digest goes")]
+DigestHour = Annotated[
+    int, Field(ge=0, le=23, strict=True, description="The hour (0–23), in `time_zone`, the daily digest goes")
+]
 
 
 @cache

@@ -65,6 +65,7 @@ class RouteDeclaration:
     other_media_types: tuple[str, ...] = ()  # text answers besides JSON, as the request chooses (`format=csv`)
     raw_body: str | None = None  # a body the route reads itself (a CSV file): its media type
     errors: tuple[int, ...] = ()
+    headers: tuple[tuple[str, object, str], ...] = ()  # optional request headers it reads: (name, type, meaning)
 
 
 class JsonWsgiApp(WsgiApp):

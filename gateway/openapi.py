@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import version
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from contracts.http import ErrorBody
@@ -156,6 +156,11 @@ def _operation(name: str, method: str, endpoint: ApiEndpoint, schemas: _Schemas,
     }
     if declaration.query is not None:
         operation["parameters"] += schemas.query_parameters(declaration.query)
+    operation["parameters"] += [
+        {"name": name, "in": "header", "required": False, "description": meaning,
+         "schema": TypeAdapter(kind).json_schema()}
+        for name, kind, meaning in declaration.headers
+    ]  # fmt: skip
     if declaration.body is not None:
         body_schema = schemas.reference(declaration.body, "validation")
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}

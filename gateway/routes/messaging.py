@@ -39,9 +39,13 @@ from gateway.auth import principal_of
 from gateway.http import Session, api
 
 PARTICIPANTS = "the admins of its associations, the person or Cell staff member in it"
-RETRY_SAFELY = (
-    "; with an `Idempotency-Key` header (1–255 visible ASCII characters, new for each new request) a retry gets"
-    " what the first request made instead of making it again"
+IDEMPOTENCY_KEY = (
+    (
+        "Idempotency-Key",
+        IdempotencyKey,
+        "1–255 visible ASCII characters, new for each new request: a retry with the same key gets what the first"
+        " request made instead of making it again; the same key with a different request is a 422",
+    ),
 )
 _KEY = TypeAdapter(IdempotencyKey)
 
@@ -66,8 +70,8 @@ def caller_of(service, request: Request) -> dict:
 
 class MessagingRoutes:
     @api("POST", "/api/v1/conversations", summary="Start a conversation with associations (or, as a person, with"
-         " one verified association)" + RETRY_SAFELY, who="signed in", session=Session.REQUIRED,
-         body=ConversationDraft, returns=ConversationV1, status=201)  # fmt: skip
+         " one verified association)", who="signed in", session=Session.REQUIRED, body=ConversationDraft,
+         returns=ConversationV1, status=201, headers=IDEMPOTENCY_KEY)  # fmt: skip
     def start_conversation(self, request: Request, body: ConversationDraft):
         caller, key = caller_of(self, request), idempotency_key_of(request)
         return 201, self.messaging.start_conversation(caller, body.model_dump(mode="json"), key)
@@ -83,8 +87,9 @@ class MessagingRoutes:
     def get_conversation(self, request: Request, conversation_id: str):
         return self.messaging.get_conversation(caller_of(self, request), conversation_id)
 
-    @api("POST", "/api/v1/conversations/<string:conversation_id>/messages", summary="Post a message" + RETRY_SAFELY,
-         who=PARTICIPANTS, session=Session.REQUIRED, body=MessageDraft, returns=MessageV1, status=201)  # fmt: skip
+    @api("POST", "/api/v1/conversations/<string:conversation_id>/messages", summary="Post a message",
+         who=PARTICIPANTS, session=Session.REQUIRED, body=MessageDraft, returns=MessageV1, status=201,
+         headers=IDEMPOTENCY_KEY)  # fmt: skip
     def post_message(self, request: Request, conversation_id: str, body: MessageDraft):
         caller, key = caller_of(self, request), idempotency_key_of(request)
         return 201, self.messaging.post_message(caller, conversation_id, body.model_dump(mode="json"), key)
@@ -114,9 +119,9 @@ class MessagingRoutes:
         return Response(status=204)
 
     @api("POST", "/api/v1/broadcasts", summary="Broadcast: the Cell to associations by country, language,"
-         " category or all; a federation to its branches; an association to its members" + RETRY_SAFELY,
+         " category or all; a federation to its branches; an association to its members",
          who="the Cell; an association's admins (its branches or members)", session=Session.REQUIRED,
-         body=BroadcastDraft, returns=BroadcastV1, status=201)  # fmt: skip
+         body=BroadcastDraft, returns=BroadcastV1, status=201, headers=IDEMPOTENCY_KEY)  # fmt: skip
     def broadcast(self, request: Request, body: BroadcastDraft):
         caller, key = caller_of(self, request), idempotency_key_of(request)
         return 201, self.messaging.broadcast(caller, body.model_dump(mode="json"), key)
@@ -155,7 +160,8 @@ class MessagingRoutes:
 
     @api("GET", "/api/v1/me/notification-settings", summary="How the caller hears of what their associations send"
          " their members: the inbox always, e-mail to their account's address if they choose it",
-         who="signed in, with a profile", session=Session.REQUIRED, returns=MemberNotificationSettingsV1)  # fmt: skip
+         who="signed in, with a profile", session=Session.REQUIRED, returns=MemberNotificationSettingsV1,
+         errors=(404,))  # fmt: skip
     def get_member_notification_settings(self, request: Request):
         return self.messaging.get_member_notification_settings(caller_of(self, request))
 

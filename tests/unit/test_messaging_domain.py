@@ -105,6 +105,9 @@ def test_a_time_zone_outside_the_tz_database_is_refused_with_its_name():
             MemberNotificationSettings(time_zone=bad)
     with pytest.raises(ValidationError, match="less than or equal to 23"):
         NotificationSettings(digest_hour=24)
+    for not_a_number in ("7", True, 7.0):
+        with pytest.raises(ValidationError, match="digest_hour"):
+            NotificationSettings(digest_hour=not_a_number)
 
 
 def test_an_idempotency_fingerprint_tells_requests_apart_but_not_retries():
