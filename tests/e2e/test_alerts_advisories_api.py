@@ -2,7 +2,6 @@
 are told in their inboxes and those outside are not; the advisory is in the JSON list, as a CAP alert valid against
 the OASIS schema and in the Atom feed; admins and people in the area answer its safety check and the Cell counts."""
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,18 +12,10 @@ import requests
 import xmlschema
 
 from tests.e2e.conftest import Person
+from tests.e2e.test_messaging_api import eventually
 
 CAP_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap-v1.2.xsd"
 BANGKOK = {"lat": 13.7563, "lon": 100.5018}
-
-
-def eventually(attempt, timeout_seconds: float = 15.0):
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        result = attempt()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def verified_association(admin, cell_staff, *, city: str, country: str = "TH") -> str:

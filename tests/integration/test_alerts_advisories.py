@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from uuid import uuid4
 
-import eventlet
 import pytest
 from nameko.rpc import rpc
 
@@ -21,6 +20,7 @@ from servicekit.settings import BusSettings
 from services.alerts.advisories.domain import great_circle_km
 from services.alerts.service import AlertsService
 from tests.integration.search_contract.events import individual_event, publish
+from tests.integration.test_messaging_service import wait_until
 
 PUBLIC_URL = "https://hub.example.org"
 BANGKOK = {"lat": 13.7563, "lon": 100.5018}
@@ -94,13 +94,6 @@ def advisory_draft(**changes) -> dict:
         "area": {"circle": BANGKOK | {"radius_km": 50}},
         "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(), "safety_check": True,
     } | changes  # fmt: skip
-
-
-def wait_until(condition, timeout_seconds: float = 10.0):
-    with eventlet.Timeout(timeout_seconds):
-        while not (result := condition()):
-            eventlet.sleep(0.05)
-    return result
 
 
 @pytest.fixture
