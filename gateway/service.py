@@ -6,6 +6,7 @@ from gateway.pages.directory import DirectoryPages
 from gateway.pages.home import HomePages
 from gateway.pages.individuals import IndividualPages
 from gateway.routes.admin import AdminRoutes
+from gateway.routes.advisories import AdvisoryRoutes
 from gateway.routes.associations import AssociationRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.docs import DocsRoutes
@@ -30,6 +31,7 @@ class GatewayService(
     AdminRoutes,
     SearchRoutes,
     MessagingRoutes,
+    AdvisoryRoutes,
     HomePages,
     DirectoryPages,
     AccountPages,
