@@ -274,15 +274,15 @@ MATRIX: dict[str, Row] = {
         "POST", "/api/v1/alerts/{alert}/block-requester", statuses(401, 403, 403, 403, 200), body={"reason": "matrix"}
     ),
     # advisories: the world's advisory asks whether Malaysia is safe; it reached A and the person, who chose to
-    # receive advisories (the admins have no profile: 409); the matrix's Cell lives in India
+    # receive advisories (the admins have no profile: 404); the matrix's Cell lives in India
     "publish_advisory": Row(
         "POST", "/api/v1/advisories", statuses(401, 403, 403, 403, 201), body=lambda world, caller: advisory_for(["SG"])
     ),
     "list_advisories": Row("GET", "/api/v1/advisories", statuses(200, 200, 200, 200, 200)),
     "advisories_atom": Row("GET", "/api/v1/advisories.atom", statuses(200, 200, 200, 200, 200)),
-    "advisory_choice": Row("GET", "/api/v1/advisories/subscription", statuses(401, 200, 409, 409, 200)),
+    "advisory_choice": Row("GET", "/api/v1/advisories/subscription", statuses(401, 200, 404, 404, 200)),
     "choose_advisories": Row(
-        "PUT", "/api/v1/advisories/subscription", statuses(401, 200, 409, 409, 200), body={"receive": True}
+        "PUT", "/api/v1/advisories/subscription", statuses(401, 200, 404, 404, 200), body={"receive": True}
     ),
     "get_advisory": Row("GET", "/api/v1/advisories/{advisory}", statuses(200, 200, 200, 200, 200)),
     "advisory_cap": Row("GET", "/api/v1/advisories/{advisory}.cap", statuses(200, 200, 200, 200, 200)),
