@@ -16,7 +16,7 @@ from contracts.events import BroadcastSentV1, DeliveryFailedV1
 from contracts.messaging import BroadcastDraft, BroadcastV1, ChannelCounts, NotificationReceipt, NotifyRequest
 from services.messaging import domain
 from services.messaging.domain import Policy
-from services.messaging.handlers import deliver, not_blocked, sender_name
+from services.messaging.handlers import deliver, name_of_sender, not_blocked
 from services.messaging.idempotency import earlier_result, fingerprint
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def _write(work, *, now, principal: Principal, sender: str, draft: BroadcastDraf
     message_id = uuid4()
     work.messages.add_message(
         id=message_id, conversation_id=None, broadcast_id=broadcast_id, kind="broadcast", sender=sender,
-        sender_name=sender_name(principal, sender, known), sender_account_id=principal.account_id,
+        sender_name=name_of_sender(principal, sender, known), sender_account_id=principal.account_id,
         subject=draft.subject, body=draft.body, html=render(draft.body), contact=None, posted_at=now,
     )  # fmt: skip
     work.messages.add_broadcast(

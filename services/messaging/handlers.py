@@ -88,7 +88,7 @@ def _channels(work, association_ids: list[UUID], directory: dict) -> dict[str, C
                 webhook_url=record.webhook_url,
                 digest_hour=record.digest_hour,
                 time_zone=record.time_zone or zone,
-            )  # fmt: skip
+            )
         )
     return channels
 
@@ -102,7 +102,7 @@ def _member_channels(work, individual_ids: list[UUID], country: str | None) -> d
             email=record.email,
             digest_hour=record.digest_hour,
             time_zone=record.time_zone or main_time_zone(country),
-        )  # fmt: skip
+        )
         for individual_id, record in work.messages.member_settings(individual_ids).items()
     }
 
@@ -128,7 +128,7 @@ def deliver(
     ])  # fmt: skip
 
 
-def sender_name(principal: Principal, sender: str, directory: dict) -> str:
+def name_of_sender(principal: Principal, sender: str, directory: dict) -> str:
     association_id = domain.association_party_id(sender)
     if association_id is not None and association_id in directory:
         return directory[association_id].name
@@ -157,10 +157,11 @@ def start_conversation(
         policy.posts.check(
             work.messages.posted_since(principal.account_id, now - policy.posts.window, broadcasts=False)
         )
+        not_blocked(work, sender)
         known = work.directory.associations([*participant_ids, *filter(None, [draft.from_association_id])])
         domain.check_conversation(principal, sender, [known.get(i) for i in participant_ids], participant_ids)
         names = {domain.association_party(i): known[i].name for i in participant_ids}
-        names[sender] = sender_name(principal, sender, known)
+        names[sender] = name_of_sender(principal, sender, known)
         work.messages.add_conversation(
             participants=names, id=conversation_id, subject=draft.subject, started_by=sender,
             started_at=now, last_message_at=now, message_count=1,

@@ -179,6 +179,10 @@ def test_a_reporter_follows_their_report_and_the_cell_dismisses_or_blocks_the_se
     assert blocked["status"] == "sender_blocked"
     with pytest.raises(Forbidden, match="stopped association"):
         rpc("post_message", a, started["id"], {"body": "blocked now"})
+    with pytest.raises(Forbidden, match="stopped association"):
+        new = {"from_association_id": str(directory["a"]), "participants": [str(directory["c"])], "subject": "New",
+               "body": "x"}  # fmt: skip
+        rpc("start_conversation", a, new)
     assert {r["status"] for r in rpc("my_reports", b)["items"]} == {"dismissed", "sender_blocked"}
     assert rpc("list_reports", CELL, {"status": "open"})["items"] == []
 
