@@ -7,6 +7,7 @@ from gateway.pages.home import HomePages
 from gateway.pages.individuals import IndividualPages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.advisories import AdvisoryRoutes
+from gateway.routes.alerts import AlertRoutes
 from gateway.routes.associations import AssociationRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.docs import DocsRoutes
@@ -32,6 +33,7 @@ class GatewayService(
     SearchRoutes,
     MessagingRoutes,
     AdvisoryRoutes,
+    AlertRoutes,
     HomePages,
     DirectoryPages,
     AccountPages,

@@ -219,18 +219,21 @@ def list_help_requests(
 def block_requester(
     *, unit_of_work: Callable, now: datetime, principal, help_request_id: UUID, block: RequesterBlock
 ) -> RequesterBlockV1:
-    """The Cell stops whoever raised this request (their account, and the address it came from) raising more."""
+    """The Cell stops whoever raised this request raising more: their account, or without one the address."""
     caller = Caller(principal=principal)
     if not caller.is_cell:
         raise Forbidden("Only the Mizo Diaspora Cell can block a requester.")
     with unit_of_work() as work:
         record = work.help_requests.get(help_request_id)
         domain.require_visible(caller, None if record is None else work.help_requests.case(record), help_request_id)
-        work.help_requests.add_block(record, reason=block.reason, blocked_by=principal.account_id, now=now)
+        # An account is blocked as itself; a request without one, by the address it came from (which others behind
+        # the same network share: the Cell weighs that).
+        account = record.requester_account_id is not None
+        address = not account and record.requester_address_hash is not None
+        work.help_requests.add_block(
+            record, account=account, address=address, reason=block.reason, blocked_by=principal.account_id, now=now
+        )
         work.help_requests.add_step(record.id, at=now, kind="requester_blocked", actor=actor_of(caller, {"cell"}))
     return RequesterBlockV1(
-        help_request_id=record.id,
-        blocked_account=record.requester_account_id is not None,
-        blocked_address=record.requester_address_hash is not None,
-        reason=block.reason,
+        help_request_id=record.id, blocked_account=account, blocked_address=address, reason=block.reason
     )

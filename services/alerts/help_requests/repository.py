@@ -137,10 +137,13 @@ class HelpRequestRepository:
             return False
         return self.session.scalar(select(func.count()).where(or_(*conditions))) > 0
 
-    def add_block(self, request: HelpRequest, *, reason: str, blocked_by: UUID, now: datetime) -> None:
+    def add_block(
+        self, request: HelpRequest, *, account: bool, address: bool, reason: str, blocked_by: UUID, now: datetime
+    ) -> None:
         self.session.add(
             RequesterBlockRecord(
-                account_id=request.requester_account_id, address_hash=request.requester_address_hash,
+                account_id=request.requester_account_id if account else None,
+                address_hash=request.requester_address_hash if address else None,
                 help_request_id=request.id, reason=reason, blocked_by=blocked_by, blocked_at=now,
             )
         )  # fmt: skip
