@@ -7,7 +7,7 @@ answers are for the Cell alone.
 
 import re
 from typing import Annotated, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import (
     AfterValidator,
@@ -214,16 +214,22 @@ class AdvisoryPublishedV1(AdvisoryEvent):
 
 
 class SafetyAnsweredV1(AdvisoryEvent):
-    """The aggregate is the advisory; `aggregate_version` counts the answers given to it so far. The place is the
-    city, never finer."""
+    """The aggregate is one party's answer to one advisory (its id: `safety_answer_id(advisory_id, party)`);
+    `aggregate_version` counts that party's answers, the latest counting. The place is the city, never finer."""
 
     routing_key = "safety_answered.v1"
 
+    advisory_id: UUID
     party: str
     status: SafetyStatus
     country: str
     city: str
     answered_by_account_id: UUID
+
+
+def safety_answer_id(advisory_id: UUID, party: str) -> UUID:
+    """The same for every answer of one party to one advisory."""
+    return uuid5(advisory_id, party)
 
 
 ADVISORY_EVENTS: tuple[type[AdvisoryEvent], ...] = (AdvisoryPublishedV1, SafetyAnsweredV1)

@@ -243,3 +243,15 @@ def test_the_notification_says_what_to_do_and_asks_whether_people_are_safe():
     assert subject == "[Moderate] Protests near Democracy Monument"
     assert "What to do: Stay indoors after 18:00." in body
     assert "Are you safe? Answer at https://hub.example.org/api/v1/advisories/x/safety" in body
+
+
+def test_each_answer_of_one_party_is_a_new_version_of_the_same_aggregate():
+    advisory_id, answer = uuid4(), Answer("individual:1", "safe", "TH", "Bangkok")
+
+    first = domain.answered_event(advisory_id, answer, version=1, by=uuid4(), now=NOW)
+    second = domain.answered_event(advisory_id, answer, version=2, by=uuid4(), now=NOW)
+    other = domain.answered_event(advisory_id, Answer("individual:2", "safe", "TH", "Bangkok"), version=1, by=uuid4(),
+                                  now=NOW)  # fmt: skip
+
+    assert first.aggregate_id == second.aggregate_id != other.aggregate_id
+    assert (first.advisory_id, second.aggregate_version, first.routing_key) == (advisory_id, 2, "safety_answered.v1")

@@ -19,6 +19,7 @@ from contracts.advisories import (
     SafetyCount,
     SafetyCounts,
     SafetyStatus,
+    safety_answer_id,
 )
 from contracts.alerts import HelpRequestDraft, Place
 from contracts.errors import Forbidden, Invalid, NotFound
@@ -244,8 +245,9 @@ def reminder_targets(
 
 def answered_event(advisory_id: UUID, answer: Answer, *, version: int, by: UUID, now: datetime) -> SafetyAnsweredV1:
     return SafetyAnsweredV1(
-        event_id=uuid4(), occurred_at=now, aggregate_id=advisory_id, aggregate_version=version, party=answer.party,
-        status=answer.status, country=answer.country, city=answer.city, answered_by_account_id=by,
+        event_id=uuid4(), occurred_at=now, aggregate_id=safety_answer_id(advisory_id, answer.party),
+        aggregate_version=version, advisory_id=advisory_id, party=answer.party, status=answer.status,
+        country=answer.country, city=answer.city, answered_by_account_id=by,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.advisories import AdvisoryV1, SafetyStatus
+from contracts.errors import Conflict
 from services.alerts.advisories.domain import Answer, Person, Recipient
 from services.alerts.db import AdvisoryPersonRecord, AdvisoryRecipientRecord, AdvisoryRecord, SafetyAnswerRecord
 
@@ -127,11 +128,17 @@ class AdvisoryRepository:
             "version": version,
         }
         record = self.session.get(SafetyAnswerRecord, (advisory_id, answer.party))
-        if record is None:
-            self.session.add(SafetyAnswerRecord(advisory_id=advisory_id, party=answer.party, **fields))
-        else:
+        if record is not None:
             for name, value in fields.items():
                 setattr(record, name, value)
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add(SafetyAnswerRecord(advisory_id=advisory_id, party=answer.party, **fields))
+        except IntegrityError:
+            raise Conflict(
+                "an answer for the same person or association came at the same moment; send yours again"
+            ) from None
 
 
 def _person(record: AdvisoryPersonRecord) -> Person:
