@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/registry_import.py
 	$(VENV)/bin/python benchmarks/search.py
 	$(VENV)/bin/python benchmarks/memory.py
+	$(VENV)/bin/python benchmarks/pages.py
 
 clean:
 	rm -rf $(VENV) var

@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Request
 
 ENGLISH, MIZO = "en", "lus"
@@ -54,7 +55,7 @@ class Formats:
 
     def __init__(self, language: str):
         self.locale = Locale.parse(FORMAT_LOCALE[language])
-        self._countries: list[tuple[str, str]] | None = None
+        self._countries: list[tuple[str, str, str]] | None = None
 
     def date(self, value: date | datetime | None) -> str:
         if value is None:
@@ -69,12 +70,19 @@ class Formats:
     def country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code)
 
-    def countries(self) -> list[tuple[str, str]]:
-        """Every ISO 3166 country as (code, name), in the order of their names."""
+    def country_options(self, selected: str | list[str] | None = None) -> Markup:
+        """`<option>`s of every ISO 3166 country in the order of their names, the `selected` one(s) marked.
+
+        Made from a list escaped once per language: a page with two country lists renders in a fraction of the
+        time a template loop takes.
+        """
         if self._countries is None:
-            named = ((country.alpha_2, self.country(country.alpha_2)) for country in pycountry.countries)
-            self._countries = sorted(named, key=lambda pair: pair[1])
-        return self._countries
+            named = sorted(((c.alpha_2, self.country(c.alpha_2)) for c in pycountry.countries), key=lambda p: p[1])
+            self._countries = [(code, f'<option value="{code}"', f">{escape(name)}</option>") for code, name in named]
+        chosen = {selected} if isinstance(selected, str) else set(selected or ())
+        return Markup(
+            "".join(f"{start}{' selected' if code in chosen else ''}{end}" for code, start, end in self._countries)
+        )
 
     def language(self, code: str) -> str:
         return LANGUAGES[MIZO].split()[0] if code == MIZO else self.locale.languages.get(code, code)
@@ -96,5 +104,5 @@ def environment(language: str) -> Environment:
     env.filters.update(
         date=formats.date, number=formats.number, country=formats.country, language_name=formats.language
     )
-    env.globals.update(languages=LANGUAGES, language=language, country_choices=formats.countries)
+    env.globals.update(languages=LANGUAGES, language=language, country_options=formats.country_options)
     return env

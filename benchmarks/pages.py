@@ -1,0 +1,168 @@
+from servicekit.runtime import prepare_green_runtime
+
+prepare_green_runtime()
+
+# The web pages under load: the whole system (`diasporahub run`'s processes) in a scratch RabbitMQ vhost and a
+# scratch directory, 200 verified associations in the directory, then wrk (Debian's package) with 16 connections
+# on the home page, a directory page with results (20 hits, markers on the map) and an association's page. It
+# prints requests/s, p50 and p99 for each, and how many bytes each page transfers (the HTML alone, and with its
+# stylesheet, script and map on a first visit). It asserts nothing.
+# Targets: each ≥ 200 requests/s with p99 ≤ 100 ms on this machine; the home page under 150 KB transferred.
+#
+#     .venv/bin/python benchmarks/pages.py
+#     .venv/bin/python benchmarks/pages.py --seconds 5 --associations 60   # quicker
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+from directory_sample import CITIES  # noqa: E402
+from memory import free_port  # noqa: E402
+from registry_import import cell_staff_token  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
+
+from diasporahub.system import System  # noqa: E402
+from servicekit.database import create_database_engine  # noqa: E402
+
+CLIENTS = 16
+PASSWORD = "correct horse battery staple"
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def populate(api: str, cell: dict, count: int) -> str:
+    """`count` verified associations across the sample's cities; the id of the first, once search has them all."""
+    requests.post(
+        f"{api}/api/v1/auth/signup",
+        json={"email": "pages@bench.example.org", "password": PASSWORD, "display_name": "Bench"},
+        timeout=10,
+    ).raise_for_status()
+    login = requests.post(
+        f"{api}/api/v1/auth/login", json={"email": "pages@bench.example.org", "password": PASSWORD}, timeout=10
+    )
+    secretary = {"Authorization": f"Bearer {login.json()['token']}"}
+    ids = []
+    for number in range(count):
+        city, country, _, _ = CITIES[number % len(CITIES)]
+        draft = {
+            "name": f"Mizo Fellowship {city} {number}",
+            "country": country,
+            "city": city,
+            "languages": ["lus", "en"],
+            "email": f"fellowship{number}@example.org",
+            "office_bearers": [{"name": "Lalremruata", "title": "President"}],
+            "gathering_places": [{"address": f"{number} Church Road, {city}", "schedule": "Sundays at 10"}],
+        }
+        answer = requests.post(f"{api}/api/v1/associations", json=draft, headers=secretary, timeout=10)
+        answer.raise_for_status()
+        ids.append(answer.json()["id"])
+        requests.post(
+            f"{api}/api/v1/associations/{ids[-1]}/verification", json={"decision": "verify"}, headers=cell, timeout=10
+        ).raise_for_status()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = requests.get(f"{api}/api/v1/search/associations", params={"q": "mizo fellowship"}, timeout=10)
+        if found.json()["total"] >= count:
+            break
+        time.sleep(0.5)
+    return ids[0]
+
+
+def transferred(api: str, path: str) -> tuple[int, int]:
+    """Bytes of the page (status line, headers and body), and with the assets it links to on a first visit."""
+    answer = requests.get(f"{api}{path}", timeout=10)
+    page = wire_size(answer)
+    assets = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', answer.text))
+    return page, page + sum(wire_size(requests.get(f"{api}{asset}", timeout=10)) for asset in assets)
+
+
+def wire_size(answer: requests.Response) -> int:
+    headers = "".join(f"{name}: {value}\r\n" for name, value in answer.raw.headers.items())
+    return len(f"HTTP/1.1 {answer.status_code} {answer.reason}\r\n{headers}\r\n".encode()) + len(answer.content)
+
+
+def wrk(url: str, seconds: int) -> dict[str, float]:
+    run = subprocess.run(
+        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+    )
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout)
+    latencies = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", run.stdout, re.MULTILINE))
+    if rate is None or len(latencies) < 2:
+        raise RuntimeError(f"wrk's output was not understood:\n{run.stdout}{run.stderr}")
+    figures = {"rate": float(rate.group(1))}
+    for percent, value in latencies.items():
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+        figures[f"p{percent}"] = float(number) * UNIT_MS[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
+    figures["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    return figures
+
+
+def run(args, workdir: Path) -> None:
+    with ScratchVhost(args.amqp_uri, args.management_url, "pages_bench") as vhost:
+        env = os.environ | {
+            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
+            "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.sqlite3'}",
+            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
+            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
+            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
+            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
+        }
+        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
+            env.pop(variable)  # every process as the scratch vhost's user
+        system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
+        system.prepare()
+        engine = create_database_engine(env["REGISTRY_DATABASE_URL"])
+        cell = {"Authorization": f"Bearer {cell_staff_token(engine)}"}
+        engine.dispose()
+        system.start_all()
+        try:
+            association_id = populate(system.url, cell, args.associations)
+            pages = {
+                "home": "/",
+                "directory with results": "/directory?q=mizo+fellowship",
+                "association": f"/associations/{association_id}",
+            }
+            print(f"{args.associations} verified associations; wrk, {CLIENTS} connections, {args.seconds} s each")
+            for name, path in pages.items():
+                wrk(f"{system.url}{path}", 2)  # warm-up
+                figures = wrk(f"{system.url}{path}", args.seconds)
+                page_bytes, first_visit_bytes = transferred(system.url, path)
+                failed = f", {figures['non_2xx']:.0f} not 2xx" if figures["non_2xx"] else ""
+                print(
+                    f"{name:>24}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
+                    f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
+                    f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)",
+                    flush=True,
+                )
+            print(f"[load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")
+        finally:
+            system.stop_all()
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("benchmarks/pages.py needs wrk: apt-get install wrk")
+    parser = argparse.ArgumentParser(description="The web pages under load, and what each transfers.")
+    parser.add_argument("--associations", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
+    )
+    parser.add_argument("--management-url", default="http://localhost:15672")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
