@@ -3,7 +3,8 @@
 The method receives the validated event model. A failing handler is retried a
 few times with a pause; then the message goes to the subscription's
 dead-letter queue, never dropped and never looping forever. A repeat of an
-event already handled (servicekit.database.AlreadyHandled) is acknowledged.
+event already handled (servicekit.database.AlreadyHandled) is acknowledged. Dead letters are dropped after a
+retention period (servicekit.dead_letters).
 """
 
 import logging
@@ -19,11 +20,15 @@ from contracts.topology import Subscription
 from servicekit import event_metrics
 from servicekit.bus import subscription_queue
 from servicekit.database import AlreadyHandled
+from servicekit.dead_letters import DeadLetterPurge
 
 log = logging.getLogger(__name__)
 
 
 class EventConsumer(Consumer):
+    # Dead letters past their retention are dropped by one purge per service container (servicekit.dead_letters).
+    dead_letter_purge = DeadLetterPurge()
+
     def __init__(self, subscription: Subscription, *, attempts: int = 3, retry_delay_seconds: float = 0.5, **kwargs):
         self.subscription = subscription
         self.attempts = attempts
@@ -31,6 +36,10 @@ class EventConsumer(Consumer):
         self.event_types = {event_type.routing_key: event_type for event_type in subscription.events}
         expected = tuple(kwargs.pop("expected_exceptions", ())) + (AlreadyHandled,)
         super().__init__(subscription_queue(subscription), expected_exceptions=expected, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        self.dead_letter_purge.register(self.subscription)
 
     def handling(self, worker_ctx) -> tuple[str, EventEnvelope]:
         """What servicekit.database records as handled by this worker's unit of work."""
