@@ -55,11 +55,6 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def is_fresh(step: int, last_accepted_step: int | None) -> bool:
-    """A code counts once: only a step after the last one accepted for the account."""
-    return last_accepted_step is None or step > last_accepted_step
-
-
 def new_recovery_codes() -> list[str]:
     """`abcde-fghij`, shown once to the person; the registry keeps only recovery_code_hash of each."""
 
