@@ -27,6 +27,7 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import psycopg2  # noqa: E402
+import pyotp  # noqa: E402
 import requests  # noqa: E402
 from http_load import Call, drive, percentile  # noqa: E402
 from kombu import Connection  # noqa: E402
@@ -138,13 +139,23 @@ def sign_in(api: str, email: str, password: str = PASSWORD) -> dict:
     return {"Authorization": f"Bearer {token.json()['token']}", "Content-Type": "application/json"}
 
 
+def enrolled_cell(api: str, headers: dict) -> dict:
+    """A Cell session may only enrol its second factor until it has: enrol, with pyotp as the authenticator app."""
+    started = requests.post(f"{api}/api/v1/auth/second-factor/enrolment", headers=headers, timeout=30)
+    started.raise_for_status()
+    code = pyotp.TOTP(started.json()["secret"]).now()
+    requests.post(f"{api}/api/v1/auth/second-factor/confirmation", headers=headers, json={"code": code},
+                  timeout=30).raise_for_status()  # fmt: skip
+    return headers
+
+
 def posting_setup(system: System) -> tuple[str, dict]:
     """Two verified associations with an admin each, and a conversation between them: (its id, A's headers)."""
     api = system.url
     cell_email = f"cell-{uuid.uuid4().hex[:6]}@mizoram.gov.in"
     subprocess.run([sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", cell_email],
                    input=f"{PASSWORD}\n", text=True, capture_output=True, env=system.env, check=True)  # fmt: skip
-    cell = sign_in(api, cell_email)
+    cell = enrolled_cell(api, sign_in(api, cell_email))
     ids = []
     for name in ("a", "b"):
         admin = sign_in(api, f"bench-{name}-{uuid.uuid4().hex[:6]}@example.org")
