@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    model_validator,
+)
 
 from contracts.associations import Category, CountryCode, LanguageCode
 
@@ -276,14 +286,22 @@ class DeliveryList(BaseModel):
 
 
 class NotifyRequest(_Request):
-    """From another service (alerts): associations to reach now; `urgent` skips e-mail digests."""
+    """From another service (alerts): associations (`recipients`) and people (`individuals`, individual ids: their
+    inbox, and e-mail if they chose it) to reach now, at least one; `urgent` skips e-mail digests."""
 
-    recipients: Annotated[list[UUID], Field(min_length=1, max_length=5000)]
+    recipients: Annotated[list[UUID], Field(max_length=5000)] = []
+    individuals: Annotated[list[UUID], Field(max_length=5000)] = []
     kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     subject: Subject
     body: Body
     reference: Annotated[str, StringConstraints(max_length=200)] | None = None
     urgency: Urgency = "normal"
+
+    @model_validator(mode="after")
+    def _someone(self) -> "NotifyRequest":
+        if not self.recipients and not self.individuals:
+            raise ValueError("recipients: name at least one association (or individual) to reach")
+        return self
 
 
 class NotificationReceipt(BaseModel):

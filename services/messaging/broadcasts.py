@@ -115,12 +115,14 @@ def get_broadcast(*, unit_of_work: Callable, principal: Principal, broadcast_id:
 def notify(
     *, unit_of_work: Callable, now: datetime, service: str, request: NotifyRequest, render, policy: Policy
 ) -> NotificationReceipt:
-    """Another service reaches associations: the id comes back at once; deliveries go out from the queue."""
+    """Another service reaches associations and people: the id comes back at once; deliveries go out from the
+    queue."""
     notification_id, message_id = uuid4(), uuid4()
     sender = f"service:{notification_id}"
     with unit_of_work() as work:
         known = work.directory.associations(list(dict.fromkeys(request.recipients)))
         recipients = [domain.association_party(i) for i in dict.fromkeys(request.recipients) if i in known]
+        recipients += [domain.individual_party(i) for i in dict.fromkeys(request.individuals)]
         work.messages.add_message(
             id=message_id, conversation_id=None, broadcast_id=notification_id, kind="notification", sender=sender,
             sender_name=service, sender_account_id=None, subject=request.subject, body=request.body,
@@ -128,7 +130,8 @@ def notify(
         )  # fmt: skip
         work.messages.add_broadcast(
             id=notification_id, message_id=message_id, sender=sender, sender_account_id=None,
-            audience={"kind": request.kind, "recipients": [str(i) for i in request.recipients]},
+            audience={"kind": request.kind, "recipients": [str(i) for i in request.recipients],
+                      "individuals": [str(i) for i in request.individuals]},
             recipients=len(recipients), reference=request.reference, urgency=request.urgency, sent_at=now,
         )  # fmt: skip
         deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy,

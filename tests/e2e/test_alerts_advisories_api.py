@@ -81,12 +81,14 @@ def bangkok_world(system, cell_staff):
     }  # fmt: skip
 
 
-def test_associations_in_the_circle_are_told_and_those_outside_are_not(bangkok_world):
+def test_associations_and_people_in_the_circle_are_told_and_those_outside_are_not(bangkok_world):
     world = bangkok_world
     subject = f"[Severe] {world['body']['headline']}"
 
     assert eventually(lambda: subject in inbox_subjects(world["bangkok_admin"], world["bangkok"]))
     assert subject not in inbox_subjects(world["chiang_mai_admin"], world["chiang_mai"])
+    person_inbox = world["person"].request("GET", "/api/v1/inbox").json()["items"]
+    assert subject in [item["subject"] for item in person_inbox]
 
 
 def test_only_the_cell_publishes(api, bangkok_world):

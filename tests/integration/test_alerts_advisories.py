@@ -157,6 +157,9 @@ def test_people_who_chose_advisories_are_reached_by_country_and_answer_for_thems
     published = call("publish_advisory", CELL, advisory_draft(area={"countries": ["TH"]}))
     delivered(call, published["id"], reached=4)  # three associations in Thailand and the person who chose it
 
+    [sent] = StandInMessaging.sent
+    assert (len(sent.recipients), sent.individuals) == (3, [choosing])
+
     answered = call("answer_safety", person, published["id"], {"status": "safe"})
     assert (answered["party"], answered["help_request_id"]) == (f"individual:{choosing}", None)
     counts = call("safety_counts", CELL, published["id"])

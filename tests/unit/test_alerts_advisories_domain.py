@@ -206,19 +206,21 @@ def test_answers_are_counted_per_country_and_city_with_those_not_answered():
     ]
 
 
-def test_reminders_go_to_the_associations_that_have_not_answered():
+def test_reminders_go_to_the_associations_and_people_that_have_not_answered():
     advisory = published()
-    a, b = uuid4(), uuid4()
+    a, b, person, answered_person = uuid4(), uuid4(), uuid4(), uuid4()
     recipients = [
         Recipient(f"association:{a}", "TH", "Bangkok"),
         Recipient(f"association:{b}", "TH", "Bangkok"),
-        Recipient(f"individual:{uuid4()}", "TH", "Bangkok"),
+        Recipient(f"individual:{person}", "TH", "Bangkok"),
+        Recipient(f"individual:{answered_person}", "TH", "Bangkok"),
     ]
-    answers = [Answer(f"association:{a}", "safe", "TH", "Bangkok")]
+    answers = [Answer(f"association:{a}", "safe", "TH", "Bangkok"), Answer(f"individual:{answered_person}", "safe",
+                                                                           "TH", "Bangkok")]  # fmt: skip
 
     silent = domain.reminder_targets(advisory, recipients, answers, now=NOW)
 
-    assert domain.association_ids(silent) == [b]
+    assert (domain.ids_of(silent, "association"), domain.ids_of(silent, "individual")) == ([b], [person])
     with pytest.raises(Invalid, match="no safety question"):
         domain.reminder_targets(published(safety_check=False), recipients, answers, now=NOW)
 

@@ -225,22 +225,22 @@ def count_answers(advisory_id: UUID, recipients: list[Recipient], answers: list[
     )
 
 
-def association_ids(recipients: list[Recipient]) -> list[UUID]:
-    prefix = association_party("")
+def ids_of(recipients: list[Recipient], kind: str) -> list[UUID]:
+    """The ids of the associations (`kind="association"`) or individuals among the recipients."""
+    prefix = f"{kind}:"
     return [UUID(r.party.removeprefix(prefix)) for r in recipients if r.party.startswith(prefix)]
 
 
 def reminder_targets(
     advisory: AdvisoryV1, recipients: list[Recipient], answers: list[Answer], *, now: datetime
 ) -> list[Recipient]:
-    """The associations reached that have not answered (people are reached through their associations)."""
+    """The associations and people reached that have not answered."""
     if not advisory.safety_check:
         raise Invalid("this advisory asks no safety question: there is nobody to remind")
     if advisory.expires_at <= now:
         raise Invalid("this advisory has expired; its safety check is closed")
     answered = {answer.party for answer in answers}
-    silent = [recipient for recipient in recipients if recipient.party not in answered]
-    return [recipient for recipient in silent if recipient.party.startswith(association_party(""))]
+    return [recipient for recipient in recipients if recipient.party not in answered]
 
 
 def answered_event(advisory_id: UUID, answer: Answer, *, version: int, by: UUID, now: datetime) -> SafetyAnsweredV1:

@@ -67,12 +67,14 @@ class AdvisoryEntrypoints:
         return found
 
     def _notify_of_advisory(
-        self, association_ids: list[UUID], *, subject: str, body: str, reference: str, urgent: bool
+        self, recipients: list[Recipient], *, subject: str, body: str, reference: str, urgent: bool
     ) -> None:
-        for start in range(0, len(association_ids), NOTIFY_BATCH):
+        for start in range(0, len(recipients), NOTIFY_BATCH):
+            batch = recipients[start : start + NOTIFY_BATCH]
             request = NotifyRequest(
-                recipients=association_ids[start : start + NOTIFY_BATCH], kind="advisory", subject=subject, body=body,
-                reference=reference, urgency="urgent" if urgent else "normal",
+                recipients=domain.ids_of(batch, "association"), individuals=domain.ids_of(batch, "individual"),
+                kind="advisory", subject=subject, body=body, reference=reference,
+                urgency="urgent" if urgent else "normal",
             )  # fmt: skip
             self.messaging.notify(request.model_dump(mode="json"), PUBLISHER)
 

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 FEED_SIZE = 100
 
 FindAssociations = Callable[[Area], list[Recipient]]
-Notify = Callable[..., None]  # (association_ids, subject=, body=, reference=, urgent=)
+Notify = Callable[..., None]  # (recipients, subject=, body=, reference=, urgent=)
 OpenHelpRequest = Callable[..., UUID]  # (principal, advisory=, recipient=, now=) -> the help request's id
 LinkOf = Callable[[UUID], str]
 
@@ -67,29 +67,27 @@ def deliver_advisory(
     notify: Notify,
     link_of: LinkOf,
 ) -> list[Recipient]:
-    """Verified associations in the area are told through messaging; they and the people there who asked for
-    advisories are remembered as reached (whom the safety check counts).
+    """Verified associations in the area and the people there who asked for advisories are told through messaging,
+    then remembered as reached (whom the safety check counts).
 
     Finding and notifying happen before the transaction (no write waits on the network); a failure retries the
-    whole, so an association may be told twice but never not at all. `reading` is a unit of work that does not
-    record the event as handled: an advisory already delivered is not delivered again.
+    whole, so someone may be told twice but never not at all. `reading` is a unit of work that does not record the
+    event as handled: an advisory already delivered is not delivered again.
     """
     advisory = event.advisory
     with reading() as work:
         if work.advisories.delivered(advisory.id):
             return []
-    associations = find_associations(advisory.area)
-    if associations:
-        subject, body = domain.notification_text(advisory, link=link_of(advisory.id))
-        notify(
-            domain.association_ids(associations), subject=subject, body=body, reference=f"advisory:{advisory.id}",
-            urgent=advisory.urgency == "Immediate",
-        )  # fmt: skip
-    with unit_of_work() as work:
         people = domain.people_reached(advisory.area, work.advisory_people.receiving(advisory.area.countries))
-        work.advisories.record_delivery(_advisory(work, advisory.id), associations + people, now=now)
-    log.info("advisory %s reached %d associations and %d people", advisory.id, len(associations), len(people))
-    return associations + people
+    reached = find_associations(advisory.area) + people
+    if reached:
+        subject, body = domain.notification_text(advisory, link=link_of(advisory.id))
+        notify(reached, subject=subject, body=body, reference=f"advisory:{advisory.id}",
+               urgent=advisory.urgency == "Immediate")  # fmt: skip
+    with unit_of_work() as work:
+        work.advisories.record_delivery(_advisory(work, advisory.id), reached, now=now)
+    log.info("advisory %s reached %d associations and people", advisory.id, len(reached))
+    return reached
 
 
 def get_advisory(*, unit_of_work: Callable, now: datetime, advisory_id: UUID) -> AdvisoryV1:
@@ -170,17 +168,16 @@ def safety_counts(*, unit_of_work: Callable, principal: Principal, advisory_id: 
 def remind_silent(
     *, unit_of_work: Callable, now: datetime, principal: Principal, advisory_id: UUID, notify: Notify, link_of: LinkOf
 ) -> SafetyReminder:
-    """The associations reached that have not answered are asked again (urgently)."""
+    """The associations and people reached that have not answered are asked again (urgently)."""
     domain.require_cell_staff(principal, "reminds people of a safety check")
     with unit_of_work() as work:
         advisory = _advisory(work, advisory_id)
         silent = domain.reminder_targets(
             advisory, work.advisories.recipients(advisory_id), work.advisories.answers(advisory_id), now=now
         )
-    associations = domain.association_ids(silent)
-    if associations:
+    if silent:
         subject, body = domain.reminder_text(advisory, link=link_of(advisory_id))
-        notify(associations, subject=subject, body=body, reference=f"advisory:{advisory_id}", urgent=True)
+        notify(silent, subject=subject, body=body, reference=f"advisory:{advisory_id}", urgent=True)
         with unit_of_work() as work:
             work.advisories.mark_reminded(advisory_id, [recipient.party for recipient in silent], now)
-    return SafetyReminder(advisory_id=advisory_id, reminded=len(associations))
+    return SafetyReminder(advisory_id=advisory_id, reminded=len(silent))
