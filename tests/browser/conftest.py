@@ -8,7 +8,6 @@ into each page to check it.
 import json
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from gateway.auth import SESSION_COOKIE
 from gateway.pages.locales import LANGUAGE_COOKIE
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Person
+from tests.e2e.test_messaging_api import eventually
 
 # The whole system and its people, as the end-to-end tests start them.
 system, registry_database_url, api, person, cell_staff = (
@@ -40,15 +40,6 @@ AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 BLOCKING_IMPACTS = ("serious", "critical")
-
-
-def eventually(attempt, timeout_seconds: float = 20.0):
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        result = attempt()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

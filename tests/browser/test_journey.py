@@ -4,7 +4,7 @@ import uuid
 
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import eventually
+from tests.e2e.test_messaging_api import eventually
 
 
 def test_sign_up_register_verified_by_the_cell_then_in_the_directory_and_on_the_map(pages, cell_staff):
