@@ -1,7 +1,7 @@
 """The alerts service: its entrypoints come from each feature package; the work is in their handlers.
 
-Help requests (help_requests/) are raised through the gateway, which passes the caller's principal; who may see
-and do what is decided in the handlers from it.
+Help requests (help_requests/) and advisories (advisories/) come through the gateway, which passes the caller's
+principal; who may see and do what is decided in the handlers from it.
 """
 
 from datetime import UTC, datetime

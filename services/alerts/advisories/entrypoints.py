@@ -37,7 +37,8 @@ from services.alerts.advisories.domain import PUBLISHER, Recipient, association_
 
 FROM_THE_GATEWAY = ("gateway",)
 SEARCH_PAGE_SIZE = 100
-NOTIFY_BATCH = 5000  # messaging's `notify` takes at most this many recipients at once
+NOTIFY_BATCH = 5000  # messaging's `notify` takes at most this many recipients of each kind at once
+DELIVERY_ATTEMPTS = 9  # the pauses between them grow by 2 s: 88 s in all
 
 
 def advisory_id_of(value: str) -> UUID:
@@ -78,7 +79,9 @@ class AdvisoryEntrypoints:
             )  # fmt: skip
             self.messaging.notify(request.model_dump(mode="json"), PUBLISHER)
 
-    @event_consumer(ALERTS_ADVISORY_DELIVERY)
+    # Search or messaging away for a while: retried for about a minute and a half before the event is dead-lettered
+    # (`diasporahub dead-letters replay alerts.deliver-advisories` sends it again).
+    @event_consumer(ALERTS_ADVISORY_DELIVERY, attempts=DELIVERY_ATTEMPTS, retry_delay_seconds=2.0)
     def deliver_advisory(self, event: AdvisoryPublishedV1) -> None:
         handlers.deliver_advisory(
             unit_of_work=self.unit_of_work, reading=partial(self.unit_of_work, handling=None), now=self.clock(),
