@@ -109,6 +109,10 @@ class AccountPages:
             if isinstance(exc, Unauthenticated):
                 raise
             return self.account_form(request, done=None, **refusal(exc))
-        response = render(request, "deleted.html")
+        response = redirect(request, "/account/deleted")
         clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
+
+    @page("GET", "/account/deleted")
+    def account_deleted_page(self, request: Request):
+        return render(request, "deleted.html")

@@ -121,3 +121,31 @@ def test_the_login_form_asks_for_the_code_when_the_registry_wants_the_second_fac
     assert answer.status_code == 401
     assert 'name="code"' in html and 'autocomplete="one-time-code"' in html
     assert "Enter the code from your authenticator app." in html
+
+
+def signed_in_request(pages, path: str):
+    """A POST to `path` from a browser holding the session cookie that logging in set."""
+    credentials = MultiDict({"email": "mami@example.org", "password": PASSWORD, "next": "/account"})
+    login = pages.log_in_form(browser_request("/login"), credentials)
+    cookie = next(value for value in login.headers.getlist("Set-Cookie") if value.startswith(SESSION_COOKIE))
+    builder = EnvironBuilder(method="POST", path=path, environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    builder.headers["Cookie"] = cookie.split(";")[0]
+    return builder.get_request()
+
+
+def test_a_password_change_shows_a_refusal_on_the_account_page_and_a_success_after_it(pages):
+    signed_up(pages)
+    new_password = "Ramthar zin 2026 kan tan"
+
+    refused = pages.change_password_form(
+        signed_in_request(pages, "/account/password"),
+        MultiDict({"current_password": "not the password at all", "new_password": new_password}),
+    )
+    changed = pages.change_password_form(
+        signed_in_request(pages, "/account/password"),
+        MultiDict({"current_password": PASSWORD, "new_password": new_password}),
+    )
+
+    assert refused.status_code == 422 and 'role="alert"' in refused.get_data(as_text=True)
+    assert "Signed in as Mami" in refused.get_data(as_text=True)
+    assert changed.status_code == 303 and changed.headers["Location"] == "/account?done=password"
