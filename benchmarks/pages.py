@@ -129,6 +129,11 @@ def run(args, workdir: Path) -> None:
                 "directory with results": "/directory?q=mizo+fellowship",
                 "association": f"/associations/{association_id}",
             }
+            # The API's answers that the directory and association pages are made from, for comparison.
+            pages |= {
+                "API: the same search": "/api/v1/search/associations?q=mizo+fellowship",
+                "API: the same association": f"/api/v1/associations/{association_id}",
+            }
             print(f"{args.associations} verified associations; wrk, {CLIENTS} connections, {args.seconds} s each")
             for name, path in pages.items():
                 wrk(f"{system.url}{path}", 2)  # warm-up
@@ -136,7 +141,7 @@ def run(args, workdir: Path) -> None:
                 page_bytes, first_visit_bytes = transferred(system.url, path)
                 failed = f", {figures['non_2xx']:.0f} not 2xx" if figures["non_2xx"] else ""
                 print(
-                    f"{name:>24}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
+                    f"{name:>26}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
                     f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
                     f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)",
                     flush=True,
