@@ -20,6 +20,7 @@ class Sealer:
     def __init__(self, keys: list[bytes]):
         if not keys:
             raise ValueError("at least one data key is needed")
+        self._newest = Fernet(keys[0])
         self._fernet = MultiFernet([Fernet(key) for key in keys])
 
     def seal(self, text: str | None) -> str | None:
@@ -36,6 +37,15 @@ class Sealer:
     def rotate(self, token: str | None) -> str | None:
         """The same value sealed with the first key."""
         return None if token is None else self._fernet.rotate(token.encode()).decode()
+
+    def sealed_with_an_older_key(self, token: str | None) -> bool:
+        if token is None:
+            return False
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return True
+        return False
 
 
 def keys_from(data_keys: str, key_file: Path) -> list[bytes]:

@@ -1,6 +1,6 @@
 """Help request use cases on a real database (SQLite and PostgreSQL), with search and messaging as fakes of their
 ports: limits and blocks, references in sequence, every view of the restricted fields recorded, a stale step
-refused, and the purge after closing that keeps the timeline's steps."""
+refused, the purge after closing that keeps the timeline's steps, and resealing after a key rotation."""
 
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -16,14 +16,15 @@ from contracts.errors import Conflict, Forbidden, TooManyAttempts
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from services.alerts.db import Base
-from services.alerts.help_requests import handlers, matching, steps
+from services.alerts.help_requests import handlers, matching, resealing, steps
 from services.alerts.help_requests.domain import Caller, Candidate, Deadlines, Policy
 from services.alerts.help_requests.repository import HelpRequestRepository
-from services.alerts.protection import Sealer
+from services.alerts.protection import SealBroken, Sealer
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 NEAR = [uuid4(), uuid4(), uuid4()]
-SEALER = Sealer([Fernet.generate_key()])
+SEALER_KEY = Fernet.generate_key()
+SEALER = Sealer([SEALER_KEY])
 POLICY = Policy(
     deadlines=Deadlines(immediate=timedelta(minutes=15), expected=timedelta(hours=2), future=timedelta(hours=24)),
     matching_lease=timedelta(seconds=60), enough_associations=3, requests_per_hour_per_account=2,
@@ -166,3 +167,22 @@ def test_a_closed_case_forgets_who_and_where_after_the_purge_delay_and_keeps_its
     assert kinds[0] == "raised" and "resolved" in kinds and kinds[-1] == "personal_data_purged"
     assert all(step.note == "" for step in seen.timeline)
     assert matching.purge_closed(unit_of_work=unit_of_work, policy=POLICY, now=NOW + timedelta(days=40)) == 0
+
+
+def test_after_a_key_rotation_everything_is_sealed_again_with_the_newest_key(unit_of_work):
+    old_key, new_key = SEALER_KEY, Fernet.generate_key()
+    created = raise_one(unit_of_work)
+    steps.cancel(unit_of_work=unit_of_work, sealer=SEALER, now=NOW, caller=Caller(REQUESTER),
+                 help_request_id=created.id, cancellation=Cancellation(reason="He called home."))  # fmt: skip
+    rotated = Sealer([new_key, old_key])
+
+    assert resealing.reseal(unit_of_work=unit_of_work, sealer=rotated) == 4  # description, place, contact, a note
+    assert resealing.reseal(unit_of_work=unit_of_work, sealer=rotated) == 0
+    only_the_new_key = Sealer([new_key])
+    seen = handlers.get_help_request(unit_of_work=unit_of_work, sealer=only_the_new_key, now=NOW, principal=CELL,
+                                     help_request_id=created.id, follow=FollowKey())  # fmt: skip
+    assert seen.contact.email == "lal@example.org" and seen.location.lat == 13.69
+    assert seen.timeline[-1].note == "He called home."
+    with pytest.raises(SealBroken):
+        handlers.get_help_request(unit_of_work=unit_of_work, sealer=Sealer([Fernet.generate_key()]), now=NOW,
+                                  principal=CELL, help_request_id=created.id, follow=FollowKey())  # fmt: skip

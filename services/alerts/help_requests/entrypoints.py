@@ -38,7 +38,7 @@ from contracts.search import AssociationQuery, NearbyQuery
 from contracts.topology import ALERTS_MATCHING
 from servicekit.consumer import event_consumer
 from servicekit.rpc import rpc
-from services.alerts.help_requests import handlers, matching, steps
+from services.alerts.help_requests import handlers, matching, resealing, steps
 from services.alerts.help_requests.domain import Caller, Candidate, Deadlines, Policy
 from services.alerts.settings import AlertsSettings
 
@@ -146,6 +146,11 @@ class HelpRequestEntrypoints:
     def purge_closed_requests(self) -> None:
         purged = matching.purge_closed(unit_of_work=self.unit_of_work, policy=self.help_policy, now=self.clock())
         log.info("purged the personal data of %d closed help requests", purged)
+
+    @timer(interval=PURGE_EVERY_SECONDS)
+    def reseal_with_the_newest_key(self) -> None:
+        resealed = resealing.reseal(unit_of_work=self.unit_of_work, sealer=self.sealer)
+        log.info("resealed %d values with the newest data key; 0 values still sealed with an older key", resealed)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY, sensitive_arguments=("follow",))
     def get_help_request(self, principal: Principal | None, help_request_id: str, follow: FollowKey) -> HelpRequestV1:

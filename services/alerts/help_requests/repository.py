@@ -20,6 +20,7 @@ from services.alerts.help_requests.domain import Candidate, Case
 from services.alerts.help_requests.model import HelpRequest, Notification, TimelineStep
 
 MAX_LISTED = 200
+SEALED_COLUMNS = ("description_sealed", "location_sealed", "contact_sealed")
 
 
 class HelpRequestRepository:
@@ -251,6 +252,28 @@ class HelpRequestRepository:
         self.session.execute(
             update(TimelineRecord).where(TimelineRecord.help_request_id == help_request_id).values(note_sealed=None)
         )
+
+    def sealed_after(self, after: UUID | None, limit: int) -> list[tuple[UUID, dict[str, str | None]]]:
+        """A page of help requests (by id) with their sealed values, for resealing."""
+        table = HelpRequestRecord
+        query = select(table.id, *(getattr(table, name) for name in SEALED_COLUMNS)).order_by(table.id).limit(limit)
+        if after is not None:
+            query = query.where(table.id > after)
+        return [(row.id, {name: getattr(row, name) for name in SEALED_COLUMNS}) for row in self.session.execute(query)]
+
+    def reseal(self, help_request_id: UUID, values: dict[str, str | None], notes: dict[int, str]) -> None:
+        if values:
+            self.session.execute(
+                update(HelpRequestRecord).where(HelpRequestRecord.id == help_request_id).values(values)
+            )
+        for step_id, note in notes.items():
+            self.session.execute(update(TimelineRecord).where(TimelineRecord.id == step_id).values(note_sealed=note))
+
+    def sealed_notes(self, help_request_id: UUID) -> dict[int, str]:
+        query = select(TimelineRecord.id, TimelineRecord.note_sealed).where(
+            TimelineRecord.help_request_id == help_request_id, TimelineRecord.note_sealed.is_not(None)
+        )
+        return {row.id: row.note_sealed for row in self.session.execute(query)}
 
     def _version(self, help_request_id: UUID) -> int:
         return self.session.scalar(select(HelpRequestRecord.version).where(HelpRequestRecord.id == help_request_id))
