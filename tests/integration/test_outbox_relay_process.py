@@ -12,8 +12,8 @@ from nameko.testing.utils import get_extension
 
 from contracts.topology import SEARCH_INDEXER
 from servicekit.bus import subscription_queue
-from servicekit.database import Database
-from servicekit.outbox import relay_variable, unsent_count
+from servicekit.database import Database, create_database_engine
+from servicekit.outbox import CommitWatch, relay_variable, unsent_count
 from services.catalogue import service
 from services.registry.db import Base
 from services.registry.service import RegistryService
@@ -63,3 +63,19 @@ def test_a_service_whose_relay_runs_apart_does_not_relay_itself(
 
     assert get_extension(alone, Database).relay is not None
     assert get_extension(apart, Database).relay is None
+
+
+def test_on_sqlite_the_relay_claims_again_only_after_another_connection_commits(tmp_path):
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
+    Base.metadata.create_all(engine)
+    watch = CommitWatch(engine)
+    watch.LOOK_ANYWAY_SECONDS = 3600
+    try:
+        first_look, idle = watch.maybe_new(), watch.maybe_new()
+        register(engine, "Mizo Fellowship Oslo")
+        after_a_commit, idle_again = watch.maybe_new(), watch.maybe_new()
+    finally:
+        watch.close()
+        engine.dispose()
+
+    assert (first_look, idle, after_a_commit, idle_again) == (True, False, True, False)
