@@ -46,6 +46,20 @@ def test_sign_up_register_verified_by_the_cell_then_in_the_directory_and_on_the_
     assert 780 < float(marker.get_attribute("cx")) < 800  # Singapore, 103.8° E
     pages.screenshot("journey-directory-with-marker")
 
+    pages.visit("/directory?near_city=Singapore&near_country=SG&radius_km=25")
+    nearby = pages.driver.find_element(By.CSS_SELECTOR, f".results a[href='/associations/{association_id}']")
+    assert nearby.find_element(By.XPATH, "../..").find_element(By.CSS_SELECTOR, ".meta").text.endswith("km away")
+
+    pages.visit("/directory")
+    pages.driver.find_element(By.ID, "q").send_keys(name.split()[0][:4])
+    suggested = eventually(
+        lambda: [
+            option.get_attribute("value")
+            for option in pages.driver.find_elements(By.CSS_SELECTOR, "#suggestions option")
+        ]
+    )
+    assert name in suggested
+
 
 def test_switching_to_mizo_changes_the_text_and_is_remembered(pages):
     pages.visit("/static/site/site.css")
