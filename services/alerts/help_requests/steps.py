@@ -108,46 +108,35 @@ def claim(
         return _answer(step, sealer=sealer, now=now)
 
 
-def post_update(
-    *, unit_of_work: Callable, sealer: Sealer, now: datetime, caller: Caller, help_request_id: UUID,
-    update: CaseUpdate,
+def _by_the_holder(
+    unit_of_work: Callable, *, sealer: Sealer, now: datetime, caller: Caller, help_request_id: UUID, action: str,
+    kind: str, note: str, event_type, closes: bool = False, **event_fields,
 ) -> HelpRequestV1:  # fmt: skip
+    """A step of whoever holds the case (the claiming association or the Cell): written, noted, announced."""
     with unit_of_work() as work:
-        step = Step(work, caller=caller, help_request_id=help_request_id, action="update")
+        step = Step(work, caller=caller, help_request_id=help_request_id, action=action)
         by = actor_of(caller, step.roles, _claimer_id(step))
-        version = step.write(status=step.status)
-        step.note("update", by, at=now, note=update.body, sealer=sealer)
-        step.event(HelpRequestUpdatedV1, version, now, by=by)
+        version = step.write(status=step.status, **({"closed_at": now, "due_at": None} if closes else {}))
+        step.note(kind, by, at=now, note=note, sealer=sealer)
+        step.event(event_type, version, now, **({"by": by} if "by" in event_type.model_fields else {}), **event_fields)
         return _answer(step, sealer=sealer, now=now)
 
 
-def resolve(
-    *, unit_of_work: Callable, sealer: Sealer, now: datetime, caller: Caller, help_request_id: UUID,
-    resolution: Resolution,
-) -> HelpRequestV1:  # fmt: skip
-    with unit_of_work() as work:
-        step = Step(work, caller=caller, help_request_id=help_request_id, action="resolve")
-        by = actor_of(caller, step.roles, _claimer_id(step))
-        version = step.write(status=step.status, closed_at=now, due_at=None)
-        step.note("resolved", by, at=now, note=resolution.summary, sealer=sealer)
-        step.event(HelpRequestResolvedV1, version, now, by=by)
-        return _answer(step, sealer=sealer, now=now)
+def post_update(*, update: CaseUpdate, **step) -> HelpRequestV1:
+    return _by_the_holder(**step, action="update", kind="update", note=update.body, event_type=HelpRequestUpdatedV1)
 
 
-def refer(
-    *, unit_of_work: Callable, sealer: Sealer, now: datetime, caller: Caller, help_request_id: UUID,
-    referral: Referral,
-) -> HelpRequestV1:  # fmt: skip
+def resolve(*, resolution: Resolution, **step) -> HelpRequestV1:
+    return _by_the_holder(**step, action="resolve", kind="resolved", note=resolution.summary, closes=True,
+                          event_type=HelpRequestResolvedV1)  # fmt: skip
+
+
+def refer(*, referral: Referral, **step) -> HelpRequestV1:
     """Handed to an Indian mission, MADAD or another body, with their reference."""
-    with unit_of_work() as work:
-        step = Step(work, caller=caller, help_request_id=help_request_id, action="refer")
-        by = actor_of(caller, step.roles, _claimer_id(step))
-        version = step.write(status=step.status, closed_at=now, due_at=None)
-        their_reference = f" (their reference: {referral.reference})" if referral.reference else ""
-        note = f"Referred to {referral.to}{their_reference}. {referral.body}".strip()
-        step.note("referred", by, at=now, note=note, sealer=sealer)
-        step.event(HelpRequestReferredV1, version, now, to=referral.to)
-        return _answer(step, sealer=sealer, now=now)
+    their_reference = f" (their reference: {referral.reference})" if referral.reference else ""
+    note = f"Referred to {referral.to}{their_reference}. {referral.body}".strip()
+    return _by_the_holder(**step, action="refer", kind="referred", note=note, closes=True,
+                          event_type=HelpRequestReferredV1, to=referral.to)  # fmt: skip
 
 
 def cancel(
