@@ -201,6 +201,14 @@ class AdvisorySubscriptionV1(BaseModel):
     city: str | None = None
 
 
+class PeopleRebuild(BaseModel):
+    """How many people alerts read again from the registry (`diasporahub alerts rebuild-people`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    people: int
+
+
 class AdvisoryEvent(EventEnvelope):
     source = "alerts"
 

@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     broker.add_argument("broker_arguments", nargs=argparse.REMAINDER)
     messaging = commands.add_parser("messaging", help="messaging's copy of the directory (messaging rebuild-directory)")
     messaging.add_argument("messaging_action", choices=["rebuild-directory"])
+    alerts = commands.add_parser("alerts", help="where people live, for advisories (alerts rebuild-people)")
+    alerts.add_argument("alerts_action", choices=["rebuild-people"])
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
     dead.add_argument("dead_letter_arguments", nargs=argparse.REMAINDER)
     for action, told in (("backup", "copy every service's database into DIR"), ("restore", "put them back from DIR")):
@@ -138,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from diasporahub import messaging
 
         return messaging.rebuild_directory()
+    if args.command == "alerts":
+        from diasporahub import alerts
+
+        return alerts.rebuild_people()
     if args.command in {"backup", "restore", "verify"}:
         from diasporahub import backup
 

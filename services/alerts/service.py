@@ -43,6 +43,7 @@ class AlertsService(HelpRequestEntrypoints, AdvisoryEntrypoints, Pingable):
     name = "alerts"
 
     unit_of_work = Database(AlertsSettings, Base.metadata, repositories=REPOSITORIES, relay_outbox=True)
+    registry = TimedRpcProxy("registry")
     search = TimedRpcProxy("search")
     messaging = TimedRpcProxy("messaging")
     gazetteer = Shared(Gazetteer)

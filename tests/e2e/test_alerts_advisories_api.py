@@ -2,6 +2,8 @@
 are told in their inboxes and those outside are not; the advisory is in the JSON list, as a CAP alert valid against
 the OASIS schema and in the Atom feed; admins and people in the area answer its safety check and the Cell counts."""
 
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,3 +155,15 @@ def test_safety_answers_are_counted_per_city_and_need_help_opens_a_help_request(
     assert (reminded.status_code, reminded.json()["reminded"]) == (200, 0)
     atom = requests.get(f"{api}/api/v1/advisories.atom", timeout=10).text
     assert "need help" not in atom.lower() and person.json()["help_request_id"] not in atom
+
+
+def test_alerts_reads_everyone_again_from_the_registry_on_the_command_line(system, bangkok_world):
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "diasporahub.cli", "alerts", "rebuild-people"],
+        capture_output=True, text=True, env=system.env, timeout=120,
+    )  # fmt: skip
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "Alerts' people rebuilt from the registry" in rebuilt.stdout
+    choice = bangkok_world["person"].request("GET", "/api/v1/advisories/subscription").json()
+    assert (choice["receive"], choice["country"], choice["city"]) == (True, "TH", "Bangkok")

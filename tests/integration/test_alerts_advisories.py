@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.advisories import AdvisoryPublishedV1
 from contracts.errors import Forbidden, Invalid, NotFound
+from contracts.individuals import IndividualProfileV1, VersionedIndividualProfile
 from contracts.messaging import NotifyRequest
 from contracts.search import AssociationQuery, AssociationResults, NearbyQuery
 from servicekit.migrations import upgrade
@@ -74,6 +75,19 @@ class StandInMessaging:
     def notify(self, request, service):
         self.sent.append(NotifyRequest.model_validate(request))
         return {"id": str(uuid4()), "recipients": len(request["recipients"])}
+
+
+class StandInRegistry:
+    """The registry's `individuals_after`: pages of versioned profiles in id order."""
+
+    name = "registry"
+    people: ClassVar[list[VersionedIndividualProfile]] = []
+
+    @rpc
+    def individuals_after(self, after_id, limit):
+        ordered = sorted(self.people, key=lambda item: str(item.individual.id))
+        rest = [item for item in ordered if after_id is None or str(item.individual.id) > after_id]
+        return [item.model_dump(mode="json") for item in rest[:limit]]
 
 
 CELL = Principal(account_id=uuid4(), email="cell@mizoram.gov.in", display_name="Cell officer", is_cell_staff=True)
@@ -218,3 +232,23 @@ def test_a_repeated_publication_event_reaches_nobody_twice(alerts, amqp_uri, cal
         f"advisory:{later['id']}",
     ]
     assert call("get_advisory", published["id"])["reached"] == 2
+
+
+def test_people_from_before_alerts_ran_are_read_from_the_registry(alerts, call, nameko_config, container_factory):
+    in_bangkok, in_yangon = uuid4(), uuid4()
+    StandInRegistry.people = [
+        VersionedIndividualProfile(individual=IndividualProfileV1(
+            id=individual_id, name="Lalremsiami", country=country, city=city, languages=["lus"], visibility="private",
+        ), version=3)
+        for individual_id, country, city in ((in_bangkok, "TH", "Bangkok"), (in_yangon, "MM", "Yangon"))
+    ]  # fmt: skip
+    container_factory(StandInRegistry, nameko_config).start()
+
+    assert call("rebuild_advisory_people") == {"people": 2}
+    assert call("rebuild_advisory_people") == {"people": 2}
+
+    choice = call("choose_advisories", admin_of(individual_id=in_bangkok), {"receive": True})
+    assert (choice["country"], choice["city"], choice["receive"]) == ("TH", "Bangkok", True)
+    published = call("publish_advisory", CELL, advisory_draft())
+    delivered(call, published["id"], reached=3)  # the two associations near Bangkok and the person
+    assert StandInMessaging.sent[-1].individuals == [in_bangkok]

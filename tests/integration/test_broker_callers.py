@@ -61,12 +61,12 @@ def search(broker, container_factory, tmp_path, monkeypatch):  # noqa: F811
 
 @pytest.mark.parametrize(
     ("method", "rebuilders"),
-    [("individuals_after", ("search",)), ("associations_after", ("search", "messaging"))],
+    [("individuals_after", ("search", "alerts")), ("associations_after", ("search", "messaging"))],
 )
 def test_only_the_services_rebuilding_from_them_get_the_registry_s_pages(registry, as_service, method, rebuilders):
     for caller in rebuilders:
         assert as_service(caller).call("registry", method, None, 10) == []
-    for caller in {"gateway", "operator", "search", "messaging"} - set(rebuilders):
+    for caller in {"gateway", "operator", "search", "messaging", "alerts"} - set(rebuilders):
         with pytest.raises(Forbidden, match=f"registry.{method} is only for {', '.join(rebuilders)}"):
             as_service(caller).call("registry", method, None, 10)
 

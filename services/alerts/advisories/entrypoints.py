@@ -1,7 +1,7 @@
 """The advisory RPCs and the consumer that delivers a published advisory; the work is in handlers.py.
 
-Mixed into AlertsService, which provides `unit_of_work`, `search`, `messaging`, `clock` and `settings`. Who is
-asking (a Principal) is believed only from the gateway.
+Mixed into AlertsService, which provides `unit_of_work`, `registry`, `search`, `messaging`, `gazetteer`, `clock`
+and `settings`. Who is asking (a Principal) is believed only from the gateway.
 """
 
 from datetime import datetime
@@ -19,6 +19,7 @@ from contracts.advisories import (
     AdvisorySubscriptionV1,
     AdvisoryV1,
     Area,
+    PeopleRebuild,
     SafetyAnswer,
     SafetyAnswerV1,
     SafetyCounts,
@@ -152,6 +153,15 @@ class AdvisoryEntrypoints:
     @event_consumer(ALERTS_PEOPLE)
     def on_individual_event(self, event: IndividualEvent) -> None:
         people.project_individual(unit_of_work=self.unit_of_work, event=event, locate_city=self.gazetteer.locate)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def rebuild_advisory_people(self) -> PeopleRebuild:
+        """Read every individual again from the registry (after a restore, or to learn of those from before)."""
+        count = people.rebuild(
+            unit_of_work=self.unit_of_work, individuals_after=self.registry.individuals_after,
+            locate_city=self.gazetteer.locate,
+        )  # fmt: skip
+        return PeopleRebuild(people=count)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def choose_advisories(self, principal: Principal, choice: AdvisorySubscription) -> AdvisorySubscriptionV1:

@@ -9,9 +9,23 @@ from contracts.advisories import AdvisorySubscription, AdvisorySubscriptionV1
 from contracts.associations import Location
 from contracts.errors import NotFound
 from contracts.events import IndividualDeletedV1, IndividualEvent
+from contracts.individuals import IndividualProfileV1, VersionedIndividualProfile
 from services.alerts.advisories.domain import Person
 
 LocateCity = Callable[[str, str], Location | None]
+REBUILD_PAGE = 500
+
+
+def _person(profile: IndividualProfileV1, locate_city: LocateCity) -> Person:
+    place = locate_city(profile.city, profile.country)
+    return Person(
+        id=profile.id,
+        country=profile.country,
+        city=profile.city,
+        lat=place.lat if place else None,
+        lon=place.lon if place else None,
+        association_ids=frozenset(profile.association_ids),
+    )
 
 
 def project_individual(*, unit_of_work: Callable, event: IndividualEvent, locate_city: LocateCity) -> bool:
@@ -20,17 +34,24 @@ def project_individual(*, unit_of_work: Callable, event: IndividualEvent, locate
         if isinstance(event, IndividualDeletedV1):
             work.advisory_people.forget(event.aggregate_id)
             return True
-        profile = event.individual
-        place = locate_city(profile.city, profile.country)
-        person = Person(
-            id=profile.id,
-            country=profile.country,
-            city=profile.city,
-            lat=place.lat if place else None,
-            lon=place.lon if place else None,
-            association_ids=frozenset(profile.association_ids),
-        )
-        return work.advisory_people.project(person, version=event.aggregate_version)
+        return work.advisory_people.project(_person(event.individual, locate_city), version=event.aggregate_version)
+
+
+def rebuild(
+    *, unit_of_work: Callable, individuals_after: Callable[[str | None, int], list], locate_city: LocateCity
+) -> int:
+    """Page through the registry's individuals (those registered before alerts ran, or after a restore); newer
+    versions replace older ones, so events arriving meanwhile are not undone, and choices stay."""
+    after, count = None, 0
+    while True:
+        page = [VersionedIndividualProfile.model_validate(item) for item in individuals_after(after, REBUILD_PAGE)]
+        if not page:
+            return count
+        with unit_of_work() as work:
+            for item in page:
+                work.advisory_people.project(_person(item.individual, locate_city), version=item.version)
+        count += len(page)
+        after = str(page[-1].individual.id)
 
 
 def _own_profile(principal: Principal) -> UUID:

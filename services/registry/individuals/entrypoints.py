@@ -110,7 +110,7 @@ class IndividualEntrypoints:
             decision=decision.decision,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("search",))  # personal data: the services that rebuild from it
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("search", "alerts"))  # personal data: those rebuilding from it
     def individuals_after(self, after_id: str | None, limit: int) -> list[VersionedIndividualProfile]:
         """For services rebuilding what they derive from the registry; the gateway never exposes it.
         No contact details: each is the individual as events show them, with their record's version."""
