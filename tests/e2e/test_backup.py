@@ -2,7 +2,6 @@
 while members keep registering leaves every association, person and conversation that existed before it as it was,
 and search agrees with the registry again."""
 
-import os
 import subprocess
 import sys
 import threading
@@ -13,9 +12,9 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from diasporahub.system import System
 from services.catalogue import with_databases
-from tests.e2e.conftest import Person, free_port, new_cell_staff
+from tests.e2e.conftest import Person, new_cell_staff
+from tests.e2e.running import START_TIMEOUT_SECONDS, running_system
 
 LOAD_LIMIT = 300  # registrations the load makes at most, if the backup were slow
 
@@ -28,25 +27,14 @@ def home(tmp_path_factory):
 @pytest.fixture(scope="module")
 def system(rabbit_vhosts, postgres_databases, home):
     """Registry, messaging and alerts each on a PostgreSQL database of their own; search on its SQLite file."""
-    operator_amqp_uri = rabbit_vhosts.create()
-    env = os.environ | {
-        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
-        **rabbit_vhosts.service_users_env(operator_amqp_uri),
+    settings = {
         "REGISTRY_DATABASE_URL": postgres_databases.create(),
         "MESSAGING_DATABASE_URL": postgres_databases.create(),
         "ALERTS_DATABASE_URL": postgres_databases.create(),
-        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
-        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
-        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "REGISTRY_SIGN_UPS_PER_ADDRESS": "10000",
     }
-    running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
-    running.prepare()
-    try:
-        running.start_all()
+    with running_system(rabbit_vhosts, home, settings) as running:
         yield running
-    finally:
-        running.stop_all()
 
 
 def diasporahub(system, *arguments: str) -> subprocess.CompletedProcess:
@@ -142,7 +130,7 @@ def test_a_backup_taken_under_load_restores_everything_that_existed_before_it(sy
     restored = diasporahub(system, "restore", str(home / "backup"))
     assert restored.returncode == 0, restored.stderr
     system.prepare()
-    system.start_all()
+    system.start_all(ready_timeout_seconds=START_TIMEOUT_SECONDS)
     repaired = diasporahub(system, "verify", "--repair")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
 

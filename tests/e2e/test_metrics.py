@@ -2,7 +2,6 @@
 sign up, register, are verified, searched for and written to, each service's /metrics counts what it did."""
 
 import json
-import os
 import time
 import uuid
 
@@ -10,36 +9,25 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from diasporahub.system import System
 from services.catalogue import CATALOGUE, processes
 from tests.e2e.conftest import Person, free_port, new_cell_staff
+from tests.e2e.running import running_system
 
 
 @pytest.fixture(scope="module")
 def metered(rabbit_vhosts, postgres_databases, tmp_path_factory):
     """The whole system with a metrics port for every process (services and relays); (system, {process: URL})."""
     home = tmp_path_factory.mktemp("metered")
-    operator_amqp_uri = rabbit_vhosts.create()
     ports = {name: free_port() for name in processes("")}
-    env = os.environ | {
-        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
-        **rabbit_vhosts.service_users_env(operator_amqp_uri),
+    settings = {
         "REGISTRY_DATABASE_URL": postgres_databases.create(),
-        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
         "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
-        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "MESSAGING_DELIVERY_POLL_SECONDS": "0.2",
         "ALERTS_DATABASE_URL": f"sqlite:///{home / 'alerts.sqlite3'}",
-        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
         **{f"{name.upper().replace('-', '_')}_METRICS_LISTEN": f"127.0.0.1:{port}" for name, port in ports.items()},
     }
-    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
-    system.prepare()
-    try:
-        system.start_all()
+    with running_system(rabbit_vhosts, home, settings) as system:
         yield system, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    finally:
-        system.stop_all()
 
 
 def eventually(attempt, timeout_seconds: float = 20.0):

@@ -3,7 +3,6 @@ dead-lettered by a consumer, the outbox backlog and its oldest row, and a servic
 
 import socket
 
-import pytest
 import requests
 from kombu import Connection
 from prometheus_client import REGISTRY
@@ -11,22 +10,15 @@ from prometheus_client import REGISTRY
 from contracts.topology import SEARCH_INDEXER
 from servicekit.bus import subscription_queue
 from servicekit.consumer import event_consumer
-from servicekit.database import create_database_engine
 from servicekit.metrics import Metrics, outbox_backlog
-from servicekit.migrations import upgrade
 from servicekit.outbox import OutboxRelay
 from services.registry.db import Base
+from tests.integration import test_outbox
 from tests.integration.factories import association_event
 from tests.integration.test_event_consumer import publish, wait_until
 from tests.integration.test_outbox import drain, register
 
-
-@pytest.fixture
-def registry_engine(database_url):
-    upgrade("services.registry", database_url)
-    engine = create_database_engine(database_url)
-    yield engine
-    engine.dispose()
+registry_engine = test_outbox.registry_engine  # the fixture: the registry's migrated database
 
 
 def outbox_figures(engine) -> dict[str, float]:
