@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--email", required=True, help="the account's e-mail address, used to sign in")
     create.add_argument("--display-name", default="Mizo Diaspora Cell", help="the name others see")
+    reset = commands.add_parser(
+        "reset-second-factor",
+        help="a Cell account that lost its authenticator and recovery codes enrols again at its next sign-in",
+        allow_abbrev=False,
+    )
+    reset.add_argument("--email", required=True, help="the Cell account's e-mail address")
     return parser
 
 
@@ -57,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(word.split("=")[0] in ("--password", "--pass", "-p") for word in argv):
         parser.error(NO_PASSWORD_ARGUMENT)
     args = parser.parse_args(argv)
+    if args.command == "reset-second-factor":
+        return _reset_second_factor(email=args.email)
     return _create(email=args.email, display_name=args.display_name)
 
 
@@ -83,8 +91,23 @@ def _create(*, email: str, display_name: str) -> int:
     return 0
 
 
-def _fail(message: str) -> int:
-    print(f"{PROG} create: {message}", file=sys.stderr)
+def _reset_second_factor(*, email: str) -> int:
+    from contracts.errors import NotFound
+    from services.registry.accounts.commands import HOW_TO_ENROL, RegistryNotReady, reset_second_factor
+
+    try:
+        account = reset_second_factor(email=email)
+    except RegistryNotReady as exc:
+        return _fail(f"{exc}; run `diasporahub prepare` first", command="reset-second-factor")
+    except NotFound as exc:
+        return _fail(str(exc), command="reset-second-factor")
+    print(f"The second factor of {account.email} is gone and its sessions have ended.")
+    print(HOW_TO_ENROL)
+    return 0
+
+
+def _fail(message: str, *, command: str = "create") -> int:
+    print(f"{PROG} {command}: {message}", file=sys.stderr)
     return 1
 
 

@@ -4,15 +4,16 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from contracts.errors import Conflict
 from diasporahub import admin
 from servicekit.database import create_database_engine
 from services.registry.accounts.commands import RegistryNotReady, create_cell_staff
-from services.registry.db import AccountRecord, Base
+from services.registry.db import AccountRecord, Base, RecoveryCodeRecord, SessionRecord
 
 PASSWORD = "Mizoram Cell 2026"
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 class Terminal(io.StringIO):
@@ -175,3 +176,30 @@ def test_the_registry_command_says_when_its_database_is_not_ready(tmp_path):
             read_password=lambda: PASSWORD,
             database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
         )
+
+
+def test_reset_second_factor_makes_a_cell_account_enrol_again_and_ends_its_sessions(registry_url, monkeypatch, capsys):
+    create(monkeypatch, io.StringIO(f"{PASSWORD}\n"), "--email", "cell@mizoram.example.org")
+    engine = create_database_engine(registry_url)
+    with engine.begin() as connection:
+        [account_id] = connection.execute(select(AccountRecord.id)).scalars()
+        connection.execute(update(AccountRecord).values(totp_secret="A" * 32, totp_confirmed_at=NOW, totp_last_step=1))
+        connection.execute(insert(RecoveryCodeRecord).values(code_hash="0" * 64, account_id=account_id, created_at=NOW))
+        connection.execute(
+            insert(SessionRecord).values(token_hash="1" * 64, account_id=account_id, created_at=NOW, expires_at=NOW)
+        )
+
+    assert admin.main(["reset-second-factor", "--email", "Cell@Mizoram.example.org"]) == 0
+
+    with engine.connect() as connection:
+        account = connection.execute(select(AccountRecord)).one()
+        assert connection.execute(select(RecoveryCodeRecord)).all() == []
+        assert connection.execute(select(SessionRecord.revoked_at)).scalar_one() is not None
+    engine.dispose()
+    assert (account.totp_secret, account.totp_confirmed_at, account.totp_last_step) == (None, None, None)
+    assert "POST /api/v1/auth/second-factor/enrolment" in capsys.readouterr().out
+
+
+def test_reset_second_factor_of_an_unknown_address_says_so(registry_url, capsys):
+    assert admin.main(["reset-second-factor", "--email", "nobody@mizoram.example.org"]) == 1
+    assert "No Cell staff account has the e-mail address nobody@mizoram.example.org" in capsys.readouterr().err

@@ -1,10 +1,12 @@
-"""The registry's operator commands on accounts, run on the registry's host (`diasporahub admin create`).
+"""The registry's operator commands on accounts, run on the registry's host (`diasporahub admin create`,
+`diasporahub admin reset-second-factor`).
 
 Creating a Mizo Diaspora Cell account is deliberately not an RPC: nobody is signed in yet to authorize it
 (the first Cell account is made this way), and the registry's own code writes its database.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 
@@ -13,7 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
 from contracts.accounts import AccountV1, SignUp
-from contracts.errors import Conflict
+from contracts.errors import Conflict, NotFound
 from contracts.validation import parse
 from servicekit.database import UnitOfWork, create_database_engine
 from services.registry.accounts import handlers
@@ -40,6 +42,25 @@ class RegistryNotReady(Exception):
         self.shown_url = shown_url
 
 
+@contextmanager
+def _registry_units_of_work(database_url: str | None) -> Iterator[Callable[[], UnitOfWork]]:
+    """Units of work on the registry's database (REGISTRY_DATABASE_URL unless `database_url` is given); a database
+    that does not answer or has no tables is RegistryNotReady."""
+    database_url = database_url or RegistrySettings().database_url
+    engine = create_database_engine(database_url)
+    try:
+        yield partial(
+            UnitOfWork,
+            sessionmaker(engine, expire_on_commit=False),
+            Base.metadata,
+            repositories={"accounts": AccountRepository},
+        )
+    except (OperationalError, ProgrammingError):
+        raise RegistryNotReady(make_url(database_url).render_as_string(hide_password=True)) from None
+    finally:
+        engine.dispose()
+
+
 def create_cell_staff(
     *,
     email: str,
@@ -54,15 +75,7 @@ def create_cell_staff(
     that could not be used; whatever it raises is raised. Raises Conflict if the address is taken,
     InvalidPayload (from contracts.validation) if a field is invalid, RegistryNotReady if the database is not.
     """
-    database_url = database_url or RegistrySettings().database_url
-    engine = create_database_engine(database_url)
-    unit_of_work = partial(
-        UnitOfWork,
-        sessionmaker(engine, expire_on_commit=False),
-        Base.metadata,
-        repositories={"accounts": AccountRepository},
-    )
-    try:
+    with _registry_units_of_work(database_url) as unit_of_work:
         with unit_of_work() as work:
             if work.accounts.get_by_email(normalized_email(email)) is not None:
                 raise Conflict(f"An account with the e-mail address {email} already exists.")
@@ -74,7 +87,18 @@ def create_cell_staff(
             now=clock(),
             is_cell_staff=True,
         )
-    except (OperationalError, ProgrammingError):
-        raise RegistryNotReady(make_url(database_url).render_as_string(hide_password=True)) from None
-    finally:
-        engine.dispose()
+
+
+def reset_second_factor(
+    *, email: str, database_url: str | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> AccountV1:
+    """For Cell staff who lost both their authenticator and their recovery codes (the operator makes sure who is
+    asking first): the secret and the recovery codes go and every session of the account ends, so its next
+    sign-in, with the password alone, may only enrol again. Raises NotFound if no Cell account has the address."""
+    with _registry_units_of_work(database_url) as unit_of_work, unit_of_work() as work:
+        account = work.accounts.get_by_email(normalized_email(email))
+        if account is None or not account.is_cell_staff:
+            raise NotFound(f"No Cell staff account has the e-mail address {email}.")
+        work.accounts.reset_second_factor(account.id)
+        work.accounts.revoke_sessions(account.id, clock())
+    return account.public()

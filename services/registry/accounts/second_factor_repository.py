@@ -64,6 +64,15 @@ class SecondFactorQueries:
         )
         return spent.rowcount == 1
 
+    def reset_second_factor(self, account_id: UUID) -> None:
+        """No secret and no recovery codes: the account enrols again at its next sign-in."""
+        self.session.execute(
+            update(AccountRecord)
+            .where(AccountRecord.id == account_id)
+            .values(totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+        )
+        self.session.execute(delete(RecoveryCodeRecord).where(RecoveryCodeRecord.account_id == account_id))
+
     def end_enrolment_only(self, token_hash: str) -> None:
         """The session that confirmed the second factor may now do everything its account may."""
         self.session.execute(
