@@ -3,7 +3,7 @@ first request made. The key is the client's, per account; reusing it for a diffe
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -29,3 +29,9 @@ def earlier_result(
     if record.fingerprint != fingerprint:
         raise Invalid("Idempotency-Key: this key was used for a different request; send a new key for a new request")
     return None if record.result_id == new_id else record.result_id
+
+
+def forget_old_keys(*, unit_of_work, now: datetime, kept: timedelta) -> int:
+    """Keys are kept for `kept` (MESSAGING_IDEMPOTENCY_KEY_HOURS), long enough for any client's retries."""
+    with unit_of_work() as work:
+        return work.idempotency.forget_before(now - kept)

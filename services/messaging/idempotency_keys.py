@@ -3,6 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,3 +27,7 @@ class IdempotencyKeyRepository:
                           result_id=result_id, created_at=now).on_conflict_do_nothing()
         )  # fmt: skip
         return self.session.get(IdempotencyRecord, (account_id, key), populate_existing=True)
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Keys older than `cutoff` are forgotten: a retry that late makes a new post."""
+        return self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount

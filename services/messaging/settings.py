@@ -30,6 +30,7 @@ class MessagingSettings(DatabaseSettings):
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=8, ge=1, le=64)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    idempotency_key_hours: float = Field(default=24.0, gt=0)
     posts_per_minute: int = Field(default=30, ge=1)
     broadcasts_per_hour: int = Field(default=10, ge=1)
     unsubscribe_secret: SecretStr = SecretStr("change-me: the key of the unsubscribe links")

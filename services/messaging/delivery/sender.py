@@ -6,6 +6,7 @@ run side by side; sends go out concurrently on a few green threads, one SMTP con
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -21,11 +22,13 @@ from services.messaging.delivery import handlers
 from services.messaging.delivery.templates import compose, compose_digest
 from services.messaging.delivery.transports import FolderMailer, SmtpMailer, new_unsubscribe_key, post_webhook
 from services.messaging.directory import DirectoryRepository
+from services.messaging.idempotency import forget_old_keys
 from services.messaging.idempotency_keys import IdempotencyKeyRepository
 from services.messaging.repository import MessageRepository
 from services.messaging.settings import MessagingSettings
 
 log = logging.getLogger(__name__)
+FORGET_KEYS_EVERY_SECONDS = 3600.0
 REPOSITORIES = {
     "directory": DirectoryRepository,
     "messages": MessageRepository,
@@ -48,6 +51,7 @@ class DeliverySender(DependencyProvider):
         self.mailer = SmtpMailer(s) if s.smtp_host else FolderMailer(s.mail_folder)
         self._wake = threading.Event()
         self._stopping = False
+        self._forget_keys_at = 0.0
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.run, identifier="delivery_sender")
@@ -71,11 +75,22 @@ class DeliverySender(DependencyProvider):
             self._wake.clear()
             try:
                 claimed = self.send_due()
+                self._forget_old_keys()
             except Exception:
                 log.exception("sending deliveries failed; trying again")
                 claimed = 0
             if claimed < self.retrying.batch:
                 self._wake.wait(self.settings.delivery_poll_seconds)
+
+    def _forget_old_keys(self) -> None:
+        """Once an hour, the Idempotency-Keys past their time (any process may: a second delete finds none)."""
+        if time.monotonic() < self._forget_keys_at:
+            return
+        self._forget_keys_at = time.monotonic() + FORGET_KEYS_EVERY_SECONDS
+        kept = timedelta(hours=self.settings.idempotency_key_hours)
+        forgotten = forget_old_keys(unit_of_work=self.unit_of_work, now=utcnow(), kept=kept)
+        if forgotten:
+            log.info("forgot %d idempotency keys older than %s", forgotten, kept)
 
     def send_due(self) -> int:
         outgoing = handlers.claim(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
