@@ -1,5 +1,6 @@
 """The gateway: one nameko service whose routes come from gateway/routes/. No business rules here."""
 
+from gateway.auth import principal_cache
 from gateway.pages.accounts import AccountPages
 from gateway.pages.associations import AssociationPages
 from gateway.pages.directory import DirectoryPages
@@ -47,6 +48,7 @@ class GatewayService(
     messaging = TimedRpcProxy("messaging")
     alerts = TimedRpcProxy("alerts")
     settings = Shared(GatewaySettings)
+    principals = Shared(principal_cache)
     bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()
     metrics = Metrics()

@@ -18,6 +18,9 @@ class GatewaySettings(BaseSettings):
     # Connections beyond this are answered 503 at once instead of waiting behind slow ones.
     max_connections: int = Field(default=500, ge=1)
     keepalive_seconds: float = Field(default=15.0, gt=0)
+    # How long the registry's answer to "who holds this session token" is believed (gateway/auth.py,
+    # PrincipalCache; SECURITY.md): a session ended elsewhere may still be believed this long. 0: ask every time.
+    principal_cache_seconds: float = Field(default=5.0, ge=0)
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
 

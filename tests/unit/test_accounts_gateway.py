@@ -9,7 +9,7 @@ from nameko.testing.services import worker_factory
 from werkzeug.http import parse_cookie
 from werkzeug.test import EnvironBuilder
 
-from gateway.auth import SESSION_COOKIE, principal_of, session_token_of
+from gateway.auth import SESSION_COOKIE, principal_cache, principal_of, session_token_of
 from gateway.errors import error_response
 from gateway.routes.auth import AuthRoutes
 from gateway.settings import GatewaySettings
@@ -27,6 +27,7 @@ class AuthGateway(AuthRoutes):
     name = "gateway"
     registry = TimedRpcProxy("registry")
     settings = Shared(GatewaySettings)
+    principals = Shared(principal_cache)
 
 
 PASSWORD = "Thingtlang ram 2025"
@@ -47,7 +48,7 @@ def gateway(store):
         account_policy=AccountPolicy(),
         clock=lambda: datetime.now(UTC),
     )
-    return worker_factory(AuthGateway, registry=registry, settings=GatewaySettings())
+    return worker_factory(AuthGateway, registry=registry, settings=GatewaySettings(), principals=principal_cache())
 
 
 def request(method="POST", path="/", *, body=None, token=None, cookie=None, headers=None, https=False):
