@@ -210,3 +210,19 @@ def test_an_unclaimed_request_escalates_when_its_deadline_passes_also_across_a_r
     assert [step["kind"] for step in seen["timeline"]].count("notified_150km") == 1
     for admin, association_id in near:
         assert [created["reference"] in subject for subject in inbox_subjects(admin, association_id)].count(True) == 1
+
+
+def test_no_log_line_holds_a_contact_detail_an_exact_place_or_the_description(system, person, helpers, cell_staff):
+    (admin, association_id), *_ = helpers("QA", "Doha", "Doha", "Doha")
+    requester = person()
+    created = requester.request("POST", "/api/v1/alerts", json=help_request("Doha", "QA")).json()
+    path = f"/api/v1/alerts/{created['id']}"
+    assert admin.request("POST", f"{path}/claim", json={"association_id": association_id}).status_code == 200
+    for viewer in (admin, cell_staff, requester):
+        assert viewer.request("GET", path).status_code == 200
+    assert admin.request("POST", f"{path}/updates", json={"body": f"Visited {SECRET_PART}"}).status_code == 200
+    wait_until(lambda: len(mails_about(system, created["reference"])) >= 3)
+
+    logs = " ".join(path.read_text(errors="replace") for path in system.log_dir.glob("*.log"))
+    assert created["reference"] in logs  # the logs are there, and name the case by its reference
+    assert reveals_nothing(logs, "Doha", "QA") and "Lalthanga fell" not in logs
