@@ -191,7 +191,7 @@ def _post(work, principal, conversation_id, message_id, sender, sender_name, sub
 
 def not_blocked(work, sender: str) -> None:
     association_id = domain.association_party_id(sender)
-    if association_id is not None and work.messages.is_blocked(association_id):
+    if association_id is not None and work.moderation.is_blocked(association_id):
         raise Forbidden(f"the Mizo Diaspora Cell has stopped association {association_id} from sending messages")
 
 

@@ -32,7 +32,7 @@ def report_message(
         owners = work.messages.inbox_owners(message_id, domain.parties_of(principal))
         if not owners:
             raise NotFound(f"there is no message with id {message_id} in your inboxes")
-        work.messages.add_report(
+        work.moderation.add_report(
             message_id=message_id, reporter=sorted(owners)[0], reporter_account_id=principal.account_id,
             reason=report.reason, reported_at=now,
         )  # fmt: skip
@@ -42,7 +42,7 @@ def report_message(
 def my_reports(*, unit_of_work: Callable, principal: Principal) -> ReportStatusList:
     """The reports the caller made, each with its status (open until the Cell decides)."""
     with unit_of_work() as work:
-        return ReportStatusList(items=work.messages.reports_of(principal.account_id))
+        return ReportStatusList(items=work.moderation.reports_of(principal.account_id))
 
 
 def _cell_only(principal: Principal) -> None:
@@ -53,7 +53,7 @@ def _cell_only(principal: Principal) -> None:
 def list_reports(*, unit_of_work: Callable, principal: Principal, query: ReportQuery) -> ReportList:
     _cell_only(principal)
     with unit_of_work() as work:
-        return ReportList(items=work.messages.reports(status=query.status))
+        return ReportList(items=work.moderation.reports(status=query.status))
 
 
 def decide_report(
@@ -63,7 +63,7 @@ def decide_report(
     decision replaces an earlier one; unblocking is `block_sending` with `blocked: false`."""
     _cell_only(principal)
     with unit_of_work() as work:
-        record = work.messages.report(report_id)
+        record = work.moderation.report(report_id)
         if record is None:
             raise NotFound(f"there is no report with id {report_id}")
         if decision.decision == "block_sender":
@@ -74,13 +74,13 @@ def decide_report(
                     "decision: this message was not sent by an association (a person, the Cell or DiasporaHub"
                     " sent it), so there is no association to block; dismiss the report instead"
                 )
-            work.messages.set_block(association_id, blocked=True, by=principal.account_id, now=now,
+            work.moderation.set_block(association_id, blocked=True, by=principal.account_id, now=now,
                                     reason=decision.reason or f"report {report_id}")  # fmt: skip
         record.status, record.decided_at = DECIDED_STATUS[decision.decision], now
         record.decided_by, record.decision_reason = principal.account_id, decision.reason
     log.info("report %s decided: %s", report_id, decision.decision)
     with unit_of_work() as work:
-        return work.messages.report_view(report_id)
+        return work.moderation.report_view(report_id)
 
 
 def block_sending(
@@ -90,7 +90,7 @@ def block_sending(
     with unit_of_work() as work:
         if association_id not in work.directory.associations([association_id]):
             raise NotFound(f"there is no association with id {association_id}")
-        work.messages.set_block(association_id, blocked=block.blocked, reason=block.reason,
+        work.moderation.set_block(association_id, blocked=block.blocked, reason=block.reason,
                                 by=principal.account_id, now=now)  # fmt: skip
     log.info("association %s %s sending", association_id, "blocked from" if block.blocked else "allowed")
     return SendingBlockV1(association_id=association_id, blocked=block.blocked, reason=block.reason, changed_at=now)

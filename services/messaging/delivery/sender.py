@@ -24,6 +24,7 @@ from services.messaging.delivery.transports import FolderMailer, SmtpMailer, new
 from services.messaging.directory import DirectoryRepository
 from services.messaging.idempotency import forget_old_keys
 from services.messaging.idempotency_keys import IdempotencyKeyRepository
+from services.messaging.moderation_repository import ModerationRepository
 from services.messaging.repository import MessageRepository
 from services.messaging.settings import MessagingSettings
 
@@ -34,6 +35,7 @@ REPOSITORIES = {
     "messages": MessageRepository,
     "deliveries": DeliveryRepository,
     "idempotency": IdempotencyKeyRepository,
+    "moderation": ModerationRepository,
 }
 
 
