@@ -11,7 +11,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import sessionmaker
 
 from contracts.accounts import AdministeredAssociation, Principal
-from contracts.alerts import Cancellation, ClaimRequest, FollowKey, HelpRequestDraft, RequesterBlock, Resolution
+from contracts.alerts import (
+    Cancellation,
+    ClaimRequest,
+    Decline,
+    FollowKey,
+    HelpRequestDraft,
+    RequesterBlock,
+    Resolution,
+)
 from contracts.errors import Conflict, Forbidden, TooManyAttempts
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
@@ -186,3 +194,17 @@ def test_after_a_key_rotation_everything_is_sealed_again_with_the_newest_key(uni
     with pytest.raises(SealBroken):
         handlers.get_help_request(unit_of_work=unit_of_work, sealer=Sealer([Fernet.generate_key()]), now=NOW,
                                   principal=CELL, help_request_id=created.id, follow=FollowKey())  # fmt: skip
+
+
+def test_when_every_association_told_declines_the_next_ring_need_not_wait_for_the_deadline(unit_of_work):
+    created = raise_one(unit_of_work)
+    later = NOW + timedelta(minutes=1)
+
+    for number, association_id in enumerate(NEAR):
+        with unit_of_work() as work:
+            assert work.help_requests.due(later, 10) == []
+        steps.decline(unit_of_work=unit_of_work, sealer=SEALER, now=later, caller=Caller(admin_of(association_id)),
+                      help_request_id=created.id, decline=Decline(reason=f"no one free ({number})"))  # fmt: skip
+
+    with unit_of_work() as work:
+        assert work.help_requests.due(later, 10) == [(created.id, 1)]

@@ -199,6 +199,15 @@ class HelpRequestRepository:
         ).rowcount
         return self._version(help_request_id) if changed == 1 else None
 
+    def due_now(self, help_request_id: UUID, now: datetime) -> None:
+        """An open request escalates at the next tick instead of at its deadline."""
+        table = HelpRequestRecord
+        self.session.execute(
+            update(table)
+            .where(table.id == help_request_id, table.status == "open", table.due_at > now)
+            .values(due_at=now)
+        )
+
     def due(self, now: datetime, limit: int) -> list[tuple[UUID, int]]:
         table = HelpRequestRecord
         query = (

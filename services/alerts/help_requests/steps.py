@@ -88,6 +88,9 @@ def decline(
         association_id = domain.acting_association(caller, step.case, decline.association_id)
         work.help_requests.decline(step.case.id, association_id, now, decline.reason)
         step.note("declined", domain.association_party(association_id), at=now, note=decline.reason, sealer=sealer)
+        if all(told.declined_at is not None for told in work.help_requests.notifications(step.case.id)):
+            # Everyone told said no: the next ring need not wait for the deadline (the escalation timer takes it).
+            work.help_requests.due_now(step.case.id, now)
         return _answer(step, sealer=sealer, now=now)
 
 
