@@ -17,7 +17,7 @@ from contracts.messaging import BroadcastDraft, BroadcastV1, ChannelCounts, Noti
 from services.messaging import domain
 from services.messaging.domain import Policy
 from services.messaging.handlers import deliver, name_of_sender, not_blocked
-from services.messaging.idempotency import earlier_result, fingerprint
+from services.messaging.idempotency import earlier_result
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,8 @@ def broadcast(
     sender = domain.broadcast_sender(principal, draft.from_association_id, draft.audience)
     broadcast_id = uuid4()
     with unit_of_work() as work:
-        earlier = earlier_result(
-            work,
-            principal=principal,
-            key=idempotency_key,
-            operation="broadcast",
-            fingerprint=fingerprint("broadcast", draft),
-            new_id=broadcast_id,
-            now=now,
-        )
+        earlier = earlier_result(work, principal=principal, key=idempotency_key, new_id=broadcast_id, now=now,
+                                 operation="broadcast", draft=draft)  # fmt: skip
         if earlier is None:
             recipients = _write(work, now=now, principal=principal, sender=sender, draft=draft, render=render,
                                 policy=policy, broadcast_id=broadcast_id)  # fmt: skip

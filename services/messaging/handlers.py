@@ -31,7 +31,7 @@ from contracts.messaging import (
 )
 from services.messaging import domain
 from services.messaging.domain import Channels, Policy
-from services.messaging.idempotency import earlier_result, fingerprint
+from services.messaging.idempotency import earlier_result
 from services.messaging.time_zones import main_time_zone
 
 log = logging.getLogger(__name__)
@@ -143,15 +143,8 @@ def start_conversation(
     participant_ids = list(dict.fromkeys(draft.participants))
     conversation_id, message_id = uuid4(), uuid4()
     with unit_of_work() as work:
-        earlier = earlier_result(
-            work,
-            principal=principal,
-            key=idempotency_key,
-            operation="start_conversation",
-            fingerprint=fingerprint("start_conversation", draft),
-            new_id=conversation_id,
-            now=now,
-        )
+        earlier = earlier_result(work, principal=principal, key=idempotency_key, new_id=conversation_id, now=now,
+                                 operation="start_conversation", draft=draft)  # fmt: skip
         if earlier is not None:
             return work.messages.conversation_view(work.messages.conversation(earlier), {sender}, messages=True)
         policy.posts.check(
@@ -212,9 +205,8 @@ def post_message(
     message_id = uuid4()
     with unit_of_work() as work:
         record, participants, mine = _visible_conversation(work, principal, conversation_id, lock=True)
-        earlier = earlier_result(work, principal=principal, key=idempotency_key, operation="post_message",
-                                 fingerprint=fingerprint("post_message", draft, conversation_id=conversation_id),
-                                 new_id=message_id, now=now)  # fmt: skip
+        earlier = earlier_result(work, principal=principal, key=idempotency_key, new_id=message_id, now=now,
+                                 operation="post_message", draft=draft, conversation_id=conversation_id)  # fmt: skip
         if earlier is not None:
             return work.messages.message_view(earlier)
         if draft.from_association_id is not None:

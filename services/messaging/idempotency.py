@@ -18,15 +18,18 @@ def fingerprint(operation: str, draft: BaseModel, **about) -> str:
 
 
 def earlier_result(
-    work, *, principal: Principal, key: str | None, operation: str, fingerprint: str, new_id: UUID, now: datetime
-) -> UUID | None:
+    work, *, principal: Principal, key: str | None, new_id: UUID, now: datetime, operation: str, draft: BaseModel,
+    **about,
+) -> UUID | None:  # fmt: skip
     """The id the first request with this key made, or None when this request is the first (or has no key): then
-    the key is remembered with `new_id` in this request's transaction, so a failed request leaves no key behind."""
+    the key is remembered with `new_id` in this request's transaction, so a failed request leaves no key behind.
+    `operation`, `draft` and `about` (the conversation posted to…) tell one request from another."""
     if key is None:
         return None
+    request = fingerprint(operation, draft, **about)
     record = work.idempotency.claim(account_id=principal.account_id, key=key, operation=operation,
-                                    fingerprint=fingerprint, result_id=new_id, now=now)  # fmt: skip
-    if record.fingerprint != fingerprint:
+                                    fingerprint=request, result_id=new_id, now=now)  # fmt: skip
+    if record.fingerprint != request:
         raise Invalid("Idempotency-Key: this key was used for a different request; send a new key for a new request")
     return None if record.result_id == new_id else record.result_id
 

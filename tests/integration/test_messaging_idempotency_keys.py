@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.accounts import Principal
 from contracts.errors import Invalid
+from contracts.messaging import MessageDraft
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from services.messaging.db import Base
@@ -31,10 +32,10 @@ def person() -> Principal:
     return Principal(account_id=uuid4(), email="p@example.org", display_name="Mami")
 
 
-def remember(unit_of_work, principal, key, fingerprint, new_id, now=NOW, fail=False):
+def remember(unit_of_work, principal, key, body, new_id, now=NOW, fail=False):
     with unit_of_work() as work:
-        earlier = earlier_result(work, principal=principal, key=key, operation="post_message",
-                                 fingerprint=fingerprint, new_id=new_id, now=now)  # fmt: skip
+        earlier = earlier_result(work, principal=principal, key=key, new_id=new_id, now=now,
+                                 operation="post_message", draft=MessageDraft(body=body))  # fmt: skip
         if fail:
             raise Invalid("the request failed after the key was claimed")
         return earlier
