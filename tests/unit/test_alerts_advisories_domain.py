@@ -227,14 +227,27 @@ def test_reminders_go_to_the_associations_and_people_that_have_not_answered():
 
 def test_need_help_raises_an_immediate_help_request_in_the_answerers_city():
     advisory = published(severity="Unknown")
+    bangkok = Recipient("individual:1", "TH", "Bangkok")
 
-    raised = domain.help_request_draft(advisory, Recipient("individual:1", "TH", "Bangkok"), for_someone_else=True)
+    raised = domain.help_request_draft(advisory, bangkok, city_is_known=True, for_someone_else=True)
 
     assert (raised.urgency, raised.severity, raised.location.country, raised.location.city) == (
         "immediate", "moderate", "TH", "Bangkok",
     )  # fmt: skip
-    assert raised.on_behalf_of_someone_else
+    assert (raised.location.lat, raised.on_behalf_of_someone_else) == (None, True)
     assert str(advisory.id) in raised.description
+
+
+def test_need_help_from_a_city_the_gazetteer_does_not_know_is_placed_at_the_circle_or_not_raised():
+    somewhere = Recipient("individual:1", "TH", "Ban Nong Somewhere")
+
+    at_centre = domain.help_request_draft(published(), somewhere, city_is_known=False, for_someone_else=False)
+    in_countries = published(area={"countries": ["TH"]})
+
+    assert (at_centre.location.lat, at_centre.location.lon, at_centre.location.city) == (
+        BANGKOK["lat"], BANGKOK["lon"], "Ban Nong Somewhere",
+    )  # fmt: skip
+    assert domain.help_request_draft(in_countries, somewhere, city_is_known=False, for_someone_else=False) is None
 
 
 def test_the_notification_says_what_to_do_and_asks_whether_people_are_safe():

@@ -179,14 +179,25 @@ def _reached_associations(principal: Principal, answer: SafetyAnswer, recipients
     return [answer.association_id]
 
 
-def help_request_draft(advisory: AdvisoryV1, recipient: Recipient, *, for_someone_else: bool) -> HelpRequestDraft:
-    """What a "need help" answer raises: an immediate request in the answerer's city, saying which advisory."""
+def help_request_draft(
+    advisory: AdvisoryV1, recipient: Recipient, *, city_is_known: bool, for_someone_else: bool
+) -> HelpRequestDraft | None:
+    """What a "need help" answer raises: an immediate request in the answerer's city (the gazetteer places it), or,
+    for a city it does not know, at the centre of the advisory's circle; None when there is no place at all (the
+    answer still counts for the Cell)."""
+    if city_is_known:
+        place = Place(country=recipient.country, city=recipient.city)
+    elif advisory.area.circle is not None:
+        circle = advisory.area.circle
+        place = Place(lat=circle.lat, lon=circle.lon, country=recipient.country, city=recipient.city)
+    else:
+        return None
     return HelpRequestDraft(
         category="other",
         urgency="immediate",
         severity=HELP_SEVERITY[advisory.severity],
         description=f'Answered "need help" to the Cell\'s advisory "{advisory.headline}" (advisory {advisory.id}).',
-        location=Place(country=recipient.country, city=recipient.city),
+        location=place,
         on_behalf_of_someone_else=for_someone_else,
     )
 

@@ -4,6 +4,7 @@ Mixed into AlertsService, which provides `unit_of_work`, `registry`, `search`, `
 and `settings`. Who is asking (a Principal) is believed only from the gateway.
 """
 
+import logging
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -35,6 +36,8 @@ from servicekit.consumer import event_consumer
 from servicekit.rpc import rpc
 from services.alerts.advisories import domain, handlers, people
 from services.alerts.advisories.domain import PUBLISHER, Recipient, association_party, individual_party
+
+log = logging.getLogger(__name__)
 
 FROM_THE_GATEWAY = ("gateway",)
 SEARCH_PAGE_SIZE = 100
@@ -143,11 +146,15 @@ class AdvisoryEntrypoints:
 
     def _help_request_for_answer(
         self, principal: Principal, *, advisory: AdvisoryV1, recipient: Recipient, now: datetime
-    ) -> UUID:
+    ) -> UUID | None:
         """A help request raised as the answerer, through the help request entrypoint (matched at once)."""
         draft = domain.help_request_draft(
-            advisory, recipient, for_someone_else=recipient.party != individual_party(principal.individual_id)
-        )
+            advisory, recipient, city_is_known=self.gazetteer.locate(recipient.city, recipient.country) is not None,
+            for_someone_else=recipient.party != individual_party(principal.individual_id),
+        )  # fmt: skip
+        if draft is None:
+            log.warning("advisory %s: a need-help answer from a city the gazetteer does not know", advisory.id)
+            return None
         return HelpRequestCreated.model_validate(self.raise_help_request(principal, draft)).id
 
     @event_consumer(ALERTS_PEOPLE)

@@ -33,7 +33,7 @@ FEED_SIZE = 100
 
 FindAssociations = Callable[[Area], list[Recipient]]
 Notify = Callable[..., None]  # (recipients, subject=, body=, reference=, urgent=)
-OpenHelpRequest = Callable[..., UUID]  # (principal, advisory=, recipient=, now=) -> the help request's id
+OpenHelpRequest = Callable[..., UUID | None]  # (principal, advisory=, recipient=, now=) -> the help request's id
 LinkOf = Callable[[UUID], str]
 
 
