@@ -23,7 +23,8 @@ TEXT_FIELDS = (
     "member_count",
 )
 LIST_FIELDS = ("alternate_names", "categories", "languages", "office_bearers", "gathering_places")
-COMMON_LANGUAGES = ("lus", "en", "hi", "my", "ne", "ar", "zh", "ko", "ja", "th", "ms", "fr", "de")
+# ISO 639-3, as the registry stores languages (it turns `en` into `eng`).
+COMMON_LANGUAGES = ("lus", "eng", "hin", "mya", "nep", "ara", "zho", "kor", "jpn", "tha", "msa", "fra", "deu")
 BLANK_ROWS = 2
 MAX_ROWS = 60
 

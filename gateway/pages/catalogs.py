@@ -40,7 +40,9 @@ def update() -> None:
     for path in catalog_files():
         with path.open("rb") as source:
             catalog = read_po(source)
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created  # only a change of texts shows in the diff
         with path.open("wb") as out:
             write_po(out, catalog, no_location=True, sort_output=True, ignore_obsolete=True, width=120)
 

@@ -85,7 +85,12 @@ class Formats:
         )
 
     def language(self, code: str) -> str:
-        return LANGUAGES[MIZO].split()[0] if code == MIZO else self.locale.languages.get(code, code)
+        """A language's name from its ISO 639-3 code (`eng` → English), as Babel names it, else as ISO does."""
+        if code == MIZO:
+            return LANGUAGES[MIZO].split()[0]
+        known = pycountry.languages.get(alpha_3=code)
+        short = getattr(known, "alpha_2", None)
+        return self.locale.languages.get(short or code) or (known.name if known else code)
 
 
 @cache

@@ -55,6 +55,7 @@ def test_mizo_pages_format_as_indian_english_for_want_of_mizo_locale_data():
     assert Formats("lus").number(1234567) == "12,34,567"
     assert Formats("en").number(1234567) == "1,234,567"
     assert Formats("lus").language("lus") == "Mizo"
+    assert Formats("en").language("eng") == "English" and Formats("en").language("grt") == "Garo"
     assert Formats("en").country("SG") == "Singapore"
 
 
