@@ -14,6 +14,8 @@ from services.registry.associations.duplicates import Candidate, NamedAssociatio
 from services.registry.associations.name_index import StoredNameIndex, index_names
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
 
+ASSOCIATIONS = AssociationRecord.__table__
+
 
 def _columns(association: AssociationV1) -> dict:
     return {
@@ -55,8 +57,12 @@ class AssociationRepository:
         self.session.expire_all()
 
     def get(self, association_id: UUID) -> AssociationV1 | None:
-        record = self.session.get(AssociationRecord, association_id)
-        return None if record is None else AssociationV1.model_validate(record.document)
+        """Only the document, through SQLAlchemy Core: the ORM's loading of a whole record cost the one-RPC read
+        more than anything else in the registry (benchmarks/read_path.py)."""
+        document = self.session.connection().scalar(
+            select(ASSOCIATIONS.c.document).where(ASSOCIATIONS.c.id == association_id)
+        )
+        return None if document is None else AssociationV1.model_validate(document)
 
     def existing_ids(self, association_ids: set[UUID]) -> set[UUID]:
         return set(self.session.scalars(select(AssociationRecord.id).where(AssociationRecord.id.in_(association_ids))))
