@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/search.py
 	$(VENV)/bin/python benchmarks/memory.py
 	$(VENV)/bin/python benchmarks/pages.py
+	$(VENV)/bin/python benchmarks/registration_load.py
+	$(VENV)/bin/python benchmarks/read_path.py  # needs wrk (Debian: apt-get install wrk)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,169 @@
+# The one-RPC read of issue 10: the whole system (`diasporahub run`'s processes) in a scratch RabbitMQ vhost and a
+# scratch directory, one verified association, and `GET /api/v1/associations/{id}` from wrk (Debian's `wrk`, an
+# external load generator: `apt-get install wrk`) with 16 connections. Prints requests/s, latency percentiles and
+# the CPU milliseconds per request of each process (from /proc, RabbitMQ's too). With `--profile DIR`, py-spy
+# samples the gateway and the registry during the run and the most costly frames are printed. It asserts nothing.
+# Targets: ≥ 1,000 requests/s, p99 ≤ 40 ms.
+#
+#     .venv/bin/python benchmarks/read_path.py
+#     .venv/bin/python benchmarks/read_path.py --seconds 10 --profile /tmp/read-profile
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from scratch_vhost import ScratchVhost  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from contracts.associations import AssociationV1  # noqa: E402
+from diasporahub.system import System  # noqa: E402
+from servicekit.database import create_database_engine  # noqa: E402
+from servicekit.sqltypes import utcnow  # noqa: E402
+from services.registry.db import AssociationRecord  # noqa: E402
+from tests.messaging_servers import free_port  # noqa: E402
+
+PROFILED = ("gateway", "registry")
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def verified_association(database_url: str) -> str:
+    """One verified association, straight into the registry's database: anyone may read it."""
+    now = utcnow()
+    due = now.replace(year=now.year + 1)
+    association = AssociationV1.model_validate({
+        "id": "5f0c1e2a-4b7d-4f51-9a51-3c0e8b0d2a11", "name": "Mizo Welfare Association Dubai", "country": "AE",
+        "city": "Dubai", "languages": ["lus", "en"], "email": "mwa@example.org", "status": "verified", "version": 2,
+        "registered_at": now, "updated_at": now, "verification_due_at": due,
+    })  # fmt: skip
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(insert(AssociationRecord).values(
+            id=association.id, name=association.name, country=association.country, status=association.status,
+            version=association.version, registered_at=now, updated_at=now, verification_due_at=due,
+            document=association.model_dump(mode="json")))  # fmt: skip
+    engine.dispose()
+    return str(association.id)
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[int, float, dict[str, float], str]:
+    """Requests made, requests/s, latency percentiles (ms), and wrk's own report."""
+    report = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", report).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
+    percentiles = {
+        percent: float(value) * UNIT_MS[unit]
+        for percent, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", report, re.MULTILINE)
+    }
+    return requests, rate, percentiles, report
+
+
+def start_profiles(processes, directory: Path, seconds: int) -> list[subprocess.Popen]:
+    directory.mkdir(parents=True, exist_ok=True)
+    py_spy = Path(sys.executable).parent / "py-spy"
+    return [
+        subprocess.Popen(
+            [
+                str(py_spy),
+                "record",
+                "--pid",
+                str(processes[name].pid),
+                "--duration",
+                str(seconds),
+                "--format",
+                "raw",
+                "--output",
+                str(directory / f"{name}.txt"),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for name in PROFILED
+    ]
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    """The frames most often on the stack (inclusive), as a share of the process's busy samples."""
+    inclusive, total = Counter(), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        total += int(count)
+        for frame in set(stack.split(";")):
+            inclusive[frame] += int(count)
+    print(f"\n{path.stem}: {total} samples; frames most often on the stack")
+    for frame, count in inclusive.most_common(top):
+        print(f"  {count / total:6.1%}  {frame[:140]}")
+
+
+def run(args, workdir: Path) -> None:
+    with ScratchVhost(args.amqp_uri, args.management_url, "read_path_bench") as vhost:
+        registry_url = f"sqlite:///{workdir / 'registry.sqlite3'}"
+        env = os.environ | {
+            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
+            "REGISTRY_DATABASE_URL": registry_url,
+            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
+            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
+            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
+            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
+        }
+        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
+            env.pop(variable)  # every process as the scratch vhost's user
+        system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
+        system.prepare()
+        url = f"{system.url}/api/v1/associations/{verified_association(registry_url)}"
+        system.start_all()
+        try:
+            wrk(url, 3, args.connections)  # warm-up
+            meter = CpuMeter(system_pids(system.processes))
+            profiles = start_profiles(system.processes, args.profile, args.seconds) if args.profile else []
+            requests, rate, percentiles, report = wrk(url, args.seconds, args.connections)
+            cpu = meter.ms_per(requests)
+            for profile in profiles:
+                profile.wait()
+        finally:
+            system.stop_all()
+    print(report)
+    print(f"GET /api/v1/associations/{{id}}, {args.connections} connections, {args.seconds} s: {rate:,.0f} requests/s "
+          f"(target ≥ 1,000), p50 {percentiles['50']:.1f} ms, p99 {percentiles['99']:.1f} ms (target ≤ 40 ms)"
+          f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")  # fmt: skip
+    print(f"CPU ms per request: {describe(cpu)}")
+    if args.profile:
+        for name in PROFILED:
+            print_profile(args.profile / f"{name}.txt")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A one-RPC read through the gateway under wrk.")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway and registry")
+    parser.add_argument(
+        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
+    )
+    parser.add_argument("--management-url", default="http://localhost:15672")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("read_path.py needs wrk: apt-get install wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="read-path-bench-"))
+    try:
+        run(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
