@@ -48,9 +48,9 @@ def prepare() -> int:
 
 def run(listen: str) -> int:
     import signal
-    import time
     from pathlib import Path
 
+    from diasporahub.supervisor import Supervisor
     from diasporahub.system import StartFailed, System
 
     system = System(listen=listen, log_dir=Path("var/log"))
@@ -70,15 +70,8 @@ def run(listen: str) -> int:
         system.stop_all()
         return 1
     print(f"DiasporaHub is running at {system.url} (logs in var/log/). Press Ctrl-C to stop.", flush=True)
-    ended = []
-    while not stopping and not ended:
-        time.sleep(0.5)
-        ended = [name for name, process in system.processes.items() if process.poll() is not None]
-    system.stop_all()
-    if ended:
-        print(
-            f"diasporahub: the {', '.join(ended)} service ended unexpectedly; see var/log/. Stopped.", file=sys.stderr
-        )
+    # A process that dies is started again (with backoff); one that keeps dying stops everything.
+    if Supervisor(system).run(stopping=lambda: stopping) != 0:
         return 1
     print("DiasporaHub stopped.")
     return 0

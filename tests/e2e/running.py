@@ -14,8 +14,22 @@ START_TIMEOUT_SECONDS = 180.0  # a busy machine (other suites running) starts ei
 @contextmanager
 def running_system(rabbit_vhosts, home: Path, settings: dict[str, str]) -> Iterator[System]:
     """Each service as its own broker user (`prepare` makes them as the operator), `settings` on top; stopped after."""
+    system = System(
+        listen=f"127.0.0.1:{free_port()}", env=system_environment(rabbit_vhosts, home, settings), log_dir=home / "log"
+    )
+    system.prepare()
+    try:
+        system.start_all(ready_timeout_seconds=START_TIMEOUT_SECONDS)
+        yield system
+    finally:
+        system.stop_all()
+
+
+def system_environment(rabbit_vhosts, home: Path, settings: dict[str, str]) -> dict[str, str]:
+    """A vhost of its own with each service as its own broker user, the embedded databases in `home`, `settings`
+    on top."""
     operator_amqp_uri = rabbit_vhosts.create()
-    env = os.environ | {
+    return os.environ | {
         "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
         **rabbit_vhosts.service_users_env(operator_amqp_uri),
         "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
@@ -23,10 +37,3 @@ def running_system(rabbit_vhosts, home: Path, settings: dict[str, str]) -> Itera
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
         **settings,
     }
-    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
-    system.prepare()
-    try:
-        system.start_all(ready_timeout_seconds=START_TIMEOUT_SECONDS)
-        yield system
-    finally:
-        system.stop_all()
