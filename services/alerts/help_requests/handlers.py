@@ -3,6 +3,7 @@
 a case (claim, update, resolve…) are in steps.py, matching and escalation in matching.py."""
 
 import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -40,7 +41,8 @@ def fingerprint(secret: str | None) -> str | None:
 
 
 def caller_of(principal, follow_key: str | None = None, record: HelpRequest | None = None) -> Caller:
-    holds = bool(follow_key and record is not None and record.follow_key_hash == fingerprint(follow_key))
+    kept = None if record is None else record.follow_key_hash
+    holds = bool(follow_key and kept and hmac.compare_digest(kept, fingerprint(follow_key)))
     return Caller(principal=principal, holds_follow_key=holds)
 
 
