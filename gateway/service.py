@@ -3,7 +3,9 @@
 from gateway.auth import principal_cache
 from gateway.pages.accounts import AccountPages
 from gateway.pages.associations import AssociationPages
+from gateway.pages.cases import CasePages
 from gateway.pages.directory import DirectoryPages
+from gateway.pages.help import HelpPages
 from gateway.pages.home import HomePages
 from gateway.pages.individuals import IndividualPages
 from gateway.routes.admin import AdminRoutes
@@ -40,6 +42,8 @@ class GatewayService(
     AccountPages,
     AssociationPages,
     IndividualPages,
+    HelpPages,
+    CasePages,
 ):
     name = "gateway"
 

@@ -1,4 +1,4 @@
-"""The home page, the "I need help" page, the language choice and the pages' static files."""
+"""The home page, the language choice and the pages' static files."""
 
 import mimetypes
 from pathlib import Path
@@ -18,10 +18,6 @@ class HomePages:
     @page("GET", "/")
     def home_page(self, request: Request):
         return render(request, "home.html")
-
-    @page("GET", "/help")
-    def help_page(self, request: Request):
-        return render(request, "help.html")
 
     @page("POST", "/language")
     def choose_language(self, request: Request, form):

@@ -7,6 +7,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway.pages.catalogs import LOCALE_FOLDER, TEMPLATE, extract
+from gateway.pages.help import HelpPages
 from gateway.pages.locales import LANGUAGE_COOKIE, Formats, environment, language_of
 from gateway.pages.rendering import PageView
 
@@ -61,5 +62,6 @@ def test_mizo_pages_format_as_indian_english_for_want_of_mizo_locale_data():
 
 def test_a_page_renders_its_text_in_mizo():
     request = request_with(cookie=f"{LANGUAGE_COOKIE}=lus")
-    html = environment("lus").get_template("help.html").render(page=PageView(request))
+    context = HelpPages.help_choices() | {"values": {}, "errors": {}, "message": None, "principal": None}
+    html = environment("lus").get_template("help.html").render(page=PageView(request), **context)
     assert "<h1>Ṭanpuina ka mamawh</h1>" in html and '<html lang="lus">' in html
