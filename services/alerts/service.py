@@ -4,6 +4,7 @@ Help requests (help_requests/) and advisories (advisories/) come through the gat
 principal; who may see and do what is decided in the handlers from it.
 """
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from services.alerts.help_requests.repository import HelpRequestRepository
 from services.alerts.protection import Sealer, keys_from
 from services.alerts.settings import AlertsSettings
 
+log = logging.getLogger(__name__)
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -29,7 +32,14 @@ def system_clock() -> datetime:
 
 def sealer_from_settings() -> Sealer:
     settings = AlertsSettings()
-    return Sealer(keys_from(settings.data_keys.get_secret_value(), Path(settings.data_key_file)))
+    keys = settings.data_keys.get_secret_value()
+    if not keys and not settings.database_url.startswith("sqlite"):
+        log.warning(
+            "ALERTS_DATA_KEYS is not set: sealing with %s, a key other replicas do not share; give every alerts "
+            "process the same ALERTS_DATA_KEYS (services/alerts/README.md)",
+            settings.data_key_file,
+        )
+    return Sealer(keys_from(keys, Path(settings.data_key_file)))
 
 
 REPOSITORIES = {
