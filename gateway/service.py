@@ -4,6 +4,8 @@ from gateway.auth import principal_cache
 from gateway.pages.accounts import AccountPages
 from gateway.pages.associations import AssociationPages
 from gateway.pages.cases import CasePages
+from gateway.pages.cell import CellPages
+from gateway.pages.dashboard import DashboardPages
 from gateway.pages.directory import DirectoryPages
 from gateway.pages.help import HelpPages
 from gateway.pages.home import HomePages
@@ -44,6 +46,8 @@ class GatewayService(
     IndividualPages,
     HelpPages,
     CasePages,
+    DashboardPages,
+    CellPages,
 ):
     name = "gateway"
 

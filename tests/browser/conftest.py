@@ -148,3 +148,25 @@ def verified_association(system, cell_staff):
 def searchable(base_url: str, association_id: str, name: str) -> bool:
     answer = requests.get(f"{base_url}/api/v1/search/associations", params={"q": name}, timeout=10)
     return any(item["id"] == association_id for item in answer.json()["items"])
+
+
+@pytest.fixture(scope="package")
+def help_request(system, verified_association):
+    """A person with an account asked for help in Chennai, where the verified association is."""
+    requester = Person(system.url, f"requester-{uuid.uuid4().hex[:8]}@example.org")
+    raised = requester.request("POST", "/api/v1/alerts", json=HELP_IN_CHENNAI)
+    assert raised.status_code == 201, raised.text
+    return requester, raised.json()
+
+
+HELP_IN_CHENNAI = {
+    "category": "medical",
+    "urgency": "immediate",
+    "description": "My cousin fell ill at the building site and was taken to the hospital.",
+    "location": {"country": "IN", "city": "Chennai"},
+    "languages": ["lus"],
+}
+
+
+def token_of(person: Person) -> str:
+    return person.headers["Authorization"].removeprefix("Bearer ")

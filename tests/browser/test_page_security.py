@@ -20,6 +20,7 @@ FORMS = (
     "/associations/new",
     "/associations/{id}/edit",
     "/profile",
+    "/help",
 )
 SIGNED_IN_PAGES = ("/account", "/profile", "/associations/new", "/associations/{id}/edit")
 
