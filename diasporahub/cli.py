@@ -17,10 +17,10 @@ def prepare() -> int:
     from kombu import Connection
 
     from diasporahub.broker import BrokerUsersFailed, Management, ensure_service_users, service_users
-    from servicekit.bus import BrokerUnreachable, check_broker, declare_topology
+    from servicekit.bus import BrokerUnreachable, check_broker, declare_rpc_queues, declare_topology
     from servicekit.migrations import upgrade
     from servicekit.settings import BusSettings
-    from services.catalogue import with_databases
+    from services.catalogue import pinged_names, with_databases
 
     bus = BusSettings()
     try:
@@ -41,6 +41,7 @@ def prepare() -> int:
             return 2
     with Connection(bus.amqp_uri, ssl=bus.ssl_options()) as connection:
         declare_topology(connection)
+        declare_rpc_queues(connection, pinged_names())
     for entry in with_databases():
         upgrade(entry.migrations, entry.database_url())
     return 0

@@ -38,6 +38,8 @@ class EventConsumer(Consumer):
         super().__init__(subscription_queue(subscription), expected_exceptions=expected, **kwargs)
 
     def setup(self) -> None:
+        # Built again now: the queue's arguments come from the settings of the process running it (QueueSettings).
+        self.queue = subscription_queue(self.subscription)
         super().setup()
         self.dead_letter_purge.register(self.subscription)
 

@@ -35,6 +35,7 @@ from pydantic_core import PydanticSerializationError
 
 from contracts.errors import Forbidden, Unavailable
 from contracts.validation import invalid_payload
+from servicekit.bus import rpc_queue
 from servicekit.rpc_client import RpcClient
 from servicekit.rpc_connection import CONNECTION_ERRORS, RETURNED, RpcConnection
 from servicekit.settings import BusSettings, broker_user_of
@@ -60,6 +61,16 @@ def reply_body(message, result: Any, exc_info) -> tuple[bytes, str, str, Any, An
     return body, content_type, content_encoding, result, exc_info
 
 
+class BoundedRpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RpcConsumer on servicekit.bus's RPC queue: as nameko's, bounded in length and in its requests' age."""
+
+    def setup(self) -> None:
+        if self.queue is None:
+            self.queue = rpc_queue(self.container.service_name)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
 class Rpc(nameko_rpc.Rpc):
     """nameko's `rpc` entrypoint, replying through the container's RpcConnection.
 
@@ -75,6 +86,7 @@ class Rpc(nameko_rpc.Rpc):
     """
 
     rpc_connection = RpcConnection()
+    rpc_consumer = BoundedRpcConsumer()
 
     def __init__(
         self,
