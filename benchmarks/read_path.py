@@ -14,13 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
@@ -111,17 +111,8 @@ def print_profile(path: Path, top: int = 25) -> None:
 
 def run(args, workdir: Path) -> None:
     with ScratchVhost(args.amqp_uri, args.management_url, "read_path_bench") as vhost:
-        registry_url = f"sqlite:///{workdir / 'registry.sqlite3'}"
-        env = os.environ | {
-            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
-            "REGISTRY_DATABASE_URL": registry_url,
-            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
-            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
-            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
-            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
-        }
-        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
-            env.pop(variable)  # every process as the scratch vhost's user
+        env = scratch_environment(vhost.amqp_uri, workdir)
+        registry_url = env["REGISTRY_DATABASE_URL"]
         system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
         system.prepare()
         url = f"{system.url}/api/v1/associations/{verified_association(registry_url)}"
@@ -151,18 +142,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway and registry")
-    parser.add_argument(
-        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
-    )
-    parser.add_argument("--management-url", default="http://localhost:15672")
+    add_broker_options(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("read_path.py needs wrk: apt-get install wrk")
-    workdir = Path(tempfile.mkdtemp(prefix="read-path-bench-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    in_scratch_directory("read-path-bench-", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -31,6 +29,7 @@ from http_load import percentile  # noqa: E402
 from messaging import scratch_database  # noqa: E402
 from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
 from registry_import import cell_staff_token  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
@@ -200,16 +199,7 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
 def run(args, workdir: Path) -> None:
     with ScratchVhost(args.amqp_uri, args.management_url, "registration_bench") as vhost:
         registry_url = scratch_database(args.postgres, workdir, "registry")
-        env = os.environ | {
-            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
-            "REGISTRY_DATABASE_URL": registry_url,
-            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
-            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
-            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
-            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
-        }
-        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
-            env.pop(variable)  # every process as the scratch vhost's user
+        env = scratch_environment(vhost.amqp_uri, workdir, registry=registry_url)
         port = free_port()
         system = System(listen=f"127.0.0.1:{port}", env=env, log_dir=workdir / "log")
         system.prepare()
@@ -233,16 +223,9 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=1600)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: the registry's database is made on it")
-    parser.add_argument(
-        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
-    )
-    parser.add_argument("--management-url", default="http://localhost:15672")
+    add_broker_options(parser)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="registration-bench-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    in_scratch_directory("registration-bench-", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":
