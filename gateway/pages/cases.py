@@ -26,7 +26,7 @@ from contracts.alerts import (
 from contracts.errors import DiasporaHubError, Unauthenticated
 from contracts.validation import parse
 from gateway.auth import session_token_of
-from gateway.pages.forms import refusal, text_fields
+from gateway.pages.forms import refusal, refusal_text, text_fields
 from gateway.pages.rendering import page, redirect, render
 from gateway.routes.alerts import principal_if_any
 
@@ -104,7 +104,7 @@ class CasePages:
             if isinstance(exc, Unauthenticated):
                 raise
             refused = refusal(exc)
-            message = refused["message"] or "; ".join(refused["errors"].values())
+            message = refusal_text(refused)
             return self.case_view(request, help_request_id, done=None, message=message, status=refused["status"])
         return redirect(request, f"/cases/{help_request_id}?{urlencode({'done': step})}")
 

@@ -19,7 +19,7 @@ from contracts.search import AssociationResults
 from contracts.validation import parse
 from gateway.auth import session_token_of
 from gateway.pages.accounts import signed_in_principal
-from gateway.pages.forms import refusal
+from gateway.pages.forms import refusal, refusal_text
 from gateway.pages.rendering import page, redirect, render
 
 QUEUE_SIZE = 20
@@ -114,5 +114,4 @@ class CellPages:
         if isinstance(exc, Unauthenticated):
             raise exc
         refused = refusal(exc)
-        message = refused["message"] or "; ".join(f"{k}: {v}" for k, v in refused["errors"].items())
-        return self.cell_dashboard(request, done=None, message=message, status=refused["status"])
+        return self.cell_dashboard(request, done=None, message=refusal_text(refused), status=refused["status"])

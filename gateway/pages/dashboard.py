@@ -27,7 +27,7 @@ from contracts.messaging import (
 )
 from contracts.validation import parse
 from gateway.auth import session_token_of
-from gateway.pages.forms import refusal, text_fields
+from gateway.pages.forms import refusal, refusal_text, text_fields
 from gateway.pages.rendering import page, redirect, render
 from gateway.routes.messaging import caller_of
 
@@ -108,16 +108,16 @@ class DashboardPages:
         values = text_fields(form, ("subject", "body"))
         draft = values | {"participants": [association_id], "share_contact": form.get("share_contact") == "yes"}
         try:
-            started = self.messaging.start_conversation(caller, parse(ConversationDraft, draft).model_dump(mode="json"))
+            payload = parse(ConversationDraft, draft).model_dump(mode="json")
+            started = self.messaging.start_conversation(caller, payload)
         except DiasporaHubError as exc:
             refused = refusal(exc)
             association = AssociationV1.model_validate(
                 self.registry.get_association(session_token_of(request), association_id)
             )
-            problem = refused["message"] or "; ".join(f"{k}: {v}" for k, v in refused["errors"].items())
             return render(
                 request, "association.html", status=refused["status"], association=association, manages=False,
-                done=None, contact_problem=problem, contact_values=values,
+                done=None, contact_problem=refusal_text(refused), contact_values=values,
             )  # fmt: skip
         return redirect(request, f"/conversations/{started['id']}")
 

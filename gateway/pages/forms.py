@@ -50,6 +50,11 @@ def refusal(exc: DiasporaHubError) -> dict:
     return {"status": status, "errors": errors, "message": None if errors else exc.message}
 
 
+def refusal_text(refused: dict) -> str:
+    """A refusal in one line, for a page whose form has no field of its own to show the problem next to."""
+    return refused["message"] or "; ".join(f"{field}: {problem}" for field, problem in refused["errors"].items())
+
+
 def form_refused(request: Request, template: str, exc: DiasporaHubError, **context) -> Response:
     """The same form again, its values kept, with what went wrong."""
     return render(request, template, **refusal(exc), **context)

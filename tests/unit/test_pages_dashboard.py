@@ -166,3 +166,10 @@ def test_bars_are_scaled_to_the_largest_count_and_overdue_requests_come_first():
         case(reference="late", created_at=NOW.isoformat(), next_escalation_at=(NOW - timedelta(minutes=5)).isoformat())
     )
     assert [item.reference for item in by_status_overdue_first([waiting, late], NOW)["open"]] == ["late", "waiting"]
+
+
+def test_the_contact_form_sent_empty_shows_the_profile_again_with_what_is_missing(pages):
+    form = MultiDict({"subject": "Sunday service"})
+    answer = pages.contact_form(browser_request("/", "POST", SECRETARY), str(ASSOCIATION), form)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "body:" in html and 'value="Sunday service"' in html
