@@ -22,6 +22,7 @@ SIGNED_IN_PAGES = {
     "edit-association": "/associations/{id}/edit",
     "history": "/associations/{id}/history",
     "profile": "/profile",
+    "dashboard": "/associations/{id}/dashboard",
 }
 
 

@@ -2,12 +2,14 @@
 each reader, checked by axe-core in English and Mizo at both widths."""
 
 import re
+import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import token_of
 from tests.browser.test_every_page import check_and_photograph
+from tests.e2e.conftest import Person
 
 
 def test_someone_without_an_account_asks_for_help_and_follows_the_request_with_its_key(pages):
@@ -45,3 +47,24 @@ def test_the_case_page_is_accessible_to_each_reader(pages, help_request, verifie
     person = {"requester": requester, "association": secretary, "cell": cell_staff}[reader]
     found = check_and_photograph(pages, f"case-{reader}", f"/cases/{created['id']}", token=token_of(person))
     assert found == {}
+
+
+def test_the_cell_dashboard_is_accessible(pages, verified_association, help_request, cell_staff):
+    assert check_and_photograph(pages, "cell-dashboard", "/cell", token=token_of(cell_staff)) == {}
+
+
+def test_a_conversation_started_from_the_profile_is_answered_by_the_association(pages, verified_association, system):
+    secretary, association = verified_association
+    writer = Person(system.url, f"writer-{uuid.uuid4().hex[:8]}@example.org")
+    pages.start_over(token=token_of(writer))
+    pages.visit(f"/associations/{association['id']}")
+    pages.fill({"subject": "Sunday service", "body": "Where do you meet on Sundays?"})
+    pages.submit("#contact button")
+    conversation_path = pages.driver.current_url.split(pages.base_url)[1]
+    assert pages.driver.find_element(By.TAG_NAME, "h1").text == "Sunday service"
+
+    path = f"{conversation_path}?as={association['id']}"
+    assert check_and_photograph(pages, "conversation", path, token=token_of(secretary)) == {}
+    pages.fill({"body": "At 12 Church Street, at 4."})
+    pages.submit("main form button")
+    assert "At 12 Church Street, at 4." in pages.driver.find_element(By.ID, "latest").text
