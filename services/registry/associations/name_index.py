@@ -22,7 +22,11 @@ def index_names(session: Session, association: AssociationV1) -> None:
     session.execute(delete(DuplicateKeyRecord).where(DuplicateKeyRecord.association_id == association.id))
     session.execute(delete(DuplicateNameRecord).where(DuplicateNameRecord.association_id == association.id))
     if is_open(association):
-        insert_names(session, association.id, association.country, (association.name, *association.alternate_names))
+        insert_names(session, association.id, association.country, association_names(association))
+
+
+def association_names(association: AssociationV1) -> tuple[str, ...]:
+    return (association.name, *association.alternate_names)
 
 
 def insert_names(session: Session | Connection, association_id: UUID, country: str, names: tuple[str, ...]) -> None:

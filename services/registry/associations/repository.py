@@ -11,7 +11,13 @@ from contracts.associations import AssociationChange, AssociationV1, PossibleDup
 from contracts.errors import Conflict
 from services.registry.associations.domain import FieldChange
 from services.registry.associations.duplicates import Candidate, NamedAssociation
-from services.registry.associations.name_index import StoredNameIndex, index_names
+from services.registry.associations.name_index import (
+    StoredNameIndex,
+    association_names,
+    index_names,
+    insert_names,
+    is_open,
+)
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
 
 ASSOCIATIONS = AssociationRecord.__table__
@@ -40,7 +46,8 @@ class AssociationRepository:
         """The association, and its names in the duplicate finder's index."""
         self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
         self.session.flush()
-        index_names(self.session, association)
+        if is_open(association):  # new: it has no names in the index yet
+            insert_names(self.session, association.id, association.country, association_names(association))
 
     def save(self, association: AssociationV1) -> None:
         """Store the next version; if another change committed first, refuse rather than overwrite it."""
