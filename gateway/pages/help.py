@@ -13,10 +13,10 @@ from werkzeug.wrappers import Request
 from contracts.alerts import HelpRequestCreated, HelpRequestDraft
 from contracts.errors import DiasporaHubError
 from contracts.validation import parse
+from gateway.auth import principal_of
 from gateway.forwarding import client_address_of
 from gateway.pages.forms import form_refused, text_fields
 from gateway.pages.rendering import page, redirect, render
-from gateway.routes.alerts import principal_if_any
 
 CATEGORIES = (
     "medical",
@@ -55,15 +55,22 @@ def form_values(payload: dict) -> dict:
     return payload | payload.get("location", {}) | payload.get("contact", {})
 
 
+def requester_of(service, request: Request) -> dict | None:
+    """The signed-in requester, or None: a session that has ended asks as someone without an account, rather than
+    sending a person in trouble to the login page."""
+    principal = principal_of(service, request)
+    return None if principal is None else principal.model_dump(mode="json")
+
+
 class HelpPages:
     @page("GET", "/help")
     def help_page(self, request: Request):
-        principal = principal_if_any(self, request)
+        principal = requester_of(self, request)
         return self.help_form(request, principal, values={"urgency": "immediate"}, errors={}, message=None)
 
     @page("POST", "/help")
     def help_form_sent(self, request: Request, form: MultiDict):
-        principal = principal_if_any(self, request)
+        principal = requester_of(self, request)
         payload = draft_payload(form, signed_in=principal is not None)
         try:
             draft = parse(HelpRequestDraft, payload)

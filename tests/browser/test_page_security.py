@@ -21,8 +21,18 @@ FORMS = (
     "/associations/{id}/edit",
     "/profile",
     "/help",
+    "/associations/{id}/contact",
+    "/associations/{id}/dashboard/broadcast",
+    "/associations/{id}/dashboard/settings",
 )
-SIGNED_IN_PAGES = ("/account", "/profile", "/associations/new", "/associations/{id}/edit")
+SIGNED_IN_PAGES = (
+    "/account",
+    "/profile",
+    "/associations/new",
+    "/associations/{id}/edit",
+    "/associations/{id}/dashboard",
+    "/cell",
+)
 
 
 def csrf_token_of(html: str) -> str:
@@ -104,3 +114,15 @@ def test_another_s_association_cannot_be_edited_from_the_pages(api, verified_ass
 
     assert posted.status_code == 403
     assert stranger.request("GET", f"/api/v1/associations/{association['id']}").json()["name"] == association["name"]
+
+
+def test_only_its_admins_see_an_association_s_dashboard_and_only_the_cell_its_own(api, verified_association, person):
+    _, association = verified_association
+    browser = requests.Session()
+    browser.cookies.set("diasporahub_session", person().headers["Authorization"].removeprefix("Bearer "))
+
+    dashboard = browser.get(f"{api}/associations/{association['id']}/dashboard", timeout=10)
+    cell = browser.get(f"{api}/cell", timeout=10)
+
+    assert dashboard.status_code == 403 and cell.status_code == 403
+    assert "Only the Mizo Diaspora Cell" in cell.text

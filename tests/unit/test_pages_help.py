@@ -11,7 +11,7 @@ from werkzeug.test import EnvironBuilder
 
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.alerts import HelpRequestV1
-from contracts.errors import Conflict
+from contracts.errors import Conflict, Unauthenticated
 from gateway.auth import SESSION_COOKIE, principal_cache
 from gateway.pages.cases import CasePages, offered_steps
 from gateway.pages.help import HelpPages
@@ -165,3 +165,16 @@ def test_a_second_claim_shows_why_it_was_refused(pages, alerts):
     form = MultiDict({"association_id": str(ASSOCIATION)})
     answer = pages.case_step_form(browser_request("/", "POST", SECRETARY), alerts.case["id"], "claim", form)
     assert answer.status_code == 409 and "already been taken" in answer.get_data(as_text=True)
+
+
+def test_a_session_that_has_ended_asks_for_help_as_someone_without_an_account(pages, alerts):
+    builder = EnvironBuilder(path="/help", environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    builder.headers["Cookie"] = f"{SESSION_COOKIE}=ended"
+    pages.registry = EndedSessions()
+    answer = pages.help_page(builder.get_request())
+    assert answer.status_code == 200 and 'name="phone"' in answer.get_data(as_text=True)
+
+
+class EndedSessions:
+    def whoami(self, token):
+        raise Unauthenticated("Your session has ended.")
