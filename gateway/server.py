@@ -1,8 +1,10 @@
-"""The gateway's HTTP server: nameko's, with a read deadline and a bounded number of connections.
+"""The gateway's HTTP server: nameko's, with a read deadline, a bounded number of connections and of requests.
 
 Slow clients cannot stall the API: every read must progress within `read_timeout_seconds`, a body must arrive
 within `body_deadline_seconds` (gateway.http.read_body), and a connection beyond `max_connections` is answered
-503 at once. Production still puts a buffering reverse proxy in front (deploy/README.md).
+503 at once. Past capacity, a request beyond `max_requests_in_flight` is answered 503 with `Retry-After` at once
+instead of waiting for a worker and then for the RPC timeout. Production still puts a buffering reverse proxy in
+front (deploy/README.md).
 """
 
 import json
@@ -19,10 +21,19 @@ REFUSAL_WRITE_SECONDS = 1.0
 BUSY_BODY = json.dumps(
     {"error": "unavailable", "message": "The server is too busy to take this request; try again in a moment."}
 ).encode()
-BUSY_RESPONSE = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY)
+BUSY_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Retry-After", "1"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Length", str(len(BUSY_BODY))),
+]
+BUSY_RESPONSE = b"HTTP/1.1 503 Service Unavailable\r\n%sConnection: close\r\n\r\n%s" % (
+    b"".join(f"{name}: {value}\r\n".encode() for name, value in BUSY_HEADERS),
+    BUSY_BODY,
 )
+# Answered whatever the load: an orchestrator must not restart a gateway because it is busy.
+UNLIMITED_PATHS = frozenset({"/healthz"})
 
 
 class GuardedWebServer(WebServer):
@@ -32,7 +43,8 @@ class GuardedWebServer(WebServer):
         self.open_connections = 0
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        self.admission = AdmissionLimit(wsgi_app, self.limits.max_requests_in_flight)
+        server = super().get_wsgi_server(sock, self.admission, **kwargs)
         server.socket_timeout = self.limits.read_timeout_seconds
         server.keepalive = self.limits.keepalive_seconds
         return server
@@ -63,3 +75,27 @@ def refuse_busy(sock) -> None:
         pass
     finally:
         sock.close()
+
+
+class AdmissionLimit:
+    """WSGI middleware: a request that finds `limit` others being served is answered 503 with `Retry-After` at
+    once, so that past capacity the requests taken are answered in time and the others are told to come back."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+        self.refused = 0
+
+    def __call__(self, environ, start_response):
+        if self.in_flight >= self.limit and environ.get("PATH_INFO") not in UNLIMITED_PATHS:
+            self.refused += 1
+            if self.refused % 100 == 1:
+                log.warning("past capacity: %d requests being served; %d refused so far", self.in_flight, self.refused)
+            start_response("503 Service Unavailable", BUSY_HEADERS)
+            return [BUSY_BODY]
+        self.in_flight += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.in_flight -= 1

@@ -17,6 +17,8 @@ class GatewaySettings(BaseSettings):
     body_deadline_seconds: float = Field(default=30.0, gt=0)
     # Connections beyond this are answered 503 at once instead of waiting behind slow ones.
     max_connections: int = Field(default=500, ge=1)
+    # Requests served at once (waiting for a worker or an RPC answer); one more is answered 503 at once.
+    max_requests_in_flight: int = Field(default=40, ge=1)
     keepalive_seconds: float = Field(default=15.0, gt=0)
     # How long the registry's answer to "who holds this session token" is believed (gateway/auth.py,
     # PrincipalCache; SECURITY.md): a session ended elsewhere may still be believed this long. 0: ask every time.
