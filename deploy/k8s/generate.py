@@ -51,6 +51,14 @@ SIZING = {
 DEFAULT_SIZING = Sizing("100m", "128Mi", "256Mi")
 RELAY_SIZING = Sizing("50m", "96Mi", "192Mi", cpu_limit="500m")
 
+SHARED_KEYS = {
+    "messaging": {"MESSAGING_UNSUBSCRIBE_SECRET": "change-me: the key of the unsubscribe links"},
+    # A Fernet key for the try-out cluster only: make production's with
+    # `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.
+    "alerts": {"ALERTS_DATA_KEYS": "gxahSTgZK3H3-1UPs6YBv3g93VYBeg8O0cGlS2QNAK4="},
+}
+"""Keys every replica of a service must share (a key made by each pod would not open what another sealed)."""
+
 LOCAL_FILE_DATABASES = {"search": "sqlite:////data/search.sqlite3"}
 """Services whose database is a SQLite file by design (search's inbox beside Elasticsearch), on an emptyDir."""
 
@@ -77,6 +85,7 @@ def service_secret(entry: ServiceEntry) -> dict:
         values[f"{prefix}DATABASE_URL"] = LOCAL_FILE_DATABASES.get(
             entry.name, f"postgresql+psycopg2://{entry.name}:change-me@postgres:5432/{entry.name}"
         )
+    values.update(SHARED_KEYS.get(entry.name, {}))
     return {
         "apiVersion": "v1",
         "kind": "Secret",

@@ -112,6 +112,8 @@ def test_the_try_out_secrets_give_each_service_its_broker_user_and_database():
     for entry in with_databases():
         prefix = entry.load_settings().model_config["env_prefix"]
         assert f"{prefix}DATABASE_URL" in secrets[f"diasporahub-{entry.name}"]["stringData"], entry.name
+    assert "ALERTS_DATA_KEYS" in secrets["diasporahub-alerts"]["stringData"]
+    assert "MESSAGING_UNSUBSCRIBE_SECRET" in secrets["diasporahub-messaging"]["stringData"]
 
 
 def test_production_holds_no_secret_and_runs_two_of_everything_with_the_gateway_behind_an_ingress(production):
