@@ -20,6 +20,7 @@ from services.alerts.advisories.repository import AdvisoryRepository, PeopleRepo
 from services.alerts.db import Base
 from services.alerts.help_requests.entrypoints import HelpRequestEntrypoints, help_policy_from_settings
 from services.alerts.help_requests.repository import HelpRequestRepository
+from services.alerts.metrics import help_requests_by_status
 from services.alerts.protection import Sealer, keys_from
 from services.alerts.settings import AlertsSettings
 
@@ -62,4 +63,4 @@ class AlertsService(HelpRequestEntrypoints, AdvisoryEntrypoints, Pingable):
     settings = Shared(AlertsSettings)
     help_policy = Shared(help_policy_from_settings)
     call_id_logging = CallIdLogging()
-    metrics = Metrics()
+    metrics = Metrics(collectors=(help_requests_by_status,))

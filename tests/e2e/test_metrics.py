@@ -1,5 +1,6 @@
 """Every service serves Prometheus metrics and its health on its own port (`<SERVICE>_METRICS_LISTEN`): after people
-sign up, register, are verified, searched for and written to, each service's /metrics counts what it did."""
+sign up, register, are verified, searched for, written to and asked for help, each service's /metrics counts what it
+did."""
 
 import json
 import time
@@ -12,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.catalogue import CATALOGUE, processes
 from tests.e2e.conftest import Person, free_port, new_cell_staff
 from tests.e2e.running import running_system
+from tests.e2e.test_alerts_api import help_request
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,8 @@ def total(found: list, name: str, **labels: str) -> float:
 
 @pytest.fixture(scope="module")
 def after_a_journey(metered):
-    """A member registers an association, the Cell verifies it, someone finds it and writes to it."""
+    """A member registers an association, the Cell verifies it, someone finds it and writes to it, and asks it for
+    help twice: the association claims the first request, the second waits."""
     system, metrics_urls = metered
     member = Person(system.url, f"member-{uuid.uuid4().hex[:8]}@example.org")
     name = f"Metered Fellowship {uuid.uuid4().hex[:6]}"
@@ -73,6 +76,12 @@ def after_a_journey(metered):
         lambda: (answer := writer.request("POST", "/api/v1/conversations", json=body)).status_code == 201 and answer
     )
     assert started, "the conversation was not started"
+    claimed, waiting = (writer.request("POST", "/api/v1/alerts", json=help_request("Pune", "IN")) for _ in range(2))
+    assert claimed.status_code == waiting.status_code == 201, (claimed.text, waiting.text)
+    claim = member.request(
+        "POST", f"/api/v1/alerts/{claimed.json()['id']}/claim", json={"association_id": association["id"]}
+    )
+    assert claim.status_code == 200, claim.text
     return metrics_urls
 
 
@@ -116,6 +125,16 @@ def test_messaging_counts_its_deliveries_by_channel_and_state(after_a_journey):
     )
 
     assert deliveries >= 1
+
+
+def test_alerts_counts_help_requests_by_status_the_oldest_unclaimed_and_the_time_to_claim(after_a_journey):
+    alerts = samples(after_a_journey["alerts"])
+
+    assert total(alerts, "diasporahub_help_requests", status="claimed") == 1
+    assert total(alerts, "diasporahub_help_requests", status="open") == 1
+    assert total(alerts, "diasporahub_help_requests_oldest_unclaimed_age_seconds", urgency="immediate") > 0
+    assert total(alerts, "diasporahub_help_requests_time_to_claim_seconds_count", urgency="immediate") == 1
+    assert total(alerts, "diasporahub_help_requests_time_to_claim_seconds_sum", urgency="immediate") > 0
 
 
 def test_each_http_request_is_logged_with_its_call_id_and_route_never_with_what_was_searched_for(
