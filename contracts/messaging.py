@@ -128,11 +128,12 @@ class BroadcastDraft(_Request):
 
 class Party(BaseModel):
     """Who takes part: an association, an account (a person, or a Cell staff member), a person as a member
-    (`individual`), or another service (`service`, for notifications)."""
+    (`individual`), another service (`service`, for notifications), or the Mizo Diaspora Cell as a whole (`cell`:
+    the shared inbox every Cell staff account reads)."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["association", "account", "individual", "service"]
+    kind: Literal["association", "account", "individual", "service", "cell"]
     id: UUID
     name: str = ""
 
@@ -286,11 +287,13 @@ class DeliveryList(BaseModel):
 
 
 class NotifyRequest(_Request):
-    """From another service (alerts): associations (`recipients`) and people (`individuals`, individual ids: their
-    inbox, and e-mail if they chose it) to reach now, at least one; `urgent` skips e-mail digests."""
+    """From another service (alerts): associations (`recipients`), people (`individuals`, individual ids: their
+    inbox, and e-mail if they chose it) and the Cell (`cell`: its shared inbox, which every Cell staff account
+    reads, and its duty mailbox `MESSAGING_CELL_EMAIL`) to reach now, at least one; `urgent` skips e-mail digests."""
 
     recipients: Annotated[list[UUID], Field(max_length=5000)] = []
     individuals: Annotated[list[UUID], Field(max_length=5000)] = []
+    cell: bool = False
     kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     subject: Subject
     body: Body
@@ -299,8 +302,8 @@ class NotifyRequest(_Request):
 
     @model_validator(mode="after")
     def _someone(self) -> "NotifyRequest":
-        if not self.recipients and not self.individuals:
-            raise ValueError("recipients: name at least one association (or individual) to reach")
+        if not self.recipients and not self.individuals and not self.cell:
+            raise ValueError("recipients: name at least one association (or individual, or the Cell) to reach")
         return self
 
 

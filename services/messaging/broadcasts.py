@@ -116,6 +116,7 @@ def notify(
         known = work.directory.associations(list(dict.fromkeys(request.recipients)))
         recipients = [domain.association_party(i) for i in dict.fromkeys(request.recipients) if i in known]
         recipients += [domain.individual_party(i) for i in dict.fromkeys(request.individuals)]
+        recipients += [domain.CELL_PARTY] if request.cell else []
         work.messages.add_message(
             id=message_id, conversation_id=None, broadcast_id=notification_id, kind="notification", sender=sender,
             sender_name=service, sender_account_id=None, subject=request.subject, body=request.body,
@@ -124,7 +125,7 @@ def notify(
         work.messages.add_broadcast(
             id=notification_id, message_id=message_id, sender=sender, sender_account_id=None,
             audience={"kind": request.kind, "recipients": [str(i) for i in request.recipients],
-                      "individuals": [str(i) for i in request.individuals]},
+                      "individuals": [str(i) for i in request.individuals], "cell": request.cell},
             recipients=len(recipients), reference=request.reference, urgency=request.urgency, sent_at=now,
         )  # fmt: skip
         deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy,

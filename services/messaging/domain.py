@@ -1,7 +1,8 @@
 """Messaging rules in plain Python: who speaks for whom, who may read what, who a broadcast reaches, retries.
 
 A party is written `kind:id`: `association:<id>` (its admins act for it), `account:<id>` (a person or a Cell staff
-member), `individual:<id>` (a person as a member of associations; their account reads it).
+member), `individual:<id>` (a person as a member of associations; their account reads it), `cell:<CELL_ID>` (the Mizo
+Diaspora Cell's shared inbox: every Cell staff account reads it).
 """
 
 import random
@@ -13,6 +14,9 @@ from zoneinfo import ZoneInfo
 from contracts.accounts import Principal
 from contracts.errors import Forbidden, Invalid, NotFound, TooManyAttempts
 from contracts.messaging import Audience, Party
+
+CELL_ID = UUID("00000000-0000-4000-8000-00000000ce11")
+CELL_PARTY = f"cell:{CELL_ID}"
 
 
 def association_party(association_id: UUID) -> str:
@@ -38,6 +42,8 @@ def parties_of(principal: Principal) -> set[str]:
     if principal.individual_id is not None:
         parties.add(individual_party(principal.individual_id))
     parties.update(association_party(association.id) for association in principal.administers)
+    if principal.is_cell_staff:
+        parties.add(CELL_PARTY)
     return parties
 
 
@@ -57,8 +63,10 @@ def speaker(principal: Principal, from_association_id: UUID | None) -> str:
 def reader(principal: Principal, association_id: UUID | None) -> set[str]:
     """Whose inbox or conversations to list: one association's (its admins only) or the caller's own."""
     if association_id is None:
-        return {account_party(principal.account_id)} | (
-            {individual_party(principal.individual_id)} if principal.individual_id else set()
+        return (
+            {account_party(principal.account_id)}
+            | ({individual_party(principal.individual_id)} if principal.individual_id else set())
+            | ({CELL_PARTY} if principal.is_cell_staff else set())
         )
     if not administers(principal, association_id):
         raise Forbidden(f"you do not administer association {association_id}")
@@ -162,6 +170,7 @@ class Policy:
     posts_per_minute: int = 30
     broadcasts_per_hour: int = 10
     retry_window: timedelta = timedelta(hours=24)
+    cell_email: str | None = None
 
     @property
     def posts(self) -> RateLimit:

@@ -111,8 +111,8 @@ def deliver(
     work, *, message_id: UUID, recipients: list[str], now, policy: Policy, urgent: bool, reference=None,
     directory=None, members_country: str | None = None,
 ):  # fmt: skip
-    """Inbox copies for everyone now; e-mail and webhook deliveries queued for associations, and e-mails for
-    members who chose them."""
+    """Inbox copies for everyone now; e-mail and webhook deliveries queued for associations, e-mails for members
+    who chose them and for the Cell's duty mailbox when one is configured."""
     work.messages.deliver_to_inboxes(message_id, recipients, now)
     association_ids = [party_id for party_id in map(domain.association_party_id, recipients) if party_id]
     individual_ids = [party_id for party_id in map(domain.individual_party_id, recipients) if party_id]
@@ -121,6 +121,8 @@ def deliver(
     channels = _channels(work, association_ids, directory)
     if individual_ids:
         channels |= _member_channels(work, individual_ids, members_country)
+    if domain.CELL_PARTY in recipients:
+        channels[domain.CELL_PARTY] = Channels(email=policy.cell_email)
     work.deliveries.queue([
         row | {"message_id": message_id, "reference": reference}
         for party, party_channels in channels.items()

@@ -73,6 +73,7 @@ def policy_from_settings() -> Policy:
         posts_per_minute=settings.posts_per_minute,
         broadcasts_per_hour=settings.broadcasts_per_hour,
         retry_window=timedelta(seconds=settings.retry_window_seconds),
+        cell_email=settings.cell_email,
     )
 
 

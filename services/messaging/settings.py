@@ -14,6 +14,8 @@ class MessagingSettings(DatabaseSettings):
     database_url: str = "sqlite:///var/messaging.sqlite3"
     public_url: str = "http://127.0.0.1:8000"
     sender_address: str = "DiasporaHub <no-reply@diasporahub.localhost>"
+    # The Cell's duty mailbox: notifications for the Cell (`notify` with `cell`) are e-mailed here as well.
+    cell_email: str | None = None
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_tls: str = Field(default="none", pattern="^(none|starttls|tls)$")
@@ -35,7 +37,7 @@ class MessagingSettings(DatabaseSettings):
     broadcasts_per_hour: int = Field(default=10, ge=1)
     unsubscribe_secret: SecretStr = SecretStr("change-me: the key of the unsubscribe links")
 
-    @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
+    @field_validator("cell_email", "smtp_host", "smtp_username", "smtp_password", mode="before")
     @classmethod
     def _empty_means_unset(cls, value):
         return value or None

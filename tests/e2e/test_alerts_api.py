@@ -96,6 +96,12 @@ def told(admin: Person, association_id: str, reference: str) -> bool:
     return any(reference in subject for subject in inbox_subjects(admin, association_id))
 
 
+def told_the_cell(cell_staff: Person, reference: str) -> bool:
+    inbox = cell_staff.request("GET", "/api/v1/inbox")
+    assert inbox.status_code == 200, inbox.text
+    return any(reference in item["subject"] and item["recipient"]["kind"] == "cell" for item in inbox.json()["items"])
+
+
 def mails_about(system, reference: str) -> list[str]:
     folder = Path(system.env["MESSAGING_MAIL_FOLDER"])
     texts = [path.read_text(errors="replace") for path in folder.glob("**/*.eml")] if folder.exists() else []
@@ -179,6 +185,7 @@ def test_without_an_account_a_request_reaches_only_the_cell_until_it_is_released
     assert not told(admin, association_id, created["reference"])
     queue = cell_staff.request("GET", "/api/v1/alerts", params={"status": "open"}).json()["items"]
     assert created["id"] in {item["id"] for item in queue}
+    wait_until(lambda: told_the_cell(cell_staff, created["reference"]))  # its inbox, every Cell officer's
     followed = requests.get(f"{api}{path}", params={"key": created["follow_key"]}, timeout=10).json()
     assert followed["held_for_cell"] and followed["contact"]["phone"] == PHONE
 

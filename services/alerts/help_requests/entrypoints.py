@@ -23,6 +23,7 @@ from contracts.alerts import (
     FollowKey,
     HelpRequestCreated,
     HelpRequestDraft,
+    HelpRequestedV1,
     HelpRequestList,
     HelpRequestQuery,
     HelpRequestV1,
@@ -96,8 +97,8 @@ class HelpRequestEntrypoints:
 
     def _notify(self, association_ids: list[UUID], subject: str, body: str, reference: str) -> int:
         request = NotifyRequest(
-            recipients=association_ids, kind="help_request", subject=subject, body=body, reference=reference,
-            urgency="urgent",
+            recipients=association_ids, cell=True, kind="help_request", subject=subject, body=body,
+            reference=reference, urgency="urgent",
         )  # fmt: skip
         return self.messaging.notify(request.model_dump(mode="json"), "alerts")["recipients"]
 
@@ -132,8 +133,14 @@ class HelpRequestEntrypoints:
 
     @event_consumer(ALERTS_MATCHING)
     def on_request_to_match(self, event: AlertsEvent) -> None:
-        """Repeats change nothing: the round is taken once (so the inbox of handled events is not needed here)."""
-        self._advance(event.aggregate_id, unit_of_work=partial(self.unit_of_work, handling=None))
+        """Repeats change nothing: the round is taken once, a held request's Cell told once (so the inbox of
+        handled events is not needed here)."""
+        unit_of_work = partial(self.unit_of_work, handling=None)
+        if isinstance(event, HelpRequestedV1) and event.held_for_cell:
+            matching.tell_cell_of_held(unit_of_work=unit_of_work, notify=self._notify, policy=self.help_policy,
+                                       now=self.clock(), help_request_id=event.aggregate_id)  # fmt: skip
+            return
+        self._advance(event.aggregate_id, unit_of_work=unit_of_work)
 
     @timer(interval=ESCALATE_EVERY_SECONDS)
     def escalate_due_requests(self) -> None:

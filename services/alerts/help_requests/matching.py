@@ -31,7 +31,8 @@ class Finders:
 
 
 Notify = Callable[[list[UUID], str, str, str], int]
-"""(association ids, subject, body, reference) → how many messaging will reach."""
+"""(association ids, subject, body, reference) → how many messaging will reach: those associations and, always,
+the Cell (its shared inbox and duty mailbox)."""
 
 
 def advance(
@@ -51,13 +52,12 @@ def advance(
         after=record.ring, notified=notified, enough=policy.enough_associations, languages=record.languages,
     )  # fmt: skip
     chosen = list(reach.candidates)
-    if chosen:
-        notify(
-            [candidate.association_id for candidate in chosen],
-            notification_subject(record),
-            notification_body(record, public_url=policy.public_url),
-            record.reference,
-        )
+    notify(  # the Cell is told of every round, also when nobody new is near
+        [candidate.association_id for candidate in chosen],
+        notification_subject(record),
+        notification_body(record, public_url=policy.public_url, told=len(chosen), round=round),
+        record.reference,
+    )
     escalation = record.ring != domain.NOT_MATCHED
     with unit_of_work() as work:
         steps = int(bool(chosen)) + int(escalation)
@@ -92,6 +92,23 @@ def advance(
             repository.add_step(help_request_id, at=now, kind="nobody_near_cell_alone", actor="alerts")
     log.info("help request %s round %d: ring %s, %d told", record.reference, round, reach.ring, len(chosen))
     return len(chosen)
+
+
+def tell_cell_of_held(
+    *, unit_of_work: Callable, notify: Notify, policy: Policy, now: datetime, help_request_id: UUID
+) -> bool:  # fmt: skip
+    """A request raised without an account reaches the Cell alone, which releases it or closes it; a repeated event
+    finds the Cell told (`cell_notified`) and tells it nothing more."""
+    with unit_of_work() as work:
+        record = work.help_requests.get(help_request_id)
+        told = any(step.kind == "cell_notified" for step in work.help_requests.timeline(help_request_id))
+        if record is None or not record.held_for_cell or told:
+            return False
+    notify([], notification_subject(record), notification_body(record, public_url=policy.public_url, held=True),
+           record.reference)  # fmt: skip
+    with unit_of_work() as work:
+        work.help_requests.add_step(help_request_id, at=now, kind="cell_notified", actor="alerts")
+    return True
 
 
 def escalate_due(*, unit_of_work: Callable, finders: Finders, notify: Notify, policy: Policy, now: datetime) -> int:

@@ -87,8 +87,12 @@ def notification_subject(record: HelpRequest) -> str:
     return f"Help needed near {place}: {CATEGORY_NAMES[record.category]} ({record.urgency}) {record.reference}"
 
 
-def notification_body(record: HelpRequest, *, public_url: str) -> str:
-    """What associations read before they claim: never the exact place, the contact details or the description."""
+def notification_body(
+    record: HelpRequest, *, public_url: str, told: int | None = None, round: int = 0, held: bool = False
+) -> str:
+    """What associations (and the Cell's mailbox) read before they claim: never the exact place, the contact
+    details or the description; those are behind the link, for the claimer and Cell staff. `told`: how many
+    associations this round reached, for the Cell's line."""
     place = ", ".join(part for part in (record.city, record.country) if part) or "an unknown place"
     lines = [
         f"A Mizo near {place} needs help: {CATEGORY_NAMES[record.category]}.",
@@ -106,4 +110,9 @@ def notification_body(record: HelpRequest, *, public_url: str) -> str:
         f"{public_url.rstrip('/')}/api/v1/alerts/{record.id}",
         "Whoever claims it sees the exact place and how to reach the person.",
     ]
+    if held:
+        lines.append("For the Cell: raised without an account, held for you to release to associations or close.")
+    elif told is not None:
+        step = "raised" if round == 0 else f"escalated (round {round})"
+        lines.append(f"For the Cell: {step}, {told} association(s) told in this round.")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from services.messaging import domain
 from services.messaging.time_zones import main_time_zone
 
 log = logging.getLogger(__name__)
+CELL_NAME = "Mizo Diaspora Cell"
 
 
 def _may_manage(principal: Principal, association_id: UUID) -> None:
@@ -191,9 +192,11 @@ class Contact:
     unsubscribe_key: str | None = None
 
 
-def _contacts(work, recipients: set[str], *, now: datetime, new_key: Callable[[], str]) -> dict[str, Contact]:
-    """Associations (each gets its settings row, and so its unsubscribe key, the first time it is written to) and
-    members who chose e-mails."""
+def _contacts(
+    work, recipients: set[str], *, now: datetime, new_key: Callable[[], str], cell_email: str | None
+) -> dict[str, Contact]:
+    """Associations (each gets its settings row, and so its unsubscribe key, the first time it is written to),
+    members who chose e-mails, and the Cell's duty mailbox (configured, so it has no unsubscribe link)."""
     ids = [i for i in map(domain.association_party_id, recipients) if i is not None]
     directory = work.directory.associations(ids)
     settings = work.messages.settings(ids)
@@ -219,15 +222,21 @@ def _contacts(work, recipients: set[str], *, now: datetime, new_key: Callable[[]
         contacts[domain.individual_party(individual_id)] = Contact(
             name=record.name, email=record.email, language=record.language, unsubscribe_key=record.unsubscribe_key
         )
+    if domain.CELL_PARTY in recipients:
+        contacts[domain.CELL_PARTY] = Contact(name=CELL_NAME, email=cell_email)
     return contacts
 
 
-def claim(*, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key: Callable[[], str]) -> list[Outgoing]:
+def claim(
+    *, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key: Callable[[], str],
+    cell_email: str | None = None,
+) -> list[Outgoing]:  # fmt: skip
     with unit_of_work() as work:
         claimed = work.deliveries.claim_due(now=now, lease=retrying.lease, limit=retrying.batch)
         if not claimed:
             return []
-        contacts = _contacts(work, {row.recipient for row in claimed}, now=now, new_key=new_key)
+        contacts = _contacts(work, {row.recipient for row in claimed}, now=now, new_key=new_key,
+                             cell_email=cell_email)  # fmt: skip
         messages = {row.message_id: work.messages.message(row.message_id) for row in claimed}
         outgoing = []
         for row in claimed:

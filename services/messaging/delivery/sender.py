@@ -96,7 +96,7 @@ class DeliverySender(DependencyProvider):
 
     def send_due(self) -> int:
         outgoing = handlers.claim(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
-                                  new_key=new_unsubscribe_key)  # fmt: skip
+                                  new_key=new_unsubscribe_key, cell_email=self.settings.cell_email)  # fmt: skip
         if not outgoing:
             return 0
         results = self._send(outgoing)

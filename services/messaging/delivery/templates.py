@@ -20,6 +20,7 @@ TEXTS = {
         "footer": "You receive this e-mail because of {association}'s notification settings on DiasporaHub.",
         "member_footer": "You receive this e-mail because you chose, in your notification settings on DiasporaHub,"
         " to hear by e-mail what your associations send their members.",
+        "cell_footer": "You receive this e-mail as the duty mailbox of the Mizo Diaspora Cell on DiasporaHub.",
         "settings": "Change them: {settings}",
         "unsubscribe": "Stop these e-mails with one click: {unsubscribe}",
         "kinds": {"message": "message", "broadcast": "announcement", "notification": "notification"},
@@ -79,8 +80,14 @@ def _part(content_type: str, text: str) -> str:
 
 
 def _fields(outgoing, texts: dict, public_url: str) -> dict:
-    """A member's links are to their own inbox and settings; an association's to its."""
+    """A member's links are to their own inbox and settings; an association's to its. The Cell's mailbox is set by
+    the deployment (`MESSAGING_CELL_EMAIL`): no settings or unsubscribe link, its inbox is Cell staff's own."""
     kind, _, party_id = outgoing.recipient.partition(":")
+    if kind == "cell":
+        inbox = f"{public_url}/api/v1/inbox"
+        return {"subject": outgoing.subject, "kind": texts["kinds"].get(outgoing.kind, outgoing.kind),
+                "association": outgoing.recipient_name, "sender": outgoing.sender_name, "url": inbox,
+                "settings": None, "unsubscribe": None, "footer": texts["cell_footer"]}  # fmt: skip
     member = kind == "individual"
     return {
         "subject": outgoing.subject,
@@ -96,14 +103,15 @@ def _fields(outgoing, texts: dict, public_url: str) -> dict:
 
 
 def _build(outgoing, *, subject: str, intro: str, plain: str, html: str, texts: dict, fields: dict, sender_address):
-    footer = [text.format(**fields) for text in (texts["inbox"], fields["footer"], texts["settings"],
-                                                 texts["unsubscribe"])]  # fmt: skip
-    html_footer = (
-        f"<p>{escape(footer[1])}</p>"
-        f'<p><a href="{escape(fields["url"])}">{escape(fields["url"])}</a></p>'
-        f'<p><a href="{escape(fields["settings"])}">{escape(texts["settings"].format(settings=""))}</a>'
-        f' · <a href="{escape(fields["unsubscribe"])}">{escape(fields["unsubscribe"])}</a></p>'
-    )
+    choosable = fields["unsubscribe"] is not None
+    lines = (texts["inbox"], fields["footer"]) + ((texts["settings"], texts["unsubscribe"]) if choosable else ())
+    footer = [text.format(**fields) for text in lines]
+    html_footer = f'<p>{escape(footer[1])}</p><p><a href="{escape(fields["url"])}">{escape(fields["url"])}</a></p>'
+    if choosable:
+        html_footer += (
+            f'<p><a href="{escape(fields["settings"])}">{escape(texts["settings"].format(settings=""))}</a>'
+            f' · <a href="{escape(fields["unsubscribe"])}">{escape(fields["unsubscribe"])}</a></p>'
+        )
     boundary = f"=_diasporahub_{outgoing.delivery_id}"
     headers = [
         ("Subject", _header(subject)),
@@ -113,8 +121,14 @@ def _build(outgoing, *, subject: str, intro: str, plain: str, html: str, texts: 
         ("Message-ID", message_id_of(outgoing.delivery_id)),
         ("MIME-Version", "1.0"),
         ("Content-Language", outgoing.language),
-        ("List-Unsubscribe", f"<{fields['unsubscribe']}>"),
-        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        *(
+            [
+                ("List-Unsubscribe", f"<{fields['unsubscribe']}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ]
+            if choosable
+            else []
+        ),
         ("X-DiasporaHub-Delivery", str(outgoing.delivery_id)),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
