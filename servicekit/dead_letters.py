@@ -7,13 +7,16 @@ servicekit.consumer.EventConsumer), which every `DIASPORAHUB_DEAD_LETTER_PURGE_E
 expired messages off the head of each of its dead-letter queues, as its own broker user.
 
 A dead-letter queue is in the order its messages died (a replayed message that fails again goes to the back), so
-the purge stops at the first message young enough to keep and puts it back where it was. The age is that of the
-message's last death, which RabbitMQ records in its `x-death` header; a message without one (published there by
-hand) is kept, and so is everything behind it.
+the purge stops at the first message young enough to keep and puts it back; nothing in that queue can expire
+before that message does, so the queue is not looked at again until then. A message is thus put back about once
+in its life, which matters on a quorum queue, where each return counts towards its delivery limit. The age is that
+of the message's last death, which RabbitMQ records in its `x-death` header; a message without one (published
+there by hand) is kept, and so is everything behind it.
 """
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import eventlet
@@ -44,19 +47,25 @@ def died_at(message) -> datetime | None:
     return max(times).replace(tzinfo=UTC) if times else None
 
 
-def purge_dead_letters(connection: Connection, subscription: Subscription, *, died_before: datetime) -> int:
-    """Drop the messages of the subscription's dead-letter queue that died before `died_before`, oldest first;
-    return how many were dropped."""
+@dataclass(frozen=True)
+class Purged:
+    dropped: int
+    first_kept_died_at: datetime | None  # None: the queue is empty, or its first message has no death time
+
+
+def purge_dead_letters(connection: Connection, subscription: Subscription, *, died_before: datetime) -> Purged:
+    """Drop the messages of the subscription's dead-letter queue that died before `died_before`, oldest first,
+    up to the first one to keep."""
     queue = dead_letter_queue(subscription)(connection.default_channel)
-    purged = 0
+    dropped = 0
     while (message := queue.get(no_ack=False)) is not None:
         died = died_at(message)
         if died is None or died >= died_before:
             message.requeue()
-            break
+            return Purged(dropped, died)
         message.ack()
-        purged += 1
-    return purged
+        dropped += 1
+    return Purged(dropped, None)
 
 
 class DeadLetterPurge(SharedExtension):
@@ -65,6 +74,7 @@ class DeadLetterPurge(SharedExtension):
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.clock = clock
         self.subscriptions: list[Subscription] = []
+        self.next_look: dict[str, datetime] = {}  # per dead-letter queue: nothing in it expires before
 
     def register(self, subscription: Subscription) -> None:
         if subscription not in self.subscriptions:
@@ -84,13 +94,21 @@ class DeadLetterPurge(SharedExtension):
 
     def purge_expired(self) -> int:
         """Drop every registered dead-letter queue's messages older than the retention; return how many went."""
-        died_before = self.clock() - timedelta(days=self.settings.dead_letters_kept_days)
+        now = self.clock()
+        kept_for = timedelta(days=self.settings.dead_letters_kept_days)
+        due = [
+            subscription for subscription in self.subscriptions if self.next_look.get(subscription.queue, now) <= now
+        ]
+        if not due:
+            return 0
         config = self.container.config
-        purged = 0
+        dropped = 0
         with Connection(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY)) as connection:
-            for subscription in self.subscriptions:
-                dropped = purge_dead_letters(connection, subscription, died_before=died_before)
-                if dropped:
-                    log.info("purged %d expired dead letters of %s", dropped, subscription.queue)
-                purged += dropped
-        return purged
+            for subscription in due:
+                purged = purge_dead_letters(connection, subscription, died_before=now - kept_for)
+                if purged.dropped:
+                    log.info("purged %d expired dead letters of %s", purged.dropped, subscription.queue)
+                first_kept = purged.first_kept_died_at
+                self.next_look[subscription.queue] = now if first_kept is None else first_kept + kept_for
+                dropped += purged.dropped
+        return dropped

@@ -1,6 +1,7 @@
 """Dead-lettered events are counted, replayed onto their queue once the cause is fixed, and purged once expired."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import eventlet
 from kombu import Connection
@@ -9,7 +10,7 @@ from contracts.topology import SEARCH_INDEXER
 from diasporahub.dead_letters import counts, replay
 from servicekit.bus import dead_letter_exchange, dead_letter_queue, subscription_queue
 from servicekit.consumer import event_consumer
-from servicekit.dead_letters import purge_dead_letters
+from servicekit.dead_letters import DeadLetterPurge, DeadLetterSettings, purge_dead_letters
 from tests.integration.factories import association_event
 
 
@@ -61,8 +62,10 @@ def test_dead_letters_older_than_the_retention_are_purged_oldest_first_and_young
         dead_letter(connection, association_event(name="Mizo Fellowship Ulsan"))
         now = datetime.now(UTC)
 
-        assert purge_dead_letters(connection, SEARCH_INDEXER, died_before=now - timedelta(days=7)) == 0
-        assert purge_dead_letters(connection, SEARCH_INDEXER, died_before=now + timedelta(minutes=1)) == 2
+        kept_all = purge_dead_letters(connection, SEARCH_INDEXER, died_before=now - timedelta(days=7))
+        assert kept_all.dropped == 0
+        assert now - timedelta(minutes=1) < kept_all.first_kept_died_at <= now  # nothing expires before it does
+        assert purge_dead_letters(connection, SEARCH_INDEXER, died_before=now + timedelta(minutes=1)).dropped == 2
 
         # Read on the purge's channel: a message it put back is in place for it at once (the broker's count of the
         # queue may lag behind for a moment).
@@ -94,3 +97,23 @@ def test_a_service_purges_its_expired_dead_letters_on_a_timer(
             while counts(connection)[SEARCH_INDEXER.dead_letter_queue]:
                 eventlet.sleep(0.05)
         assert counts(connection)[SEARCH_INDEXER.dead_letter_queue] == 0
+
+
+def test_a_queue_is_looked_at_again_only_when_its_first_kept_message_expires(bus, amqp_uri, nameko_config):
+    """So that a message is put back about once in its life (on a quorum queue each return counts)."""
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        dead_letter(connection, association_event(name="Mizo Fellowship Jeju"))
+    now = datetime.now(UTC)
+    clock = iter([now, now + timedelta(days=6), now + timedelta(days=7, minutes=1)])
+    purge = DeadLetterPurge(clock=lambda: next(clock))
+    purge.container = SimpleNamespace(config=nameko_config)  # what the purge reads of its service container
+    purge.settings = DeadLetterSettings(dead_letters_kept_days=7)
+    purge.register(SEARCH_INDEXER)
+
+    assert purge.purge_expired() == 0
+    next_look = purge.next_look[SEARCH_INDEXER.queue]
+    assert now + timedelta(days=7) - timedelta(minutes=1) < next_look <= now + timedelta(days=7)
+    purge.container = SimpleNamespace(config={})  # six days on it must not even connect
+    assert purge.purge_expired() == 0
+    purge.container = SimpleNamespace(config=nameko_config)
+    assert purge.purge_expired() == 1
