@@ -5,6 +5,7 @@ with their safety-check counts, and associations per country and per language as
 The registry, alerts and search decide what Cell staff may see and do; this page asks and shows.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -89,7 +90,8 @@ class CellPages:
         return render(
             request, "cell.html", queue=queue, duplicates=duplicates, due=due[:QUEUE_SIZE],
             requests=by_status_overdue_first(requests.items, now), now=now, advisories=advisories.items,
-            safety=safety, countries=bars(facets.country), languages_chart=bars(facets.language), **context,
+            safety=safety, countries=bars(facets.country), languages_chart=bars(facets.language),
+            help_countries=bars(Counter(item.country for item in requests.items if item.country)), **context,
         )  # fmt: skip
 
     @page("POST", "/cell/associations/<string:association_id>/verification")

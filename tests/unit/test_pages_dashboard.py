@@ -137,7 +137,7 @@ def test_the_cell_sees_a_pending_association_beside_its_likely_duplicate_and_cha
     html = pages.cell_page(browser_request("/", as_who=CELL)).get_data(as_text=True)
     assert "Chennai Mizo Welfare Assn" in html and "Chennai Mizo Welfare Association" in html
     assert 'action="/cell/associations/' in html and "Merge into this one" in html
-    assert html.count('<rect class="bar"') == 3 and 'width="280.0"' in html
+    assert html.count('<rect class="bar"') == 4 and 'width="280.0"' in html  # 2 countries, 1 language, 1 country asking
 
 
 def test_the_cell_dashboard_is_the_cell_s_alone(pages):
