@@ -103,12 +103,10 @@ class CommitWatch:
         self._engine = engine
         self._connection = None
         self._version = None
-        self._looked_at = 0.0
+        self._looked_at = float("-inf")
 
     def maybe_new(self) -> bool:
-        now = time.monotonic()
-        if self._engine.dialect.name != "sqlite" or now - self._looked_at >= self.LOOK_ANYWAY_SECONDS:
-            self._looked_at = now
+        if self._engine.dialect.name != "sqlite":
             return True
         if self._connection is None:
             self._connection = self._engine.raw_connection()
@@ -117,10 +115,12 @@ class CommitWatch:
             version = cursor.execute("PRAGMA data_version").fetchone()[0]
         finally:
             cursor.close()
+        now = time.monotonic()
         changed, self._version = version != self._version, version
-        if changed:
+        if changed or now - self._looked_at >= self.LOOK_ANYWAY_SECONDS:
             self._looked_at = now
-        return changed
+            return True
+        return False
 
     def close(self) -> None:
         if self._connection is not None:
