@@ -14,6 +14,7 @@ from contracts.events import (
     ASSOCIATION_EVENTS,
     INDIVIDUAL_EVENTS,
     DeliveryFailedV1,
+    DeliverySentV1,
     EventEnvelope,
     MembershipChangedV1,
 )
@@ -48,6 +49,8 @@ MESSAGING_FAILED_DELIVERIES = Subscription(queue="messaging.failed-deliveries", 
 ALERTS_MATCHING = Subscription(queue="alerts.match-requests", events=(HelpRequestedV1, HelpRequestReleasedV1))
 # Alerts finds and notifies an advisory's associations from its own event, retried until they are told.
 ALERTS_ADVISORY_DELIVERY = Subscription(queue="alerts.deliver-advisories", events=(AdvisoryPublishedV1,))
+# Alerts writes who was reached (or not) by a help request's notifications into its timeline.
+ALERTS_DELIVERY_REPORTS = Subscription(queue="alerts.delivery-reports", events=(DeliverySentV1, DeliveryFailedV1))
 # Alerts keeps where people live (and their memberships) to know who is in an advisory's area.
 ALERTS_PEOPLE = Subscription(queue="alerts.advisory-people", events=INDIVIDUAL_EVENTS)
 
@@ -59,6 +62,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     MESSAGING_FAILED_DELIVERIES,
     ALERTS_MATCHING,
     ALERTS_ADVISORY_DELIVERY,
+    ALERTS_DELIVERY_REPORTS,
     ALERTS_PEOPLE,
 )
 

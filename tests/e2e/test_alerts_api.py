@@ -112,7 +112,8 @@ def test_the_associations_near_are_told_and_those_farther_are_not(system, api, p
     near = helpers("OM", "Muscat", "Muscat", "Muscat")
     [(far_admin, far)] = helpers("OM", "Sohar")  # about 200 km away
 
-    raised = person().request("POST", "/api/v1/alerts", json=help_request("Muscat", "OM"))
+    requester = person()
+    raised = requester.request("POST", "/api/v1/alerts", json=help_request("Muscat", "OM"))
 
     assert raised.status_code == 201, raised.text
     created = raised.json()
@@ -123,6 +124,12 @@ def test_the_associations_near_are_told_and_those_farther_are_not(system, api, p
     assert not told(far_admin, far, created["reference"])
     mails = wait_until(lambda: len(found := mails_about(system, created["reference"])) >= 3 and found)
     assert all(reveals_nothing(mail, "Muscat", "OM") for mail in mails)
+
+    def reached():  # messaging's delivery reports, in the timeline the requester follows
+        timeline = requester.request("GET", f"/api/v1/alerts/{created['id']}").json()["timeline"]
+        return {step["actor"] for step in timeline if step["kind"] == "reached_by_email"}
+
+    assert wait_until(lambda: len(found := reached()) >= 3 and found) == {f"association:{i}" for _, i in near}
 
 
 def test_fewer_than_three_near_widens_the_circle(person, helpers):

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, select
 
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.errors import Conflict, NotFound
+from contracts.events import DeliveryFailedV1, DeliverySentV1
 from servicekit.migrations import upgrade
 from servicekit.outbox import TABLE_NAME
 from servicekit.rpc_client import RpcClient
@@ -22,6 +23,7 @@ from servicekit.settings import BusSettings
 from servicekit.shared import Shared
 from services.alerts.db import Base, HelpRequestRecord
 from services.alerts.service import AlertsService
+from tests.integration.search_contract.events import publish
 
 DUBAI = (25.2048, 55.2708)
 NEAR = [uuid4(), uuid4(), uuid4()]  # within 50 km of Dubai
@@ -234,3 +236,33 @@ def test_contact_and_exact_place_are_stored_only_sealed(replicas, call, alerts_d
     engine.dispose()
     stored = " ".join(str(value) for value in row)
     assert "+971501234567" not in stored and "25.2048" not in stored and "55.2708" not in stored
+
+
+def delivery_report(kind, reference: str, recipient: str, **fields):
+    return kind(
+        event_id=uuid4(), occurred_at=CLOCK.now, aggregate_id=uuid4(), aggregate_version=1, message_id=uuid4(),
+        recipient=recipient, channel="email", attempts=1, reference=reference, **fields,
+    )  # fmt: skip
+
+
+def test_who_was_reached_comes_into_the_timeline_once_for_the_requester_and_the_cell(replicas, call, amqp_uri):
+    cell = Principal(account_id=uuid4(), email="cell@mizoram.gov.in", display_name="Cell", is_cell_staff=True)
+    created = call("raise_help_request", REQUESTER, DRAFT, None)
+    reached = delivery_report(DeliverySentV1, created["reference"], f"association:{NEAR[0]}")
+    failed = delivery_report(DeliveryFailedV1, created["reference"], "cell:00000000-0000-4000-8000-00000000ce11",
+                             error="550 mailbox unavailable")  # fmt: skip
+    advisory = delivery_report(DeliverySentV1, "advisory:1", f"association:{NEAR[1]}")
+
+    publish(amqp_uri, reached, reached, advisory, failed)  # the first one twice: a redelivery
+
+    def steps(principal):
+        timeline = call("get_help_request", principal, created["id"], {})["timeline"]
+        return [(step["kind"], step["actor"], step["note"]) for step in timeline if "reached" in step["kind"]]
+
+    wait_until(lambda: len(steps(REQUESTER)) >= 2)
+    eventlet.sleep(0.5)  # the repeat has been handled too
+    assert sorted(steps(REQUESTER)) == sorted(steps(cell.model_dump(mode="json"))) == [
+        ("not_reached_by_email", "cell", "The Cell's duty mailbox not reached by e-mail after 1 attempt: "
+                                         "550 mailbox unavailable"),
+        ("reached_by_email", f"association:{NEAR[0]}", f"Association {NEAR[0]} reached by e-mail"),
+    ]  # fmt: skip

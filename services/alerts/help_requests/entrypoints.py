@@ -34,12 +34,13 @@ from contracts.alerts import (
 )
 from contracts.associations import Location
 from contracts.errors import EXPECTED_ERRORS, NotFound, Unavailable
+from contracts.events import DeliveryFailedV1, DeliverySentV1
 from contracts.messaging import NotifyRequest
 from contracts.search import AssociationQuery, NearbyQuery
-from contracts.topology import ALERTS_MATCHING
+from contracts.topology import ALERTS_DELIVERY_REPORTS, ALERTS_MATCHING
 from servicekit.consumer import event_consumer
 from servicekit.rpc import rpc
-from services.alerts.help_requests import handlers, matching, resealing, steps
+from services.alerts.help_requests import handlers, matching, reach, resealing, steps
 from services.alerts.help_requests.domain import Caller, Candidate, Deadlines, Policy
 from services.alerts.settings import AlertsSettings
 
@@ -141,6 +142,10 @@ class HelpRequestEntrypoints:
                                        now=self.clock(), help_request_id=event.aggregate_id)  # fmt: skip
             return
         self._advance(event.aggregate_id, unit_of_work=unit_of_work)
+
+    @event_consumer(ALERTS_DELIVERY_REPORTS)
+    def on_delivery_report(self, report: DeliverySentV1 | DeliveryFailedV1) -> None:
+        reach.record_delivery(unit_of_work=self.unit_of_work, sealer=self.sealer, report=report)
 
     @timer(interval=ESCALATE_EVERY_SECONDS)
     def escalate_due_requests(self) -> None:

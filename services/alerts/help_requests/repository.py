@@ -41,6 +41,9 @@ class HelpRequestRepository:
         record = self.session.get(HelpRequestRecord, help_request_id, populate_existing=True)
         return None if record is None else _help_request(record)
 
+    def id_of_reference(self, reference: str) -> UUID | None:
+        return self.session.scalar(select(HelpRequestRecord.id).where(HelpRequestRecord.reference == reference))
+
     def case(self, record: HelpRequest) -> Case:
         return Case(
             id=record.id,
