@@ -81,6 +81,28 @@ class MembershipDecision(BaseModel):
     decision: Literal["accept", "decline"]
 
 
+class MembershipQuery(BaseModel):
+    """An association's requests to join, by status (all of them without one), oldest first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: MembershipStatus | None = None
+
+
+class AssociationMembership(MembershipV1):
+    """A request to join as the association's admins and the Cell see it: who asked (name and city, never contact
+    details); both empty once the person has deleted their account."""
+
+    individual_name: str | None = None
+    individual_city: str | None = None
+
+
+class AssociationMembershipList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[AssociationMembership]
+
+
 class IndividualPublicView(BaseModel):
     """A `public` person as anyone sees them: name, city and languages."""
 

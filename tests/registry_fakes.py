@@ -23,7 +23,7 @@ from contracts.accounts import AdministeredAssociation, Principal
 from contracts.associations import AssociationChange, AssociationV1, Location, PossibleDuplicate
 from contracts.errors import Conflict
 from contracts.events import EventEnvelope
-from contracts.individuals import AccountSummary, MembershipV1
+from contracts.individuals import AccountSummary, AssociationMembership, MembershipV1
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.outbox import TABLE_NAME as OUTBOX_TABLE
@@ -339,6 +339,27 @@ class InMemoryIndividuals:
     def memberships_of(self, individual_id: UUID) -> list[MembershipV1]:
         rows = [row for row in self.state.memberships.values() if row["individual_id"] == individual_id]
         return [self._membership(row) for row in sorted(rows, key=lambda row: row["requested_at"])]
+
+    def memberships_of_association(self, association_id: UUID, status: str | None, limit: int) -> list:
+        rows = sorted(
+            (
+                row
+                for row in self.state.memberships.values()
+                if row["association_id"] == association_id and status in (None, row["status"])
+            ),
+            key=lambda row: (row["requested_at"], row["id"]),
+        )
+        found = []
+        for row in rows[:limit]:
+            person = self.state.individuals.get(row["individual_id"]) or {}
+            found.append(
+                AssociationMembership(
+                    **dict(self._membership(row)),
+                    individual_name=person.get("name"),
+                    individual_city=person.get("city"),
+                )
+            )
+        return found
 
     def accepted_association_ids(self, individual_id: UUID) -> list[UUID]:
         return sorted(

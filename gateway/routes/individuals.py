@@ -5,11 +5,13 @@ from werkzeug.wrappers import Request
 from contracts.accounts import PasswordConfirmation
 from contracts.http import Deleted
 from contracts.individuals import (
+    AssociationMembershipList,
     IndividualDraft,
     IndividualExport,
     IndividualPatch,
     IndividualView,
     MembershipDecision,
+    MembershipQuery,
     MembershipV1,
 )
 from gateway.auth import session_token_of
@@ -90,6 +92,20 @@ class IndividualRoutes:
     )
     def request_membership(self, request: Request, association_id: str):
         return 201, self.registry.request_membership(session_token_of(request), association_id)
+
+    @api(
+        "GET",
+        "/api/v1/associations/<string:association_id>/memberships",
+        summary="The requests to join an association, oldest first, with who asked (never contact details)",
+        who="the association's admins while it is verified, the Cell",
+        session=Session.REQUIRED,
+        query=MembershipQuery,
+        returns=AssociationMembershipList,
+    )
+    def association_memberships(self, request: Request, association_id: str, query: MembershipQuery):
+        return self.registry.association_memberships(
+            session_token_of(request), association_id, query.model_dump(mode="json")
+        )
 
     @api(
         "POST",

@@ -147,6 +147,12 @@ MATRIX: dict[str, Row] = {
         statuses(401, 200, 404, 404, 404),
         body=lambda world, caller: {"password": caller.password or PASSWORD},
     ),
+    "association_memberships": Row(
+        "GET",
+        "/api/v1/associations/{verified_a}/memberships",
+        statuses(401, 404, 404, 200, 200),
+        query={"status": "requested"},
+    ),
     "decide_membership": Row(
         "POST",
         "/api/v1/memberships/{membership}/decision",

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import event
 
-from contracts.errors import Conflict, Invalid, NotFound, Unauthenticated
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from tests.registry_fakes import CALLER_PASSWORD, DatabaseRegistry, InMemoryRegistry, RegistrySuite
 
 MWA = {
@@ -137,6 +137,33 @@ class IndividualSuite(RegistrySuite):
         assert registry.events() == before
         with registry() as work:
             assert work.individuals.membership(UUID(request["id"]))[0].status == "requested"
+
+    def test_an_associations_requests_are_listed_to_its_admins_and_the_cell_only(
+        self, service, registry, admin, cell, person, association
+    ):
+        service.register_individual(person.token, PERSON)
+        asked = service.request_membership(person.token, association["id"])
+        other = registry.sign_in()
+        service.register_association(other.token, MWA | {"name": "Dubai Mizo Kohhran"})
+
+        for caller in (admin, cell):
+            listed = service.association_memberships(caller.token, association["id"], {"status": "requested"})
+            assert [(item["id"], item["individual_name"], item["individual_city"]) for item in listed["items"]] == [
+                (asked["id"], "Lalremruati", "Dubai")
+            ]
+            assert "email" not in listed["items"][0]
+        assert service.association_memberships(admin.token, association["id"], {"status": "accepted"}) == {"items": []}
+        for stranger in (person, other):
+            with pytest.raises(NotFound):
+                service.association_memberships(stranger.token, association["id"], {})
+
+    def test_an_unverified_associations_admins_may_not_see_who_asked_to_join(self, service, registry, admin):
+        pending = service.register_association(admin.token, MWA)
+
+        with pytest.raises(Forbidden):
+            service.association_memberships(admin.token, pending["id"], {})
+        with pytest.raises(NotFound):
+            service.association_memberships(admin.token, "not-an-id", {})
 
     def test_an_account_without_a_profile_deletes_itself_and_its_sessions_and_admin_rights(
         self, service, registry, admin, association

@@ -6,11 +6,13 @@ from contracts.accounts import PasswordConfirmation
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.individuals import (
     AccountExport,
+    AssociationMembershipList,
     IndividualDraft,
     IndividualExport,
     IndividualPatch,
     IndividualView,
     MembershipDecision,
+    MembershipQuery,
     MembershipV1,
     VersionedIndividualProfile,
 )
@@ -98,6 +100,19 @@ class IndividualEntrypoints:
             now=self.clock(),
             token=token,
             association_id=id_of(association_id, "association"),
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    def association_memberships(
+        self, token: str | None, association_id: str, query: MembershipQuery
+    ) -> AssociationMembershipList:
+        return handlers.association_memberships(
+            unit_of_work=self.unit_of_work,
+            now=self.clock(),
+            token=token,
+            association_id=id_of(association_id, "association"),
+            status=query.status,
+            limit=MAX_PAGE,
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))

@@ -7,6 +7,7 @@ from uuid import UUID
 from contracts.errors import Conflict, Forbidden, NotFound
 from contracts.individuals import (
     AccountExport,
+    AssociationMembershipList,
     ExportedMembership,
     IndividualDraft,
     IndividualExport,
@@ -195,6 +196,28 @@ def request_membership(
         return membership
 
 
+def _require_membership_decider(actor, association_id: UUID, not_found: NotFound) -> None:
+    """Its admins (while it is verified) and the Cell see and decide who asked to join; others learn nothing."""
+    if not (actor.is_cell_staff or is_admin_of(actor, association_id)):
+        raise not_found
+    if not (actor.is_cell_staff or is_verified_admin_of(actor, association_id)):
+        raise Forbidden("Only a verified association decides who joins it; the Cell reviews yours first.")
+
+
+def association_memberships(
+    *, unit_of_work: Callable, now: datetime, token: str | None, association_id: UUID, status: str | None, limit: int
+) -> AssociationMembershipList:
+    """The requests to join an association, oldest first, for its admins and the Cell."""
+    with unit_of_work() as work:
+        actor = authenticate(work=work, token=token, now=now)
+        _require_membership_decider(
+            actor, association_id, NotFound(f"there is no association with id {association_id}")
+        )
+        return AssociationMembershipList(
+            items=work.individuals.memberships_of_association(association_id, status, limit)
+        )
+
+
 def decide_membership(
     *, unit_of_work: Callable, now: datetime, token: str | None, membership_id: UUID, decision: str
 ) -> MembershipV1:
@@ -202,10 +225,10 @@ def decide_membership(
     with unit_of_work() as work:
         actor = authenticate(work=work, token=token, now=now)
         found = work.individuals.membership(membership_id)
-        if found is None or not (actor.is_cell_staff or is_admin_of(actor, found[0].association_id)):
-            raise NotFound(f"there is no membership request with id {membership_id}")
-        if not (actor.is_cell_staff or is_verified_admin_of(actor, found[0].association_id)):
-            raise Forbidden("Only a verified association decides who joins it; the Cell reviews yours first.")
+        not_found = NotFound(f"there is no membership request with id {membership_id}")
+        if found is None:
+            raise not_found
+        _require_membership_decider(actor, found[0].association_id, not_found)
         if found[0].individual_id is None:
             raise Forbidden("this person has deleted their account")
         membership = domain.decide_membership(found[0], decision, now)

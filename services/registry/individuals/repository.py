@@ -5,7 +5,7 @@ from uuid import UUID
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from contracts.individuals import AccountSummary, MembershipV1
+from contracts.individuals import AccountSummary, AssociationMembership, MembershipV1
 from services.registry.db import AccountRecord, AssociationRecord, IndividualRecord, MembershipRecord
 
 PROFILE_COLUMNS = tuple(column.key for column in IndividualRecord.__table__.columns)
@@ -78,6 +78,22 @@ class IndividualRepository:
             .order_by(MembershipRecord.requested_at)
         )
         return [_membership(record) for record in records]
+
+    def memberships_of_association(self, association_id: UUID, status: str | None, limit: int) -> list:
+        """The association's requests to join, oldest first, each with the asker's name and city (one query)."""
+        query = (
+            select(MembershipRecord, IndividualRecord.name, IndividualRecord.city)
+            .outerjoin(IndividualRecord, IndividualRecord.id == MembershipRecord.individual_id)
+            .where(MembershipRecord.association_id == association_id)
+            .order_by(MembershipRecord.requested_at, MembershipRecord.id)
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(MembershipRecord.status == status)
+        return [
+            AssociationMembership(**dict(_membership(record)), individual_name=name, individual_city=city)
+            for record, name, city in self.session.execute(query)
+        ]
 
     def accepted_association_ids(self, individual_id: UUID) -> list[UUID]:
         return list(
