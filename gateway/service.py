@@ -10,6 +10,7 @@ from gateway.pages.directory import DirectoryPages
 from gateway.pages.help import HelpPages
 from gateway.pages.home import HomePages
 from gateway.pages.individuals import IndividualPages
+from gateway.pages.memberships import MembershipPages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.advisories import AdvisoryRoutes
 from gateway.routes.alerts import AlertRoutes
@@ -44,6 +45,7 @@ class GatewayService(
     AccountPages,
     AssociationPages,
     IndividualPages,
+    MembershipPages,
     HelpPages,
     CasePages,
     DashboardPages,

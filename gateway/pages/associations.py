@@ -11,6 +11,7 @@ from gateway.auth import session_token_of
 from gateway.pages.accounts import signed_in_principal
 from gateway.pages.association_form import changed_fields, draft_payload, form_context
 from gateway.pages.forms import form_refused
+from gateway.pages.memberships import joining_state
 from gateway.pages.rendering import page, redirect, render
 
 
@@ -36,12 +37,14 @@ class AssociationPages:
     def association_page(self, request: Request, association_id: str):
         token = session_token_of(request)
         association = AssociationV1.model_validate(self.registry.get_association(token, association_id))
-        manages = False
+        manages, joining = False, None
         if token is not None:
             principal = signed_in_principal(self, request)
             manages = principal.is_cell_staff or any(item.id == association.id for item in principal.administers)
+            if not manages and association.status == "verified":
+                joining = joining_state(self, request, principal, association.id)
         done = request.args.get("done")
-        return render(request, "association.html", association=association, manages=manages, done=done)
+        return render(request, "association.html", association=association, manages=manages, done=done, joining=joining)
 
     @page("GET", "/associations/<string:association_id>/edit")
     def edit_association_page(self, request: Request, association_id: str):

@@ -117,7 +117,7 @@ class DashboardPages:
             )
             return render(
                 request, "association.html", status=refused["status"], association=association, manages=False,
-                done=None, contact_problem=refusal_text(refused), contact_values=values,
+                joining=None, done=None, contact_problem=refusal_text(refused), contact_values=values,
             )  # fmt: skip
         return redirect(request, f"/conversations/{started['id']}")
 

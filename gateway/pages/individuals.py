@@ -10,6 +10,7 @@ from gateway.auth import session_token_of
 from gateway.pages.accounts import signed_in_principal
 from gateway.pages.association_form import COMMON_LANGUAGES
 from gateway.pages.forms import form_refused, listed, text_fields
+from gateway.pages.memberships import own_requests
 from gateway.pages.rendering import page, redirect, render
 
 PROFILE_FIELDS = ("name", "country", "city", "visibility", "email", "phone")
@@ -32,8 +33,9 @@ class IndividualPages:
         values = profile.model_dump(mode="json") if profile else {"visibility": "private"}
         done = request.args.get("done")
         return render(
-            request, "profile.html", **profile_context(values), profile=profile, errors={}, message=None, done=done
-        )
+            request, "profile.html", **profile_context(values), profile=profile, errors={}, message=None, done=done,
+            own_requests=own_requests(self, request, profile),
+        )  # fmt: skip
 
     @page("POST", "/profile")
     def profile_form(self, request: Request, form: MultiDict):
@@ -51,7 +53,10 @@ class IndividualPages:
             if isinstance(exc, Unauthenticated):
                 raise
             context = profile_context(values)
-            return form_refused(request, "profile.html", exc, **context, profile=profile, done=None)
+            return form_refused(
+                request, "profile.html", exc, **context, profile=profile, done=None,
+                own_requests=own_requests(self, request, profile),
+            )  # fmt: skip
         return redirect(request, "/profile?done=saved")
 
     def own_profile(self, request: Request) -> IndividualFullView | None:
