@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from services.catalogue import CATALOGUE, relay_environment, with_databases
 
@@ -50,18 +51,36 @@ def test_the_compose_file_runs_no_service_the_catalogue_does_not_list():
     assert runs == {entry.name for entry in CATALOGUE}
 
 
-def test_only_the_services_with_http_publish_a_port_and_every_service_waits_for_prepare():
+def test_no_service_publishes_a_port_but_the_buffering_proxy_in_front_of_the_gateway_and_each_waits_for_prepare():
     services = compose_services()
+    proxy_configuration = (COMPOSE_FILE.parent / "nginx" / "gateway.conf").read_text()
 
     for entry in CATALOGUE:
-        assert bool(services[entry.name].get("ports")) == entry.http, entry.name
+        assert not services[entry.name].get("ports"), entry.name
         assert services[entry.name]["depends_on"]["prepare"] == {"condition": "service_completed_successfully"}
+    assert services["proxy"]["ports"] == ["8000:8080"]
+    assert "server gateway:8000;" in proxy_configuration and "proxy_request_buffering on;" in proxy_configuration
+
+
+def test_each_service_with_a_database_has_a_postgresql_database_and_user_of_its_own_and_search_elasticsearch():
+    services = compose_services()
+    urls = {entry.name: services[entry.name]["environment"][database_variable(entry)] for entry in with_databases()}
+    postgresql = {name: make_url(url) for name, url in urls.items() if url.startswith("postgresql")}
+
+    assert set(postgresql) == {entry.name for entry in with_databases()} - {"search"}
+    assert all(url.database == url.username == name for name, url in postgresql.items())
+    assert services["search"]["environment"]["SEARCH_ELASTICSEARCH_URL"].endswith("http://elasticsearch:9200}")
+    assert "profiles" not in services["elasticsearch"]
+
+
+def database_variable(entry) -> str:
+    return f"{entry.load_settings().model_config['env_prefix']}DATABASE_URL"
 
 
 def test_prepare_and_every_service_with_a_database_are_told_where_it_is():
     services = compose_services()
 
     for entry in with_databases():
-        variable = f"{entry.load_settings().model_config['env_prefix']}DATABASE_URL"
+        variable = database_variable(entry)
         for name in ("prepare", entry.name):
             assert variable in services[name]["environment"], (name, variable)
