@@ -11,6 +11,7 @@ from gateway.pages.help import HelpPages
 from gateway.pages.home import HomePages
 from gateway.pages.individuals import IndividualPages
 from gateway.pages.memberships import MembershipPages
+from gateway.pages.second_factor import SecondFactorPages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.advisories import AdvisoryRoutes
 from gateway.routes.alerts import AlertRoutes
@@ -46,6 +47,7 @@ class GatewayService(
     AssociationPages,
     IndividualPages,
     MembershipPages,
+    SecondFactorPages,
     HelpPages,
     CasePages,
     DashboardPages,

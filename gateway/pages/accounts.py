@@ -58,7 +58,7 @@ class AccountPages:
     def signed_in(self, request: Request, credentials: LogIn, target: str) -> Response:
         address = client_address_of(request, self.settings.trusted_proxies)
         session = SessionToken.model_validate(self.registry.log_in(credentials.model_dump(mode="json"), address))
-        response = redirect(request, target)
+        response = redirect(request, "/account/second-factor" if session.must_enrol_second_factor else target)
         set_session_cookie(response, session, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
 

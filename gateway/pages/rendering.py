@@ -26,6 +26,7 @@ from contracts.errors import (
     DiasporaHubError,
     Forbidden,
     NotFound,
+    SecondFactorEnrolmentRequired,
     TooManyAttempts,
     Unauthenticated,
     Unavailable,
@@ -151,6 +152,8 @@ ERROR_STATUS = {NotFound: 404, Forbidden: 403, TooManyAttempts: 429, Unavailable
 
 
 def error_page(request: Request, exc: BaseException) -> Response:
+    if isinstance(exc, SecondFactorEnrolmentRequired) and request.method == "GET":
+        return redirect(request, "/account/second-factor")
     if isinstance(exc, Unauthenticated) and request.method == "GET":
         return redirect(request, f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")
     if isinstance(exc, HTTPException):
