@@ -62,6 +62,8 @@ class DeliverySender(DependencyProvider):
         self._stopping = True
         self._wake.set()
         self.engine.dispose()
+        if isinstance(self.mailer, SmtpMailer):
+            self.mailer.close()
 
     def kill(self) -> None:
         self.stop()
@@ -95,14 +97,19 @@ class DeliverySender(DependencyProvider):
             log.info("forgot %d idempotency keys older than %s", forgotten, kept)
 
     def send_due(self) -> int:
+        started = time.monotonic()
         outgoing = handlers.claim(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
                                   new_key=new_unsubscribe_key, cell_email=self.settings.cell_email)  # fmt: skip
         if not outgoing:
             return 0
+        claimed = time.monotonic()
         results = self._send(outgoing)
+        sent_at = time.monotonic()
         sent, failed = handlers.settle(unit_of_work=self.unit_of_work, now=utcnow(), retrying=self.retrying,
                                        results=results)  # fmt: skip
-        log.info("deliveries: %d claimed, %d sent, %d failed for good", len(outgoing), sent, failed)
+        log.info("deliveries: %d claimed (%.0f ms), %d sent (%.0f ms), %d failed for good (settled in %.0f ms)",
+                 len(outgoing), (claimed - started) * 1000, sent, (sent_at - claimed) * 1000, failed,
+                 (time.monotonic() - sent_at) * 1000)  # fmt: skip
         return len(outgoing)
 
     def _send(self, outgoing: list) -> list:

@@ -14,6 +14,8 @@ import secrets
 import smtplib
 import socket
 import ssl
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,10 +50,16 @@ def check_webhook_url(url: str, *, allow_private: bool) -> None:
 
 
 class SmtpMailer:
-    """One connection per call of `send_all`; a failure is per message."""
+    """Connections are kept open between calls of `send_all` (one per concurrent call, at most `IDLE_SECONDS` idle),
+    so an urgent notification's e-mails do not each wait for a TCP, TLS and AUTH handshake. A kept connection the
+    server closed meanwhile is replaced once, for the e-mail that found it closed; other failures are per message."""
 
-    def __init__(self, settings):
+    IDLE_SECONDS = 30.0
+
+    def __init__(self, settings, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
+        self.clock = clock
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -66,25 +74,49 @@ class SmtpMailer:
             client.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
         return client
 
+    def _kept(self) -> smtplib.SMTP | None:
+        """A connection left open by an earlier call, unless it idled too long (then it is closed)."""
+        while self._idle:
+            client, since = self._idle.pop()
+            if self.clock() - since < self.IDLE_SECONDS:
+                return client
+            _quit(client)
+        return None
+
     def send_all(self, emails: list) -> list[str | None]:
         results: list[str | None] = []
-        client = None
+        client = self._kept()
+        reused = client is not None
         for email in emails:
             try:
                 if client is None:
-                    client = self._connect()
-                client.sendmail(email.sender, [email.recipient], email.data)
+                    client, reused = self._connect(), False
+                try:
+                    client.sendmail(email.sender, [email.recipient], email.data)
+                except smtplib.SMTPServerDisconnected:
+                    if not reused:
+                        raise
+                    _quit(client)  # the server closed the kept connection: once more on a new one
+                    client, reused = self._connect(), False
+                    client.sendmail(email.sender, [email.recipient], email.data)
                 results.append(None)
             except (OSError, smtplib.SMTPException) as exc:
                 results.append(f"smtp: {exc!r}"[:500])
                 if client is not None:
-                    with contextlib.suppress(OSError, smtplib.SMTPException):
-                        client.quit()
+                    _quit(client)
                 client = None
         if client is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                client.quit()
+            self._idle.append((client, self.clock()))
         return results
+
+    def close(self) -> None:
+        while self._idle:
+            _quit(self._idle.pop()[0])
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        client.quit()
 
 
 class FolderMailer:
