@@ -12,7 +12,7 @@ from functools import partial
 
 import eventlet
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 from pydantic import ValidationError
 
 from contracts.events import EventEnvelope
@@ -25,7 +25,25 @@ from servicekit.dead_letters import DeadLetterPurge
 log = logging.getLogger(__name__)
 
 
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """nameko's QueueConsumer, but a message whose body cannot be decoded (not JSON, say) goes to its dead-letter
+    queue: nameko's would leave it unacknowledged on the channel for ever, neither handled nor dead-lettered."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for consumer in consumers:
+            consumer.on_decode_error = partial(dead_letter_undecodable, consumer.queues[0].name)
+        return consumers
+
+
+def dead_letter_undecodable(queue: str, message, exc: Exception) -> None:
+    log.error("dead-lettering a message on %s that cannot be decoded: %s", queue, exc)
+    event_metrics.event_dead_lettered(queue, "undecodable")
+    message.reject(requeue=False)
+
+
 class EventConsumer(Consumer):
+    queue_consumer = DeadLetteringQueueConsumer()
     # Dead letters past their retention are dropped by one purge per service container (servicekit.dead_letters).
     dead_letter_purge = DeadLetterPurge()
 
