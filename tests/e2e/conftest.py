@@ -1,7 +1,5 @@
 """The whole system, started the way `diasporahub run` starts it, on the session's vhost and databases."""
 
-import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,14 +9,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from diasporahub.system import System
 from services.registry.db import AssociationRecord
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.e2e.running import running_system
 
 
 @pytest.fixture(scope="package")
@@ -29,17 +21,10 @@ def registry_database_url(postgres_databases):
 @pytest.fixture(scope="package")
 def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("system")
-    operator_amqp_uri = rabbit_vhosts.create()
-    env = os.environ | {
-        # The operator's account (the CLI, `prepare`); each service runs as its own broker user, as in production:
-        # `prepare` makes them from the <SERVICE>_AMQP_URI variables.
-        "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
-        **rabbit_vhosts.service_users_env(operator_amqp_uri),
+    settings = {
         "REGISTRY_DATABASE_URL": registry_database_url,
-        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
         "MESSAGING_DATABASE_URL": f"sqlite:///{home / 'messaging.sqlite3'}",
         "ALERTS_DATABASE_URL": f"sqlite:///{home / 'alerts.sqlite3'}",
-        "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "MESSAGING_BROADCASTS_PER_HOUR": "1000",
         # The webhook receivers of the tests listen on 127.0.0.1; failed sends give up within seconds.
         "MESSAGING_ALLOW_PRIVATE_WEBHOOKS": "true",
@@ -53,20 +38,15 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         # Every test signs people up from 127.0.0.1; the per-address sign-up throttle is tested in the registry's
         # unit tests; test_auth_api checks that the gateway gives the registry the client address.
         "REGISTRY_SIGN_UPS_PER_ADDRESS": "10000",
-        "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
         # As for sign-ups: every test raises help requests from 127.0.0.1 (the throttle is tested in the unit tests).
         "ALERTS_REQUESTS_PER_HOUR_PER_ADDRESS": "10000",
         "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "1000",
         # Only `future` requests escalate within a test (tests/e2e/test_alerts_api.py); the others wait as deployed.
         "ALERTS_FUTURE_DEADLINE_MINUTES": "0.1",
     }
-    running = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=home / "log")
-    running.prepare()
-    try:
-        running.start_all()
+    # Each service runs as its own broker user, as in production (tests/e2e/running.py).
+    with running_system(rabbit_vhosts, home, settings) as running:
         yield running
-    finally:
-        running.stop_all()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.catalogue import CATALOGUE, processes
-from tests.e2e.conftest import Person, free_port, new_cell_staff
-from tests.e2e.running import running_system
+from tests.e2e.conftest import Person, new_cell_staff
+from tests.e2e.running import free_port, running_system
 from tests.e2e.test_alerts_api import help_request
 
 

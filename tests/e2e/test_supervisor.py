@@ -10,8 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import free_port
-from tests.e2e.running import START_TIMEOUT_SECONDS, system_environment
+from tests.e2e.running import START_TIMEOUT_SECONDS, free_port, system_environment
 
 
 def child_pids(pid: int) -> dict[str, int]:
