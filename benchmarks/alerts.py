@@ -6,8 +6,8 @@ prepare_green_runtime()
 # vhost and a scratch directory, 50 verified associations within 30 km of Dubai (registry events, so that search
 # and messaging both know them), a real SMTP server (aiosmtpd, its own process). A signed-in person raises help
 # requests through the gateway one after the other; for each it times, from just before the POST, until all 50
-# inbox entries exist (counted in messaging's database) and until all 50 e-mails reached the SMTP server. It prints
-# p50 and p99 with the machine's load (`uptime`) and asserts nothing.
+# inbox entries exist (counted in messaging's database) and until all 50 e-mails, and the Cell's duty mailbox's,
+# reached the SMTP server. It prints p50 and p99 with the machine's load (`uptime`) and asserts nothing.
 #
 #     .venv/bin/python benchmarks/alerts.py
 #     .venv/bin/python benchmarks/alerts.py --requests 10   # quicker
@@ -96,7 +96,7 @@ def time_help_requests(args, api: str, engine, smtp: SmtpServer) -> tuple[list[f
         reference = created["reference"]
         wait_for(lambda reference=reference: inbox_entries(engine, reference) >= args.associations, 30, "the inboxes")
         inboxes.append(time.perf_counter() - started)
-        wait_for(lambda before=before: smtp.count() >= before + args.associations, 60, "the e-mails", 0.005)
+        wait_for(lambda before=before: smtp.count() >= before + args.associations + 1, 60, "the e-mails", 0.005)
         emails.append(time.perf_counter() - started)
         print(f"  {created['reference']}: answered {answered[-1] * 1000:.0f} ms, every inbox "
               f"{inboxes[-1] * 1000:.0f} ms, every e-mail {emails[-1] * 1000:.0f} ms", flush=True)  # fmt: skip
@@ -122,6 +122,7 @@ def run(args, workdir: Path) -> None:
             "MESSAGING_DATABASE_URL": messaging_url,
             "MESSAGING_SMTP_HOST": "127.0.0.1",
             "MESSAGING_SMTP_PORT": str(smtp.port),
+            "MESSAGING_CELL_EMAIL": "duty@cell.example.org",  # the Cell's e-mail counts too: associations + 1
             "ALERTS_DATABASE_URL": scratch_database(args.postgres, workdir, "alerts"),
             "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
             "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "100000",
