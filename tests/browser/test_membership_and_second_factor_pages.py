@@ -68,6 +68,8 @@ def test_a_cell_account_sets_up_its_second_factor_after_its_first_login(pages, s
     pages.submit("#start-enrolment")
     authenticator = pyotp.TOTP(pages.driver.find_element(By.ID, "secret").text)
     assert pages.driver.find_element(By.ID, "otpauth-uri").text.startswith("otpauth://totp/")
+    assert pages.driver.find_element(By.CSS_SELECTOR, "#qr-code svg").size["width"] > 100
+    pages.screenshot("second-factor-key-en-desktop")
     assert pages.serious_violations() == []
     pages.fill({"code": authenticator.now()})
     pages.submit("#confirm-enrolment")

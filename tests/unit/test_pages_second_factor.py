@@ -103,6 +103,7 @@ def test_enrolment_shows_the_key_once_and_the_app_s_code_turns_it_on_and_shows_t
     shown = pages.start_enrolment_form(post("/account/second-factor/enrolment"), MultiDict())
     html = shown.get_data(as_text=True)
     assert registry.secret in html and "otpauth://totp/" in html and shown.headers["Cache-Control"] == "no-store"
+    assert '<svg width="' in html and "<script" not in html.split('id="qr-code"')[1].split("</div>")[0]
 
     code = pyotp.TOTP(registry.secret).now()
     confirmed = pages.confirm_enrolment_form(post("/account/second-factor/confirmation"), MultiDict({"code": code}))
