@@ -6,17 +6,16 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import feedparser
 import pytest
 import requests
 import xmlschema
 
+from tests.cap_schema import CAP_SCHEMA
 from tests.e2e.conftest import Person
 from tests.e2e.test_messaging_api import eventually
 
-CAP_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap-v1.2.xsd"
 BANGKOK = {"lat": 13.7563, "lon": 100.5018}
 
 

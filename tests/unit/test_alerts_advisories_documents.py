@@ -1,7 +1,6 @@
 """The advisories' CAP alerts validate against the OASIS CAP 1.2 schema; the Atom feed reads as aggregators read it."""
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from uuid import uuid4
 from xml.etree import ElementTree
 
@@ -12,8 +11,8 @@ import xmlschema
 from contracts.advisories import AdvisoryDraft, AdvisoryV1
 from services.alerts.advisories.atom import ATOM_NAMESPACE, render_atom
 from services.alerts.advisories.cap import CAP_NAMESPACE, render_cap
+from tests.cap_schema import CAP_SCHEMA
 
-CAP_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cap-v1.2.xsd"
 PUBLIC_URL = "https://diasporahub.example.org"
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
 CAP = f"{{{CAP_NAMESPACE}}}"
