@@ -24,6 +24,11 @@ FORMS = (
     "/associations/{id}/contact",
     "/associations/{id}/dashboard/broadcast",
     "/associations/{id}/dashboard/settings",
+    "/associations/{id}/join",
+    "/associations/{id}/memberships/{id}",
+    "/account/second-factor/enrolment",
+    "/account/second-factor/confirmation",
+    "/account/second-factor/recovery-codes",
 )
 SIGNED_IN_PAGES = (
     "/account",
@@ -31,6 +36,8 @@ SIGNED_IN_PAGES = (
     "/associations/new",
     "/associations/{id}/edit",
     "/associations/{id}/dashboard",
+    "/associations/{id}/memberships",
+    "/account/second-factor",
     "/cell",
 )
 
