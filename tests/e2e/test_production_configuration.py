@@ -13,9 +13,11 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
+from contracts.topology import SUBSCRIPTIONS
 from tests.e2e.conftest import Person, new_cell_staff
 from tests.e2e.running import prepared_system, replica_of, started
 from tests.e2e.test_alerts_api import help_request, wait_until
+from tests.integration.test_queue_types import queue_info
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,17 @@ def cell(gateways):
     """A Cell account signed in with its second factor (`diasporahub admin create`, as the operator makes it)."""
     system, _urls = gateways
     return new_cell_staff(system)
+
+
+def test_every_subscription_queue_is_a_quorum_queue_consumed_by_both_replicas_of_its_service(gateways):
+    system, _urls = gateways
+    operator_amqp_uri = system.env["DIASPORAHUB_AMQP_URI"]
+
+    for subscription in SUBSCRIPTIONS:
+        info = wait_until(
+            lambda name=subscription.queue: (found := queue_info(operator_amqp_uri, name))["consumers"] == 2 and found
+        )
+        assert info["arguments"]["x-queue-type"] == "quorum", subscription.queue
 
 
 def test_an_association_registered_through_one_gateway_is_verified_and_found_through_the_other(gateways, cell):
