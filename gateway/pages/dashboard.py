@@ -28,6 +28,7 @@ from contracts.messaging import (
 from contracts.validation import parse
 from gateway.auth import session_token_of
 from gateway.pages.forms import refusal, refusal_text, text_fields
+from gateway.pages.memberships import waiting_requests
 from gateway.pages.rendering import page, redirect, render
 from gateway.routes.messaging import caller_of
 
@@ -72,7 +73,8 @@ class DashboardPages:
             request, "dashboard.html", association=association, settings=settings,
             help_requests=needing_action_first(requests)[:SHOWN_ITEMS], inbox=inbox.items[:SHOWN_ITEMS],
             unread=inbox.unread, conversations=conversations.items[:SHOWN_ITEMS],
-            failed=failed.items[:SHOWN_ITEMS], form_key=str(uuid.uuid4()), **context,
+            failed=failed.items[:SHOWN_ITEMS], waiting=waiting_requests(self, request, association_id),
+            form_key=str(uuid.uuid4()), **context,
         )  # fmt: skip
 
     @page("POST", "/associations/<string:association_id>/dashboard/settings")

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Request
 
 from contracts.accounts import Principal
 from contracts.associations import AssociationV1
-from contracts.errors import DiasporaHubError, Invalid, NotFound, Unauthenticated
-from contracts.individuals import AssociationMembershipList, IndividualFullView, MembershipV1
+from contracts.errors import DiasporaHubError, Forbidden, Invalid, NotFound, Unauthenticated
+from contracts.individuals import AssociationMembership, AssociationMembershipList, IndividualFullView, MembershipV1
 from gateway.auth import session_token_of
 from gateway.pages.forms import refusal
 from gateway.pages.rendering import page, redirect, render
@@ -18,6 +18,17 @@ from gateway.pages.rendering import page, redirect, render
 SHOWN_DECIDED = 50
 SHOWN_OWN = 20
 DECISIONS = {"accept": "accepted", "decline": "declined"}
+
+
+def waiting_requests(service, request: Request, association_id: str) -> list[AssociationMembership] | None:
+    """Who waits for an answer, for the dashboard; None while the association may not decide (not yet verified)."""
+    try:
+        listed = service.registry.association_memberships(
+            session_token_of(request), association_id, {"status": "requested"}
+        )
+    except Forbidden:
+        return None
+    return AssociationMembershipList.model_validate(listed).items
 
 
 def own_requests(service, request: Request, profile: IndividualFullView | None) -> list[dict]:

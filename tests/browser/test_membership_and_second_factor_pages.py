@@ -30,6 +30,9 @@ def test_a_person_asks_to_join_and_the_secretary_accepts_on_the_requests_page(pa
         association["name"] in pages.driver.find_element(By.CSS_SELECTOR, "[aria-labelledby='requests-heading']").text
     )
 
+    pages.start_over(token=token_of(secretary))
+    pages.visit(f"/associations/{association['id']}/dashboard")
+    assert "Lalnunmawii" in pages.driver.find_element(By.CSS_SELECTOR, "[aria-labelledby='joining-heading']").text
     path = f"/associations/{association['id']}/memberships"
     assert check_and_photograph(pages, "membership-requests", path, token=token_of(secretary)) == {}
     pages.start_over(token=token_of(secretary))

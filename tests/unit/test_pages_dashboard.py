@@ -59,6 +59,11 @@ class Registry:
     def associations_due_for_verification(self, token):
         return []
 
+    def association_memberships(self, token, association_id, query):
+        asked = {"id": str(uuid4()), "individual_id": str(uuid4()), "association_id": association_id,
+                 "status": "requested", "requested_at": NOW.isoformat(), "individual_name": "Lalnunmawii"}  # fmt: skip
+        return {"items": [asked]}
+
     def decide_association(self, token, association_id, decision):
         self.decisions.append((association_id, decision))
         return association(id=association_id)
@@ -123,6 +128,7 @@ def test_the_association_dashboard_lists_open_help_requests_first_and_failed_del
     html = pages.dashboard_page(browser_request("/", as_who=SECRETARY), str(ASSOCIATION)).get_data(as_text=True)
     assert html.index("DH-2026-000002") < html.index("DH-2026-000001")
     assert "503 from the webhook" in html and '<option value="lus" selected>' in html
+    assert "Lalnunmawii" in html and f'action="/associations/{ASSOCIATION}/memberships/' in html
 
 
 def test_a_broadcast_goes_to_the_association_s_members_once_per_form(pages, messaging):

@@ -13,7 +13,7 @@ from contracts.errors import Conflict, Forbidden
 from gateway.auth import principal_cache
 from gateway.pages.associations import AssociationPages
 from gateway.pages.individuals import IndividualPages
-from gateway.pages.memberships import MembershipPages
+from gateway.pages.memberships import MembershipPages, waiting_requests
 from gateway.settings import GatewaySettings
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
@@ -141,3 +141,10 @@ def test_an_unknown_decision_is_refused_on_the_page_and_nothing_is_decided(pages
 def test_only_those_the_registry_allows_see_who_asked(pages):
     with pytest.raises(Forbidden):
         pages.memberships_page(browser_request("/", as_who=PERSON), str(ASSOCIATION))
+
+
+def test_the_dashboard_gets_who_waits_and_nothing_while_the_association_may_not_decide(pages, registry):
+    asked = registry.request_membership(PERSON.email, str(ASSOCIATION))
+    waiting = waiting_requests(pages, browser_request("/", as_who=SECRETARY), str(ASSOCIATION))
+    assert [str(item.id) for item in waiting] == [asked["id"]]
+    assert waiting_requests(pages, browser_request("/", as_who=PERSON), str(ASSOCIATION)) is None
