@@ -190,9 +190,9 @@ def not_blocked(work, sender: str) -> None:
         raise Forbidden(f"the Mizo Diaspora Cell has stopped association {association_id} from sending messages")
 
 
-def _visible_conversation(work, principal: Principal, conversation_id: UUID, *, lock: bool = False):
+def _visible_conversation(work, principal: Principal, conversation_id: UUID):
     """The conversation and the caller's parties in it; NotFound for anyone who takes no part."""
-    record = work.messages.conversation(conversation_id, lock=lock)
+    record = work.messages.conversation(conversation_id)
     participants = work.messages.participants(conversation_id) if record is not None else {}
     mine = domain.parties_of(principal) & set(participants)
     if record is None or not mine:
@@ -206,7 +206,7 @@ def post_message(
 ) -> MessageV1:  # fmt: skip
     message_id = uuid4()
     with unit_of_work() as work:
-        record, participants, mine = _visible_conversation(work, principal, conversation_id, lock=True)
+        record, participants, mine = _visible_conversation(work, principal, conversation_id)
         earlier = earlier_result(work, principal=principal, key=idempotency_key, new_id=message_id, now=now,
                                  operation="post_message", draft=draft, conversation_id=conversation_id)  # fmt: skip
         if earlier is not None:
@@ -223,17 +223,18 @@ def post_message(
         policy.posts.check(
             work.messages.posted_since(principal.account_id, now - policy.posts.window, broadcasts=False)
         )
-        record.message_count += 1
-        record.last_message_at = now
         if any(participant.archived for participant in participants.values()):
             work.messages.unarchive_all(conversation_id)
         recipients = [party for party in participants if party != sender]
         posted = _post(work, principal, conversation_id, message_id, sender, participants[sender].name, record.subject,
               draft.body, None, now, render, policy, recipients)  # fmt: skip
+        # Counted last: the conversation's row is locked from here to the commit only, so posts to one
+        # conversation wait for each other that long, not for the whole of each other's transaction.
+        version = work.messages.count_message(conversation_id, now)
         work.add_event(
             MessagePostedV1(
                 event_id=uuid4(), occurred_at=now, aggregate_id=conversation_id,
-                aggregate_version=record.message_count, message_id=message_id, sender=sender, recipients=recipients,
+                aggregate_version=version, message_id=message_id, sender=sender, recipients=recipients,
             )
         )  # fmt: skip
         return work.messages.view_of(posted)

@@ -49,8 +49,8 @@ class MessageRepository:
             for party, name in participants.items()
         )
 
-    def conversation(self, conversation_id: UUID, *, lock: bool = False) -> ConversationRecord | None:
-        return self.session.get(ConversationRecord, conversation_id, with_for_update=lock)
+    def conversation(self, conversation_id: UUID) -> ConversationRecord | None:
+        return self.session.get(ConversationRecord, conversation_id)
 
     def participants(self, conversation_id: UUID) -> dict[str, ParticipantRecord]:
         records = self.session.scalars(
@@ -99,6 +99,16 @@ class MessageRepository:
             .where(ParticipantRecord.conversation_id == conversation_id, ParticipantRecord.party.in_(parties))
             .values(archived=True)
         )
+
+    def count_message(self, conversation_id: UUID, now: datetime) -> int:
+        """One more message, posted `now`; the new count (the conversation's version)."""
+        return self.session.execute(
+            update(ConversationRecord)
+            .where(ConversationRecord.id == conversation_id)
+            .values(message_count=ConversationRecord.message_count + 1, last_message_at=now)
+            .returning(ConversationRecord.message_count)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
 
     def unarchive_all(self, conversation_id: UUID) -> None:
         """A new message brings the conversation back for everyone who archived it."""

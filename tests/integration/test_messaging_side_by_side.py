@@ -5,7 +5,8 @@ deployment with two replicas runs them (issue 9):
   the SMTP server and one inbox copy each;
 - webhooks that fail are retried, and each due retry is sent by one process only: the receiver gets exactly as
   many requests per webhook-id as the row counts attempts;
-- a post retried at both processes at once with one `Idempotency-Key` is made once.
+- a post retried at both processes at once with one `Idempotency-Key` is made once, and posts made at once
+  are each counted once in their conversation.
 """
 
 import os
@@ -22,7 +23,13 @@ from contracts.accounts import AdministeredAssociation, Principal
 from servicekit.migrations import upgrade
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
-from services.messaging.db import DeliveryRecord, DirectoryAssociation, InboxRecord, MessageRecord
+from services.messaging.db import (
+    ConversationRecord,
+    DeliveryRecord,
+    DirectoryAssociation,
+    InboxRecord,
+    MessageRecord,
+)
 from tests.integration.search_contract.events import association_event, publish
 from tests.integration.test_messaging_sigkill import wait_for
 from tests.messaging_servers import SmtpServer, WebhookReceiver
@@ -153,3 +160,12 @@ def test_a_post_retried_at_both_processes_at_once_is_made_once(amqp_uri, databas
     assert len({answer["id"] for answer in answers}) == 1
     posted = select(func.count()).where(MessageRecord.conversation_id == UUID(started["id"]))
     assert count(engine, posted) == 2
+
+    def post_new(n):  # without a key: each is a message of its own, counted once
+        with RpcClient(BusSettings(amqp_uri=amqp_uri, rpc_timeout_seconds=30)) as client:
+            return client.call("messaging", "post_message", caller, started["id"], {"body": f"message {n}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(post_new, range(8)))
+    counted = select(ConversationRecord.message_count).where(ConversationRecord.id == UUID(started["id"]))
+    assert count(engine, posted) == count(engine, counted) == 10
