@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test chaos lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt package-lock.json gateway/locale/lus/LC_MESSAGES/messages.po
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 test: $(STAMP)
 	scripts/test-prerequisites
 	$(VENV)/bin/python -m pytest
+
+# Faults injected under load, then proof that nothing accepted was lost or doubled (tests/chaos/; a few minutes).
+# CHAOS_BROKER_RESTARTS=1 also restarts RabbitMQ and PostgreSQL: only on a machine no one else is testing on.
+chaos: $(STAMP)
+	scripts/test-prerequisites
+	$(VENV)/bin/python -m pytest tests/chaos -s
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
