@@ -128,8 +128,9 @@ def test_nothing_accepted_is_lost_or_doubled_whatever_fails(system, registry_dat
 
     lost, duplicated = find_lost_and_duplicated(load.answers, scene, cell, registry_database_url)
     print("\n" + table(load.answers, lost, duplicated))
-    for fault, operation, key in lost + duplicated:
-        print(f"{'lost' if (fault, operation, key) in lost else 'duplicated'}: {operation} {key} ({fault})")
+    for kind, found in (("lost", lost), ("duplicated", duplicated)):
+        for fault, operation, key in dict.fromkeys(found):
+            print(f"{kind}: {operation} {key} ({fault})")
     refused_late = [answer for answer in load.answers if answer.status == 503 and answer.seconds > 5]
     for answer in (answer for answer in load.answers if answer.status == 503):
         assert answer.body.get("message"), answer
@@ -186,9 +187,11 @@ def cell_finds(cell: Person, name: str) -> int:
 
 
 def help_requests_lost(answers: list[Answer], scene: Stage) -> list[tuple[str, str, str]]:
-    """Every accepted help request reaches the inbox of each helper that does not claim it (the claimer's entry is
-    its claim's, and its claim is checked by the answer to it), within SETTLE_SECONDS of the end of the load."""
-    raised = of(answers, "raise help", accepted=True)
+    """Every accepted help request that was not claimed reaches the inbox of each helper that does not claim
+    (the claimer's entry is its claim's), within SETTLE_SECONDS of the end of the load; a claimed one has reached
+    its claimer, and matching rightly tells no one more."""
+    claimed = {answer.key for answer in of(answers, "claim help", accepted=True)}
+    raised = [answer for answer in of(answers, "raise help", accepted=True) if answer.key not in claimed]
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
         lost = []
