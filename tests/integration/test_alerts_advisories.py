@@ -7,7 +7,6 @@ from typing import ClassVar
 from uuid import uuid4
 
 import pytest
-from nameko.rpc import rpc
 
 from contracts.accounts import AdministeredAssociation, Principal
 from contracts.advisories import AdvisoryPublishedV1
@@ -16,6 +15,7 @@ from contracts.individuals import IndividualProfileV1, VersionedIndividualProfil
 from contracts.messaging import NotifyRequest
 from contracts.search import AssociationQuery, AssociationResults, NearbyQuery
 from servicekit.migrations import upgrade
+from servicekit.rpc import rpc
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from services.alerts.advisories.domain import great_circle_km

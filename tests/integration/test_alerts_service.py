@@ -10,7 +10,6 @@ from uuid import uuid4
 import eventlet
 import pytest
 from cryptography.fernet import Fernet
-from nameko.rpc import rpc
 from sqlalchemy import create_engine, select
 
 from contracts.accounts import AdministeredAssociation, Principal
@@ -18,6 +17,7 @@ from contracts.errors import Conflict, NotFound
 from contracts.events import DeliveryFailedV1, DeliverySentV1
 from servicekit.migrations import upgrade
 from servicekit.outbox import TABLE_NAME
+from servicekit.rpc import rpc
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from servicekit.shared import Shared
