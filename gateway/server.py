@@ -9,6 +9,7 @@ front (deploy/README.md).
 
 import json
 import logging
+import socket
 from functools import partial
 
 import eventlet
@@ -53,6 +54,9 @@ class GuardedWebServer(WebServer):
         while self._is_accepting:
             sock, address = self._sock.accept()
             sock.settimeout(self._serv.socket_timeout)
+            # A response is written in parts; without this, Nagle's algorithm holds the last part for the client's
+            # delayed ACK (about 40 ms) on every keep-alive request.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.open_connections >= self.limits.max_connections:
                 log.warning("refused a connection: %d are open, the limit", self.open_connections)
                 self.container.spawn_managed_thread(partial(refuse_busy, sock))
