@@ -74,7 +74,8 @@ class BoundedRpcConsumer(nameko_rpc.RpcConsumer):
 class Rpc(nameko_rpc.Rpc):
     """nameko's `rpc` entrypoint, replying through the container's RpcConnection.
 
-    It shares nameko's RpcConsumer, so a service may mix both entrypoints while it moves over.
+    Its queue is bounded (BoundedRpcConsumer), so a service cannot also use nameko's own `rpc`: RabbitMQ refuses a
+    queue declared again with other arguments, and nameko retries that for ever.
 
     `callers=("search",)` lets only those services call it, and `trusted_arguments={"principal": ("gateway",)}`
     takes that argument (when not None) only from those: others get Forbidden, and the method does not run. The

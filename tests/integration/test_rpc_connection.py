@@ -10,7 +10,6 @@ import eventlet
 import pytest
 import requests
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.utils import get_extension
 from nameko.utils import get_redacted_args
@@ -96,20 +95,6 @@ class Caller:
         except Exception as exc:
             return type(exc).__name__
         return "sent"
-
-
-class MovingOver:
-    """A service with entrypoints of both kinds, as services have while their imports move over."""
-
-    name = "moving_over"
-
-    @nameko_rpc
-    def old(self) -> str:
-        return "old"
-
-    @rpc
-    def new(self) -> str:
-        return "new"
 
 
 @pytest.fixture(scope="module")
@@ -209,12 +194,6 @@ def test_the_call_id_stack_goes_along_so_logs_link_the_calls(bus, greeter, calle
 
 def test_an_argument_that_cannot_be_serialized_is_the_caller_s_error_not_unavailable(bus, greeter, caller):
     assert call(bus, "send_unserializable") == "EncodeError"
-
-
-def test_a_service_may_mix_nameko_s_rpc_and_ours(bus, config, container_factory):
-    container_factory(MovingOver, config).start()
-
-    assert [call_service(bus, "moving_over", method, timeout_seconds=5) for method in ("old", "new")] == ["old", "new"]
 
 
 def _rpc_connections_named(bus: BusSettings, name: str) -> list[str]:
