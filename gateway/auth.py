@@ -79,6 +79,16 @@ class PrincipalCache:
             for key in [key for key, (_, principal) in self._entries.items() if principal.account_id == account_id]:
                 del self._entries[key]
 
+    def forget_sessions_of(self, token: str | None) -> None:
+        """The token and every other session of its account (logged out, password changed, account deleted)."""
+        if token is None:
+            return
+        with self._lock:
+            entry = self._entries.get(_cache_key(token))
+        if entry is not None:
+            self.forget_account(entry[1].account_id)
+        self.forget(token)
+
 
 def _cache_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

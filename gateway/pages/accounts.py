@@ -67,6 +67,7 @@ class AccountPages:
         token = session_token_of(request)
         if token is not None:
             self.registry.log_out(token)
+            self.principals.forget(token)
         response = redirect(request, "/")
         clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response
@@ -91,6 +92,7 @@ class AccountPages:
             self.registry.change_password(session_token_of(request), parse(PasswordChange, change).model_dump())
         except DiasporaHubError as exc:
             return self.account_form(request, done=None, **refusal(exc))
+        self.principals.forget_sessions_of(session_token_of(request))
         return redirect(request, "/account?done=password")
 
     @page("GET", "/account/export")
@@ -109,6 +111,7 @@ class AccountPages:
             if isinstance(exc, Unauthenticated):
                 raise
             return self.account_form(request, done=None, **refusal(exc))
+        self.principals.forget_sessions_of(session_token_of(request))
         response = redirect(request, "/account/deleted")
         clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response

@@ -88,9 +88,7 @@ class AuthRoutes:
     def change_password(self, request: Request, body: PasswordChange):
         self.registry.change_password(session_token_of(request), body.model_dump(mode="json"))
         # The account's other sessions ended: this gateway believes none of them any longer.
-        principal = principal_of(self, request)
-        if principal is not None:
-            self.principals.forget_account(principal.account_id)
+        self.principals.forget_sessions_of(session_token_of(request))
         return Response(status=204)
 
     @api(
@@ -130,7 +128,7 @@ class AuthRoutes:
     )
     def delete_account(self, request: Request, body: PasswordConfirmation):
         self.registry.delete_account(session_token_of(request), body.model_dump(mode="json"))
-        self.principals.forget(session_token_of(request))
+        self.principals.forget_sessions_of(session_token_of(request))
         response = Response(status=204)
         clear_session_cookie(response, secure=came_over_https(request, self.settings.trusted_proxies))
         return response

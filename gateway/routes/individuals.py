@@ -68,6 +68,8 @@ class IndividualRoutes:
     )
     def delete_individual(self, request: Request, individual_id: str, body: PasswordConfirmation):
         self.registry.delete_individual(session_token_of(request), individual_id, body.model_dump(mode="json"))
+        # A person deleting their own profile deletes their account too: its sessions end here at once.
+        self.principals.forget_sessions_of(session_token_of(request))
         return Deleted(deleted=individual_id)
 
     @api(

@@ -105,6 +105,21 @@ def test_forgetting_an_account_forgets_each_of_its_sessions(clock):
     assert (cache.get("phone"), cache.get("laptop"), cache.get("theirs")) == (None, None, other)
 
 
+def test_a_session_ending_forgets_every_session_of_its_account_and_an_unknown_token_changes_nothing(clock):
+    cache = PrincipalCache(5, clock=clock)
+    lal, other = someone("lal"), someone("other")
+    cache.put("phone", lal)
+    cache.put("laptop", lal)
+    cache.put("theirs", other)
+
+    cache.forget_sessions_of("never seen")
+    cache.forget_sessions_of(None)
+    assert (cache.get("phone"), cache.get("laptop"), cache.get("theirs")) == (lal, lal, other)
+    cache.forget_sessions_of("phone")
+
+    assert (cache.get("phone"), cache.get("laptop"), cache.get("theirs")) == (None, None, other)
+
+
 def test_logging_out_or_changing_the_password_through_the_gateway_ends_what_it_believes(gateway):
     token, _ = signed_up_and_logged_in(gateway)
     other_token, _ = signed_up_and_logged_in(gateway)

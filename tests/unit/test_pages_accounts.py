@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
 from contracts.errors import SecondFactorRequired
-from gateway.auth import SESSION_COOKIE
+from gateway.auth import SESSION_COOKIE, PrincipalCache, principal_cache
 from gateway.pages.accounts import AccountPages
 from gateway.pages.rendering import PAGE_HEADERS
 from gateway.settings import GatewaySettings
@@ -29,6 +29,7 @@ class AccountPagesGateway(AccountPages):
     name = "gateway"
     registry = TimedRpcProxy("registry")
     settings = Shared(GatewaySettings)
+    principals = Shared(principal_cache)
 
 
 class CellStaffRegistry:
@@ -47,7 +48,9 @@ def pages():
         account_policy=AccountPolicy(),
         clock=lambda: datetime.now(UTC),
     )
-    return worker_factory(AccountPagesGateway, registry=registry, settings=GatewaySettings())
+    return worker_factory(
+        AccountPagesGateway, registry=registry, settings=GatewaySettings(), principals=PrincipalCache(5)
+    )
 
 
 def browser_request(path: str = "/signup"):
@@ -112,7 +115,9 @@ def test_logging_in_goes_back_to_the_page_asked_for_but_never_to_another_site(pa
 
 
 def test_the_login_form_asks_for_the_code_when_the_registry_wants_the_second_factor():
-    pages = worker_factory(AccountPagesGateway, registry=CellStaffRegistry(), settings=GatewaySettings())
+    pages = worker_factory(
+        AccountPagesGateway, registry=CellStaffRegistry(), settings=GatewaySettings(), principals=PrincipalCache(5)
+    )
     form = MultiDict({"email": "cell@mizoram.gov.in", "password": "a long Cell staff password"})
 
     answer = pages.log_in_form(browser_request("/login"), form)
