@@ -64,7 +64,8 @@ class HelpRequestRepository:
         query = (
             select(NotificationRecord)
             .where(NotificationRecord.help_request_id == help_request_id)
-            .order_by(NotificationRecord.notified_at, NotificationRecord.distance_km)
+            # The id last: associations at one distance in one round keep one order, even after a restore.
+            .order_by(NotificationRecord.notified_at, NotificationRecord.distance_km, NotificationRecord.association_id)
         )
         return [_copy(Notification, record) for record in self.session.scalars(query)]
 
