@@ -16,10 +16,8 @@ import argparse  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -28,6 +26,7 @@ from pathlib import Path  # noqa: E402
 import requests  # noqa: E402
 from http_load import percentile  # noqa: E402
 from messaging import publish, scratch_database, sign_in, wait_for  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
@@ -166,16 +165,9 @@ def main() -> None:
     parser.add_argument("--associations", type=int, default=50)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: registry and alerts databases made on it")
-    parser.add_argument(
-        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
-    )
-    parser.add_argument("--management-url", default="http://localhost:15672")
+    add_broker_options(parser)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="alerts-bench-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    in_scratch_directory("alerts-bench-", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":

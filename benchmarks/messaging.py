@@ -16,11 +16,9 @@ prepare_green_runtime()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -31,6 +29,7 @@ import pyotp  # noqa: E402
 import requests  # noqa: E402
 from http_load import Call, drive, percentile  # noqa: E402
 from kombu import Connection  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -247,16 +246,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: registry and messaging databases made on it")
-    parser.add_argument(
-        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
-    )
-    parser.add_argument("--management-url", default="http://localhost:15672")
+    add_broker_options(parser)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="messaging-bench-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    in_scratch_directory("messaging-bench-", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":
