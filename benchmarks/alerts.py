@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import requests  # noqa: E402
 from http_load import percentile  # noqa: E402
 from messaging import publish, scratch_database, sign_in, wait_for  # noqa: E402
-from scratch_system import add_broker_options, in_scratch_directory  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
@@ -114,22 +114,15 @@ def run(args, workdir: Path) -> None:
         SmtpServer(workdir / "maildir") as smtp,
     ):
         messaging_url = f"sqlite:///{workdir / 'messaging.sqlite3'}"
-        env = os.environ | {
-            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
-            "REGISTRY_DATABASE_URL": scratch_database(args.postgres, workdir, "registry"),
-            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
-            "MESSAGING_DATABASE_URL": messaging_url,
+        databases = {name: scratch_database(args.postgres, workdir, name) for name in ("registry", "alerts")}
+        env = scratch_environment(vhost.amqp_uri, workdir, messaging=messaging_url, **databases) | {
             "MESSAGING_SMTP_HOST": "127.0.0.1",
             "MESSAGING_SMTP_PORT": str(smtp.port),
             "MESSAGING_CELL_EMAIL": "duty@cell.example.org",  # the Cell's e-mail counts too: associations + 1
-            "ALERTS_DATABASE_URL": scratch_database(args.postgres, workdir, "alerts"),
-            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
             "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "100000",
             "ALERTS_REQUESTS_PER_HOUR_PER_ADDRESS": "100000",
             "REGISTRY_SIGN_UPS_PER_ADDRESS": "100000",
         }
-        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
-            env.pop(variable)  # every process as the scratch vhost's user
         system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
         system.prepare()
         system.start_all()

@@ -15,7 +15,6 @@ prepare_green_runtime()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -29,7 +28,7 @@ import pyotp  # noqa: E402
 import requests  # noqa: E402
 from http_load import Call, drive, percentile  # noqa: E402
 from kombu import Connection  # noqa: E402
-from scratch_system import add_broker_options, in_scratch_directory  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -191,19 +190,14 @@ def run(args, workdir: Path) -> None:
         SmtpServer(workdir / "maildir") as smtp,
     ):
         messaging_url = scratch_database(args.postgres, workdir, "messaging")
-        env = os.environ | {
-            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
-            "REGISTRY_DATABASE_URL": scratch_database(args.postgres, workdir, "registry"),
-            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
-            "MESSAGING_DATABASE_URL": messaging_url,
+        registry_url = scratch_database(args.postgres, workdir, "registry")
+        env = scratch_environment(vhost.amqp_uri, workdir, messaging=messaging_url, registry=registry_url) | {
             "MESSAGING_SMTP_HOST": "127.0.0.1",
             "MESSAGING_SMTP_PORT": str(smtp.port),
             "MESSAGING_POSTS_PER_MINUTE": "10000000",
             "MESSAGING_BROADCASTS_PER_HOUR": "100000",
             "REGISTRY_SIGN_UPS_PER_ADDRESS": "100000",
         }
-        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
-            env.pop(variable)  # every process as the scratch vhost's user
         port = free_port()
         system = System(listen=f"127.0.0.1:{port}", env=env, log_dir=workdir / "log")
         system.prepare()
