@@ -9,7 +9,9 @@ embedded default: nothing is served, nothing listens):
   retried, dead-lettered, published: servicekit/event_metrics.py), and, read from the database on each scrape, the
   outbox backlog and the age of its oldest unsent row, and whatever the service's own collectors add;
 - `/healthz`: 200 while the process serves (liveness);
-- `/readyz`: 200 when the broker and every database of the service answer, 503 naming which does not (readiness).
+- `/readyz`: 200 when the broker, every database of the service and whatever its providers check answer, 503 naming
+  which does not (readiness). A provider that holds something else the service needs (search's engine) adds its
+  own checks with a `readiness_checks() -> dict[str, bool]` method.
 
 A service adds its own figures with `Metrics(collectors=(function, …))`: each function takes the service's
 SQLAlchemy engine (its `Database` provider's) and returns Prometheus metric families (`GaugeMetricFamily`…); it
@@ -195,6 +197,10 @@ class Metrics(DependencyProvider):
         checks = {"broker": _broker_answers(self.container.config["AMQP_URI"])}
         for index, (engine, _metadata) in enumerate(self._databases()):
             checks["database" if index == 0 else f"database_{index + 1}"] = _database_answers(engine)
+        for dependency in self.container.dependencies:
+            provided = getattr(dependency, "readiness_checks", None)
+            if dependency is not self and callable(provided):
+                checks.update(provided())
         return checks
 
 

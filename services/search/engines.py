@@ -38,6 +38,10 @@ class SearchEngine(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
+    def readiness_checks(self) -> dict[str, bool]:
+        """Asked by servicekit.metrics's /readyz: a search replica whose index does not answer must get no traffic."""
+        return {"search_engine": self.engine.answers()}
+
     def get_dependency(self, worker_ctx):
         handling = getattr(worker_ctx.entrypoint, "handling", lambda _ctx: None)(worker_ctx)
         return partial(self.engine.unit_of_work, handling=handling)

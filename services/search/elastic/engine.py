@@ -4,7 +4,9 @@ Every write carries the aggregate version as an external version, so Elasticsear
 refuses an older or repeated event: no inbox is needed.
 """
 
-from elasticsearch import Elasticsearch
+import logging
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from contracts.events import EventEnvelope
 from services.search.domain import Clock, system_clock
@@ -13,8 +15,12 @@ from services.search.elastic.mappings import ASSOCIATION_MAPPINGS, INDIVIDUAL_MA
 from services.search.elastic.rebuilds import create_index
 from services.search.settings import SearchSettings
 
+log = logging.getLogger(__name__)
+
 # Searches and event writes: the caller's RPC gives up after 5 s anyway.
 REQUEST_TIMEOUT_SECONDS = 5
+# Readiness: the cluster waits this long for our indices' health, the client a little longer for its answer.
+HEALTH_TIMEOUT_SECONDS = 2
 # Creating indices, switching aliases, reindexing tombstones, rebuilding and exporting (diasporahub search …).
 MAINTENANCE_TIMEOUT_SECONDS = 600
 
@@ -49,6 +55,23 @@ class ElasticsearchEngine:
         ):
             if not self.maintenance.indices.exists_alias(name=alias):
                 create_index(self.maintenance, self.names.first_index(alias), mappings, alias=alias, exist_ok=True)
+
+    def answers(self) -> bool:
+        """Readiness: the health of our two indices (their aliases), not the whole cluster's, so that another
+        application's red index on a shared cluster does not stop search. Yellow (replicas not yet allocated, as on a
+        single node) still answers every search; red means some of our documents cannot be searched. No retry: the probe
+        asks again anyway."""
+        try:
+            health = self.client.options(request_timeout=HEALTH_TIMEOUT_SECONDS + 1, max_retries=0).cluster.health(
+                index=[self.names.associations, self.names.individuals], timeout=f"{HEALTH_TIMEOUT_SECONDS}s"
+            )
+        except (ApiError, TransportError) as exc:
+            log.warning("readiness: Elasticsearch's health could not be read: %s", exc)
+            return False
+        if health["status"] not in ("green", "yellow"):
+            log.warning("readiness: our Elasticsearch indices are %s", health["status"])
+            return False
+        return True
 
     def unit_of_work(self, handling: tuple[str, EventEnvelope] | None = None) -> "ElasticsearchWork":
         """`handling` is not recorded: external versions make a repeated event change nothing."""

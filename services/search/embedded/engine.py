@@ -1,10 +1,12 @@
 """The embedded engine a process holds, and the search port over one SQLite session."""
 
+import logging
 from collections.abc import Iterator
 from functools import partial
 from uuid import UUID
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.events import EventEnvelope
@@ -25,6 +27,8 @@ from services.search.embedded.individuals import EmbeddedIndividuals
 from services.search.embedded.live_associations import LiveAssociations
 from services.search.embedded.vocabulary import Vocabulary
 from services.search.settings import require_sqlite
+
+log = logging.getLogger(__name__)
 
 
 def _prepare_connection(dbapi_connection, _record) -> None:
@@ -54,6 +58,16 @@ class EmbeddedEngine:
         """`work.index` is an EmbeddedIndex; an event in `handling` is recorded in the inbox in the same commit."""
         index = partial(EmbeddedIndex, live_associations=self.live_associations, clock=self.clock)
         return UnitOfWork(self.session_factory, Base.metadata, repositories={"index": index}, handling=handling)
+
+    def answers(self) -> bool:
+        """Readiness: a row of the index can be read (SELECT 1 would pass on an empty or unmigrated file)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(select(Base.metadata.tables["associations"].c.id).limit(1)).all()
+        except SQLAlchemyError as exc:
+            log.warning("readiness: the embedded search index cannot be read: %s", exc)
+            return False
+        return True
 
     def close(self) -> None:
         self.live_associations.close()
