@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from gateway.auth import SESSION_COOKIE
@@ -90,9 +90,15 @@ class Pages:
 
     def submit(self, selector: str) -> None:
         """Click a form's button and wait for the next page to replace this one."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.execute_script("window.pageBeforeSubmit = true")
         self.driver.find_element(By.CSS_SELECTOR, selector).click()
-        WebDriverWait(self.driver, 15).until(staleness_of(page))
+        # Chromium may answer anything while it swaps documents ("node does not belong to the document"): only a
+        # new, loaded document without the mark ends the wait.
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                "return window.pageBeforeSubmit === undefined && document.readyState === 'complete'"
+            )
+        )
 
     def fill(self, fields: dict[str, str]) -> None:
         for name, value in fields.items():
