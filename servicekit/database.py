@@ -10,8 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.events import EventEnvelope
-from servicekit import inbox, outbox
-from servicekit.settings import DatabaseSettings
+from servicekit import answered_requests, inbox, outbox
+from servicekit.settings import BusSettings, DatabaseSettings
 
 
 def create_database_engine(url: str) -> Engine:
@@ -54,6 +54,7 @@ class UnitOfWork:
         *,
         repositories: dict[str, Callable[[Session], object]] | None = None,
         handling: tuple[str, EventEnvelope] | None = None,
+        request: answered_requests.RequestRecord | None = None,
         event_headers: dict[str, object] | None = None,
         on_events_committed: Callable[[], None] = lambda: None,
     ):
@@ -61,6 +62,7 @@ class UnitOfWork:
         self._metadata = metadata
         self._repositories = repositories or {}
         self._handling = handling
+        self._request = request
         self._event_headers = event_headers or {}
         self._on_events_committed = on_events_committed
         self._raised_events: list[EventEnvelope] = []
@@ -73,6 +75,8 @@ class UnitOfWork:
             if not inbox.record_first_delivery(self.session, self._metadata, consumer, handled_event):
                 self.session.close()
                 raise AlreadyHandled(f"{consumer} already handled event {handled_event.event_id}")
+        if self._request is not None:
+            self._request.begin(self.session)
         for name, repository in self._repositories.items():
             setattr(self, name, repository(self.session))
         return self
@@ -95,6 +99,8 @@ class UnitOfWork:
         raised, self._raised_events = self._raised_events, []
         if raised:
             outbox.add_all(self.session, self._metadata, raised, headers=self._event_headers)
+        if self._request is not None:
+            self._request.record_if_written(self.session, raised_events=bool(raised))
         self.session.commit()
         if raised:
             self._on_events_committed()
@@ -105,7 +111,9 @@ class Database(DependencyProvider):
 
     In a worker started for an event (servicekit.consumer), the unit of work
     first records the event id and raises AlreadyHandled for a repeat, so a
-    redelivered event changes nothing.
+    redelivered event changes nothing. In a worker started for an `rpc_write` request, units of work record the
+    request with its first write and a repeat gets the first answer (servicekit.answered_requests); the metadata
+    then needs that table, whose old rows this provider purges.
     """
 
     def __init__(
@@ -129,10 +137,17 @@ class Database(DependencyProvider):
         # With a relay process of its own (servicekit/relay.py), the service does not relay as well.
         if self.relay_outbox and not outbox.relays_in_its_own_process(self.container.service_name):
             self.relay = outbox.OutboxRelay(self.engine, self.metadata, self.container.config["AMQP_URI"])
+        self.records_requests = answered_requests.TABLE_NAME in self.metadata.tables
+        if not self.records_requests and any(getattr(e, "idempotent", False) for e in self.container.entrypoints):
+            raise RuntimeError(f"{self.container.service_name}: rpc_write needs the answered_requests table")
+        self.rpc_timeout_seconds = BusSettings().rpc_timeout_seconds
 
     def start(self) -> None:
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+        if self.records_requests:
+            purge = partial(answered_requests.purge_regularly, self.engine, self.metadata)
+            self.container.spawn_managed_thread(purge, identifier="answered_requests_purge")
 
     def stop(self) -> None:
         if self.relay is not None:
@@ -147,12 +162,28 @@ class Database(DependencyProvider):
         wake_relay = self.relay.wake if self.relay is not None else (lambda: None)
         # The call id travels with the event, so logs link a request to what it caused.
         headers = {"nameko.call_id_stack": worker_ctx.call_id_stack}
+        request = self._request_record(worker_ctx)
         return partial(
             UnitOfWork,
             self.session_factory,
             self.metadata,
             repositories=self.repositories,
             handling=handling,
+            request=request,
             event_headers=headers,
             on_events_committed=wake_relay,
         )
+
+    def _request_record(self, worker_ctx) -> answered_requests.RequestRecord | None:
+        request_id = answered_requests.request_id_of(worker_ctx)
+        if request_id is None:
+            return None
+        record = answered_requests.RequestRecord(
+            self.session_factory,
+            self.metadata,
+            request_id=request_id,
+            method=f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}",
+            wait_seconds=self.rpc_timeout_seconds,
+        )
+        setattr(worker_ctx, answered_requests.REQUEST_RECORD_ATTRIBUTE, record)
+        return record

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Boolean, Float, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from servicekit.answered_requests import add_answered_requests_table
 from servicekit.inbox import add_inbox_table
 from servicekit.outbox import add_outbox_table
 from servicekit.sqltypes import NAMING_CONVENTION, UTCDateTime
@@ -20,6 +21,7 @@ class Base(DeclarativeBase):
 
 
 add_outbox_table(Base.metadata)
+add_answered_requests_table(Base.metadata)
 add_inbox_table(Base.metadata)
 
 

@@ -48,6 +48,7 @@ from servicekit.health import Pingable
 from servicekit.logs import CallIdLogging
 from servicekit.metrics import Metrics
 from servicekit.rpc import TimedRpcProxy, rpc
+from servicekit.rpc_writes import rpc_write
 from servicekit.shared import Shared
 from services.messaging import broadcasts, handlers, moderation
 from services.messaging.db import Base
@@ -126,7 +127,7 @@ class MessagingService(Pingable):
     def _use(self, use_case, **arguments):
         return use_case(unit_of_work=self.unit_of_work, **arguments)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def start_conversation(
         self, principal: Principal, draft: ConversationDraft, idempotency_key: IdempotencyKey | None = None
     ) -> ConversationV1:
@@ -144,7 +145,7 @@ class MessagingService(Pingable):
         return self._use(handlers.get_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def post_message(
         self, principal: Principal, conversation_id: str, draft: MessageDraft,
         idempotency_key: IdempotencyKey | None = None,
@@ -153,7 +154,7 @@ class MessagingService(Pingable):
                          conversation_id=id_of(conversation_id, "conversation"), draft=draft, render=render,
                          policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def archive_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
         return self._use(handlers.archive_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
@@ -162,16 +163,16 @@ class MessagingService(Pingable):
     def inbox(self, principal: Principal, query: InboxQuery) -> Inbox:
         return self._use(handlers.inbox, principal=principal, query=query)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def mark_read(self, principal: Principal, message_id: str) -> None:
         self._use(handlers.mark_read, now=self.clock(), principal=principal, message_id=id_of(message_id, "message"))
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def report_message(self, principal: Principal, message_id: str, report: Report) -> None:
         self._use(moderation.report_message, now=self.clock(), principal=principal,
                   message_id=id_of(message_id, "message"), report=report)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def broadcast(
         self, principal: Principal, draft: BroadcastDraft, idempotency_key: IdempotencyKey | None = None
     ) -> BroadcastV1:
@@ -184,7 +185,7 @@ class MessagingService(Pingable):
     def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
         return self._use(broadcasts.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("alerts",))  # the services that notify associations
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=("alerts",))  # the services that notify associations
     def notify(self, request: NotifyRequest, service: str) -> NotificationReceipt:
         """For other services: returns the notification id at once; e-mails and webhooks go out from the queue."""
         receipt = self._use(broadcasts.notify, now=self.clock(), service=service, request=request, render=render,
@@ -197,7 +198,7 @@ class MessagingService(Pingable):
         return self._use(delivery.get_settings, principal=principal,
                          association_id=id_of(association_id, "association"))  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def put_notification_settings(
         self, principal: Principal, association_id: str, settings: NotificationSettings
     ) -> NotificationSettingsV1:
@@ -212,7 +213,7 @@ class MessagingService(Pingable):
         return self._use(delivery.list_deliveries, principal=principal,
                          association_id=id_of(association_id, "association"), query=query)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def unsubscribe(self, key: str) -> None:
         self._use(delivery.unsubscribe, now=self.clock(), key=key)
 
@@ -220,7 +221,7 @@ class MessagingService(Pingable):
     def get_member_notification_settings(self, principal: Principal) -> MemberNotificationSettingsV1:
         return self._use(delivery.get_member_settings, principal=principal)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def put_member_notification_settings(
         self, principal: Principal, settings: MemberNotificationSettings
     ) -> MemberNotificationSettingsV1:
@@ -235,12 +236,12 @@ class MessagingService(Pingable):
     def list_reports(self, principal: Principal, query: ReportQuery) -> ReportList:
         return self._use(moderation.list_reports, principal=principal, query=query)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def decide_report(self, principal: Principal, report_id: str, decision: ReportDecision) -> ReportV1:
         return self._use(moderation.decide_report, now=self.clock(), principal=principal,
                          report_id=report_id_of(report_id), decision=decision)  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def block_sending(self, principal: Principal, association_id: str, block: SendingBlock) -> SendingBlockV1:
         return self._use(moderation.block_sending, now=self.clock(), principal=principal,
                          association_id=id_of(association_id, "association"), block=block)  # fmt: skip

@@ -34,6 +34,7 @@ from contracts.search import MAX_RESULT_WINDOW, AssociationQuery, AssociationRes
 from contracts.topology import ALERTS_ADVISORY_DELIVERY, ALERTS_PEOPLE
 from servicekit.consumer import event_consumer
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from services.alerts.advisories import domain, handlers, people
 from services.alerts.advisories.domain import PUBLISHER, Recipient, association_party, individual_party
 
@@ -93,7 +94,7 @@ class AdvisoryEntrypoints:
             link_of=self._advisory_link,
         )  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def publish_advisory(self, principal: Principal, draft: AdvisoryDraft) -> AdvisoryV1:
         return handlers.publish_advisory(
             unit_of_work=self.unit_of_work, now=self.clock(), principal=principal, draft=draft
@@ -124,7 +125,7 @@ class AdvisoryEntrypoints:
             feed_url=f"{public_url}/api/v1/advisories.atom", link_of=self._advisory_link,
         )  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def answer_safety(self, principal: Principal, advisory_id: str, answer: SafetyAnswer) -> SafetyAnswerV1:
         return handlers.answer_safety(
             unit_of_work=self.unit_of_work, now=self.clock(), principal=principal,
@@ -137,7 +138,7 @@ class AdvisoryEntrypoints:
             unit_of_work=self.unit_of_work, principal=principal, advisory_id=advisory_id_of(advisory_id)
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def remind_about_safety(self, principal: Principal, advisory_id: str) -> SafetyReminder:
         return handlers.remind_silent(
             unit_of_work=self.unit_of_work, now=self.clock(), principal=principal,
@@ -170,7 +171,7 @@ class AdvisoryEntrypoints:
         )  # fmt: skip
         return PeopleRebuild(people=count)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def choose_advisories(self, principal: Principal, choice: AdvisorySubscription) -> AdvisorySubscriptionV1:
         return people.choose(unit_of_work=self.unit_of_work, principal=principal, choice=choice)
 

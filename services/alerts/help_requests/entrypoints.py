@@ -40,6 +40,7 @@ from contracts.search import AssociationQuery, NearbyQuery
 from contracts.topology import ALERTS_DELIVERY_REPORTS, ALERTS_MATCHING
 from servicekit.consumer import event_consumer
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from services.alerts.help_requests import handlers, matching, reach, resealing, steps
 from services.alerts.help_requests.domain import Caller, Candidate, Deadlines, Policy
 from services.alerts.settings import AlertsSettings
@@ -117,7 +118,7 @@ class HelpRequestEntrypoints:
             log.warning("help request %s waits for matching: %s", help_request_id, exc)
             return 0
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY, sensitive_arguments=("client_address",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY, sensitive_arguments=("client_address",))
     def raise_help_request(
         self, principal: Principal | None, draft: HelpRequestDraft, client_address: str | None = None
     ) -> HelpRequestCreated:
@@ -183,55 +184,55 @@ class HelpRequestEntrypoints:
             help_request_id=help_request_id_of(help_request_id), **arguments,
         )  # fmt: skip
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def acknowledge_help_request(
         self, principal: Principal | None, help_request_id: str, choice: AssociationChoice
     ) -> HelpRequestV1:
         return self._step(steps.acknowledge, principal, help_request_id, choice=choice)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def decline_help_request(
         self, principal: Principal | None, help_request_id: str, decline: Decline
     ) -> HelpRequestV1:
         return self._step(steps.decline, principal, help_request_id, decline=decline)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def claim_help_request(
         self, principal: Principal | None, help_request_id: str, claim: ClaimRequest
     ) -> HelpRequestV1:
         return self._step(steps.claim, principal, help_request_id, claim=claim)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def update_help_request(
         self, principal: Principal | None, help_request_id: str, update: CaseUpdate
     ) -> HelpRequestV1:
         return self._step(steps.post_update, principal, help_request_id, update=update)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def resolve_help_request(
         self, principal: Principal | None, help_request_id: str, resolution: Resolution
     ) -> HelpRequestV1:
         return self._step(steps.resolve, principal, help_request_id, resolution=resolution)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def refer_help_request(
         self, principal: Principal | None, help_request_id: str, referral: Referral
     ) -> HelpRequestV1:
         return self._step(steps.refer, principal, help_request_id, referral=referral)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def cancel_help_request(
         self, principal: Principal | None, help_request_id: str, cancellation: Cancellation
     ) -> HelpRequestV1:
         return self._step(steps.cancel, principal, help_request_id, cancellation=cancellation)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def release_help_request(self, principal: Principal | None, help_request_id: str) -> HelpRequestV1:
         released = self._step(steps.release, principal, help_request_id)
         self._advance_now(released.id)
         return released
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def block_requester(
         self, principal: Principal | None, help_request_id: str, block: RequesterBlock
     ) -> RequesterBlockV1:

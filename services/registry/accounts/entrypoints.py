@@ -20,6 +20,7 @@ from contracts.accounts import (
 )
 from contracts.errors import EXPECTED_ERRORS
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from servicekit.shared import Shared
 from services.registry.accounts import enrolment, handlers
 from services.registry.accounts.domain import AccountPolicy
@@ -70,7 +71,7 @@ class AccountEntrypoints:
         pruned = handlers.prune(unit_of_work=self.unit_of_work, policy=self.account_policy, now=self.clock())
         log.info("pruned %d stale sessions and login throttles", pruned)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("draft.password",))
     def sign_up(self, draft: SignUp, client_address: str | None = None) -> AccountV1:
         return handlers.sign_up(
             unit_of_work=self.unit_of_work,
@@ -96,7 +97,7 @@ class AccountEntrypoints:
     def log_out(self, token: str | None) -> None:
         handlers.log_out(unit_of_work=self.unit_of_work, token=token, now=self.clock())
 
-    @rpc(
+    @rpc_write(
         expected_exceptions=EXPECTED_ERRORS,
         sensitive_arguments=("token", "change.current_password", "change.new_password"),
     )
@@ -114,17 +115,21 @@ class AccountEntrypoints:
     def whoami(self, token: str | None) -> Principal:
         return handlers.whoami(unit_of_work=self.unit_of_work, token=token, now=self.clock())
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(answer_holds_secrets=True, expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def start_second_factor_enrolment(self, token: str | None) -> SecondFactorEnrolment:
         return enrolment.start_enrolment(unit_of_work=self.unit_of_work, token=token, now=self.clock())
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code"))
+    @rpc_write(
+        answer_holds_secrets=True, expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code")
+    )
     def confirm_second_factor(self, token: str | None, given: SecondFactorCodeGiven) -> RecoveryCodes:
         return enrolment.confirm_enrolment(
             unit_of_work=self.unit_of_work, policy=self.account_policy, token=token, given=given, now=self.clock()
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code"))
+    @rpc_write(
+        answer_holds_secrets=True, expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "given.code")
+    )
     def renew_recovery_codes(self, token: str | None, given: SecondFactorCodeGiven) -> RecoveryCodes:
         return enrolment.renew_recovery_codes(
             unit_of_work=self.unit_of_work, policy=self.account_policy, token=token, given=given, now=self.clock()

@@ -15,6 +15,7 @@ from contracts.associations import (
 )
 from contracts.errors import EXPECTED_ERRORS
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from services.registry.associations import handlers
 from services.registry.individuals.entrypoints import id_of
 
@@ -33,7 +34,7 @@ class AssociationEntrypoints:
     def lapse_overdue_verifications(self) -> None:
         handlers.lapse_overdue_verifications(unit_of_work=self.unit_of_work, now=self.clock())
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def register_association(self, token: str | None, draft: AssociationDraft) -> AssociationV1:
         return handlers.register_association(
             unit_of_work=self.unit_of_work,
@@ -52,7 +53,7 @@ class AssociationEntrypoints:
             association_id=association_id_of(association_id),
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def update_association(self, token: str | None, association_id: str, patch: AssociationPatch) -> AssociationV1:
         return handlers.update_association(
             unit_of_work=self.unit_of_work,
@@ -63,7 +64,7 @@ class AssociationEntrypoints:
             patch=patch,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def decide_association(
         self, token: str | None, association_id: str, decision: VerificationDecision
     ) -> AssociationV1:
@@ -76,7 +77,7 @@ class AssociationEntrypoints:
             reason=decision.reason,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def merge_association(self, token: str | None, association_id: str, into: str) -> AssociationV1:
         return handlers.merge(
             unit_of_work=self.unit_of_work,

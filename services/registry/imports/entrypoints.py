@@ -3,6 +3,7 @@
 from contracts.errors import EXPECTED_ERRORS
 from contracts.imports import AssociationExport, ExportQuery, ImportReport
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from services.registry.imports import handlers
 from services.registry.imports.csv_format import to_csv
 
@@ -10,7 +11,7 @@ from services.registry.imports.csv_format import to_csv
 class ImportEntrypoints:
     """Mixed into RegistryService, which provides `unit_of_work`, `gazetteer` and (AccountEntrypoints') `clock`."""
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def import_associations_csv(
         self, token: str | None, csv_text: str, first_line: int = 2, verified: bool = False, dry_run: bool = False
     ) -> ImportReport:

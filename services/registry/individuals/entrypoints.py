@@ -17,6 +17,7 @@ from contracts.individuals import (
     VersionedIndividualProfile,
 )
 from servicekit.rpc import rpc
+from servicekit.rpc_writes import rpc_write
 from services.registry.individuals import handlers
 
 MAX_PAGE = 1000
@@ -34,7 +35,7 @@ class IndividualEntrypoints:
     """Mixed into RegistryService, which provides `unit_of_work` and (AccountEntrypoints') `clock`, `passwords`
     and `account_policy`."""
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def register_individual(self, token: str | None, draft: IndividualDraft) -> IndividualView:
         return handlers.register_individual(unit_of_work=self.unit_of_work, now=self.clock(), token=token, draft=draft)
 
@@ -47,7 +48,7 @@ class IndividualEntrypoints:
             individual_id=id_of(individual_id, "individual"),
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def update_individual(self, token: str | None, individual_id: str, patch: IndividualPatch) -> IndividualView:
         return handlers.update_individual(
             unit_of_work=self.unit_of_work,
@@ -57,7 +58,7 @@ class IndividualEntrypoints:
             patch=patch,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
     def delete_individual(self, token: str | None, individual_id: str, confirmation: PasswordConfirmation) -> None:
         handlers.delete_individual(
             unit_of_work=self.unit_of_work,
@@ -69,7 +70,7 @@ class IndividualEntrypoints:
             password=confirmation.password,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token", "confirmation.password"))
     def delete_account(self, token: str | None, confirmation: PasswordConfirmation) -> None:
         handlers.delete_account(
             unit_of_work=self.unit_of_work,
@@ -93,7 +94,7 @@ class IndividualEntrypoints:
             individual_id=id_of(individual_id, "individual"),
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def request_membership(self, token: str | None, association_id: str) -> MembershipV1:
         return handlers.request_membership(
             unit_of_work=self.unit_of_work,
@@ -115,7 +116,7 @@ class IndividualEntrypoints:
             limit=MAX_PAGE,
         )
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @rpc_write(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
     def decide_membership(self, token: str | None, membership_id: str, decision: MembershipDecision) -> MembershipV1:
         return handlers.decide_membership(
             unit_of_work=self.unit_of_work,

@@ -1,0 +1,163 @@
+"""RPC writes carried out once: a request delivered again gets the answer stored the first time.
+
+An RPC request is acknowledged after its reply, so a connection dropped between a write's commit and the
+acknowledgement delivers the request again. For an entrypoint declared with `servicekit.rpc_writes.rpc_write`,
+the request's correlation id (the same on every delivery) is written in the transaction of the worker's first
+unit of work that writes, and the answer (result or error) is stored before the reply is sent. A later delivery
+finds the record when its first unit of work opens: it changes nothing and is answered what the first was. If
+the first delivery's process died between its commit and storing the answer, the later one waits for that
+answer up to the RPC timeout and is then told Conflict: the write is done, but its answer is lost.
+
+Records are purged after `DIASPORAHUB_ANSWERED_REQUESTS_KEPT_HOURS` (24): an unanswered request expires from
+its queue within the RPC timeout, so a delivery cannot come later than that.
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+from nameko.exceptions import deserialize, serialize
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from contracts.errors import Conflict
+from servicekit.sqltypes import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "answered_requests"
+# Where an idempotent RPC worker's context keeps its request id (servicekit.rpc_writes sets it on every delivery).
+REQUEST_ID_KEY = "rpc_request_id"
+# Set on the worker context by servicekit.database's provider: the worker's RequestRecord.
+REQUEST_RECORD_ATTRIBUTE = "answered_request_record"
+_WROTE = "answered_requests.wrote"
+_POLL_SECONDS = 0.1
+
+
+class AnsweredRequestSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIASPORAHUB_")
+
+    answered_requests_kept_hours: float = 24.0
+    answered_requests_purge_every_seconds: float = 3600.0
+
+
+def add_answered_requests_table(metadata: MetaData) -> Table:
+    return Table(
+        TABLE_NAME,
+        metadata,
+        Column("request_id", String(64), primary_key=True),
+        Column("method", String(200), nullable=False),
+        Column("recorded_at", UTCDateTime, nullable=False, index=True),
+        # {"result": ..., "error": ...} as nameko replies; None until the worker has its answer.
+        Column("answer", JSON, nullable=True),
+    )
+
+
+def request_id_of(worker_ctx) -> str | None:
+    """The correlation id of the request an idempotent RPC worker was started for, else None."""
+    if not getattr(worker_ctx.entrypoint, "idempotent", False):
+        return None
+    return worker_ctx.context_data.get(REQUEST_ID_KEY)
+
+
+class AlreadyCarriedOut(Exception):
+    """This request's write has committed before (an earlier delivery): nothing is done again."""
+
+
+class RequestRecord:
+    """One idempotent RPC worker's request, shared by the worker's units of work and its entrypoint."""
+
+    def __init__(self, session_factory, metadata: MetaData, *, request_id: str, method: str, wait_seconds: float):
+        self._session_factory = session_factory
+        self._table = metadata.tables[TABLE_NAME]
+        self.request_id = request_id
+        self.method = method
+        self.wait_seconds = wait_seconds
+        self.recorded = False
+
+    def begin(self, session: Session) -> None:
+        """Raises AlreadyCarriedOut if an earlier delivery wrote; otherwise notes whether `session` writes."""
+        if self.recorded:
+            return
+        if session.scalar(select(self._table.c.request_id).where(self._table.c.request_id == self.request_id)):
+            session.close()
+            raise AlreadyCarriedOut(f"request {self.request_id} to {self.method} was carried out before")
+        event.listen(session, "after_flush", _note_write)
+        event.listen(session, "do_orm_execute", _note_written_statement)
+
+    def record_if_written(self, session: Session, *, raised_events: bool) -> None:
+        """In the unit of work's transaction: the request is recorded with its first write."""
+        if self.recorded:
+            return
+        wrote = raised_events or session.info.get(_WROTE) or session.new or session.dirty or session.deleted
+        if not wrote:
+            return
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert(self._table)
+            .values(request_id=self.request_id, method=self.method, recorded_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        # On PostgreSQL a delivery running at the same time waits on the row's lock, then sees the conflict.
+        if session.execute(statement).rowcount != 1:
+            raise AlreadyCarriedOut(f"request {self.request_id} to {self.method} was carried out at the same time")
+        self.recorded = True
+
+    def keep_answer(self, result: Any, exc_info) -> None:
+        """Stored before the reply is sent; if it cannot be, a later delivery is told Conflict, never run again."""
+        answer = {"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None}
+        try:
+            with self._session_factory() as session, session.begin():
+                session.execute(
+                    update(self._table).where(self._table.c.request_id == self.request_id).values(answer=answer)
+                )
+        except Exception:
+            log.exception("could not store the answer to request %s to %s", self.request_id, self.method)
+
+    def earlier_answer(self) -> tuple[Any, Any]:
+        """(result, exc_info) as the first delivery answered, waiting for it while that delivery may still run."""
+        deadline = eventlet.hubs.get_hub().clock() + self.wait_seconds
+        while True:
+            with self._session_factory() as session:
+                answer = session.scalar(select(self._table.c.answer).where(self._table.c.request_id == self.request_id))
+            if answer is not None:
+                break
+            if eventlet.hubs.get_hub().clock() >= deadline:
+                error = Conflict("This was already done, but its answer was lost. Reload the page to see it.")
+                return None, (Conflict, error, None)
+            eventlet.sleep(_POLL_SECONDS)
+        if answer["error"] is None:
+            return answer["result"], None
+        error = deserialize(answer["error"])
+        return None, (type(error), error, None)
+
+
+def _note_write(session: Session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+def _note_written_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def purge_answered(engine: Engine, metadata: MetaData, *, kept_for: timedelta) -> int:
+    table = metadata.tables[TABLE_NAME]
+    with engine.begin() as connection:
+        return connection.execute(delete(table).where(table.c.recorded_at < utcnow() - kept_for)).rowcount
+
+
+def purge_regularly(engine: Engine, metadata: MetaData) -> None:
+    """A managed thread of the service's Database provider."""
+    settings = AnsweredRequestSettings()
+    while True:
+        try:
+            purged = purge_answered(engine, metadata, kept_for=timedelta(hours=settings.answered_requests_kept_hours))
+            if purged:
+                log.info("purged %d answered requests", purged)
+        except Exception as exc:
+            log.warning("could not purge answered requests (tried again later): %s", exc)
+        eventlet.sleep(settings.answered_requests_purge_every_seconds)

@@ -1,0 +1,125 @@
+"""An RPC write delivered again (the connection dropped before its acknowledgement) is carried out once: the same
+AMQP request, published twice with its correlation id, leaves one row and gets the first answer both times. On
+SQLite and PostgreSQL, through the real registry and broker."""
+
+import uuid
+
+import pytest
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from sqlalchemy import create_engine, text
+
+from servicekit.migrations import upgrade
+from services.registry.service import RegistryService
+
+RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
+
+
+@pytest.fixture
+def registry(database_url, nameko_config, container_factory, monkeypatch):
+    upgrade("services.registry", database_url)
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
+    container = container_factory(RegistryService, nameko_config)
+    container.start()
+    return container
+
+
+class Requester:
+    """Publishes raw RPC requests as any nameko caller does, and reads their replies."""
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.connection = Connection(amqp_uri)
+        self.reply_to = f"answered-requests-test-{uuid.uuid4()}"
+        queue = Queue(self.reply_to, exchange=RPC_EXCHANGE, routing_key=self.reply_to, exclusive=True)
+        self.replies: list[tuple[str, dict]] = []
+        Consumer(self.connection, queues=[queue], callbacks=[self._on_reply], accept=["json"], no_ack=True).consume()
+        self.producer = Producer(self.connection, exchange=RPC_EXCHANGE, serializer="json")
+
+    def _on_reply(self, body: dict, message) -> None:
+        self.replies.append((message.properties["correlation_id"], body))
+
+    def publish(self, method: str, correlation_id: str, *args) -> None:
+        self.producer.publish(
+            {"args": list(args), "kwargs": {}},
+            routing_key=f"registry.{method}",
+            reply_to=self.reply_to,
+            correlation_id=correlation_id,
+        )
+
+    def wait_for_replies(self, count: int) -> list[tuple[str, dict]]:
+        while len(self.replies) < count:
+            self.connection.drain_events(timeout=20)
+        return self.replies
+
+    def close(self) -> None:
+        self.connection.release()
+
+
+@pytest.fixture
+def requester(amqp_uri):
+    opened = Requester(amqp_uri)
+    yield opened
+    opened.close()
+
+
+def rows(url: str, sql: str, **parameters) -> list:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql), parameters).all()
+    finally:
+        engine.dispose()
+
+
+def sign_up(email: str) -> dict:
+    return {"email": email, "display_name": "Lalremruati", "password": "a long enough passphrase 42"}
+
+
+def test_a_write_delivered_again_is_carried_out_once_and_answered_as_the_first_time(registry, requester, database_url):
+    correlation_id = str(uuid.uuid4())
+    requester.publish("sign_up", correlation_id, sign_up("again@example.org"))
+    first = requester.wait_for_replies(1)[0]
+    requester.publish("sign_up", correlation_id, sign_up("again@example.org"))
+    second = requester.wait_for_replies(2)[1]
+
+    assert first[1]["error"] is None
+    assert second == first
+    assert len(rows(database_url, "SELECT id FROM accounts WHERE email = :email", email="again@example.org")) == 1
+    assert rows(database_url, "SELECT method FROM answered_requests WHERE request_id = :id", id=correlation_id) == [
+        ("registry.sign_up",)
+    ]
+
+
+def test_a_write_delivered_twice_at_once_leaves_one_row(registry, requester, database_url):
+    correlation_id = str(uuid.uuid4())
+    requester.publish("sign_up", correlation_id, sign_up("twice@example.org"))
+    requester.publish("sign_up", correlation_id, sign_up("twice@example.org"))
+    replies = requester.wait_for_replies(2)
+
+    accounts = rows(database_url, "SELECT id FROM accounts WHERE email = :email", email="twice@example.org")
+    assert len(accounts) == 1
+    assert any(body["error"] is None for _, body in replies)
+
+
+def test_requests_with_other_ids_are_each_carried_out(registry, requester, database_url):
+    requester.publish("sign_up", str(uuid.uuid4()), sign_up("one@example.org"))
+    requester.publish("sign_up", str(uuid.uuid4()), sign_up("two@example.org"))
+    replies = requester.wait_for_replies(2)
+
+    assert [body["error"] for _, body in replies] == [None, None]
+    assert len(rows(database_url, "SELECT request_id FROM answered_requests")) == 2
+
+
+def test_an_error_is_answered_again_without_running_twice(registry, requester, database_url):
+    """A sign-up refused for its e-mail writes nothing, so a repeat runs again and is refused the same way."""
+    requester.publish("sign_up", str(uuid.uuid4()), sign_up("taken@example.org"))
+    requester.wait_for_replies(1)
+    correlation_id = str(uuid.uuid4())
+    for _ in range(2):
+        requester.publish("sign_up", correlation_id, sign_up("taken@example.org"))
+    replies = requester.wait_for_replies(3)
+
+    assert [body["error"]["exc_type"] for _, body in replies[1:]] == ["Conflict", "Conflict"]
+    assert len(rows(database_url, "SELECT id FROM accounts WHERE email = :email", email="taken@example.org")) == 1
+    assert (
+        rows(database_url, "SELECT request_id FROM answered_requests WHERE request_id = :id", id=correlation_id) == []
+    )
