@@ -59,3 +59,8 @@ def test_help_requests_by_status_the_oldest_unclaimed_per_urgency_and_the_time_t
     assert found[("diasporahub_help_requests_time_to_claim_seconds_count", (("urgency", "immediate"),))] == 1
     assert found[("diasporahub_help_requests_time_to_claim_seconds_sum", (("urgency", "immediate"),))] == 5 * 60
     assert found[("diasporahub_help_requests_time_to_claim_seconds_count", (("urgency", "future"),))] == 0
+    claimed_within = {
+        le: found[("diasporahub_help_requests_time_to_claim_seconds_bucket", (("le", le), ("urgency", "immediate")))]
+        for le in ("60.0", "300.0", "900.0", "+Inf")
+    }
+    assert claimed_within == {"60.0": 0, "300.0": 1, "900.0": 1, "+Inf": 1}

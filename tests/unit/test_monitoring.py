@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from services.alerts.metrics import TIME_TO_CLAIM_BUCKETS
 from services.catalogue import processes
 
 ROOT = Path(__file__).parents[2]
@@ -75,3 +76,49 @@ def test_the_compose_file_gives_every_process_its_metrics_port():
 
     for name in processes(""):
         assert services[name]["environment"][f"{name.upper().replace('-', '_')}_METRICS_LISTEN"] == "0.0.0.0:9100"
+
+
+def time_to_claim_series(urgency: str, claimed_within: dict[float, int]) -> list[dict]:
+    """The bucket series of one urgency: nothing at first, then `claimed_within[bound]` claims an hour later
+    (cumulative, as Prometheus buckets are); every other bound counts as the next smaller one given."""
+    series, count = [], 0
+    for bound in (*TIME_TO_CLAIM_BUCKETS, float("inf")):
+        count = claimed_within.get(bound, count)
+        le = "+Inf" if bound == float("inf") else repr(bound)
+        name = f'diasporahub_help_requests_time_to_claim_seconds_bucket{{urgency="{urgency}", le="{le}"}}'
+        series.append({"series": name, "values": f"0 {count}"})
+    return series
+
+
+def test_the_dashboard_shows_the_median_and_95th_percentile_time_to_claim_per_urgency(tmp_path):
+    dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    (panel,) = [
+        panel for panel in dashboard["panels"]
+        if any("diasporahub_help_requests_time_to_claim_seconds" in target["expr"] for target in panel["targets"])
+    ]  # fmt: skip
+    expressions = {target["legendFormat"]: target["expr"] for target in panel["targets"]}
+    # Four urgent requests claimed within 5, 15, 15 and 30 minutes; two others within an hour and two hours.
+    urgent = {60.0: 0, 300.0: 1, 900.0: 3, 1800.0: 4}
+    later = {1800.0: 0, 3600.0: 1, 7200.0: 2}
+    expected = {"immediate": {"p50": 600, "p95": 1620}, "future": {"p50": 3600, "p95": 6840}}
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1h",
+            "input_series": time_to_claim_series("immediate", urgent) + time_to_claim_series("future", later),
+            "promql_expr_test": [
+                {"expr": expressions["{{urgency}} " + quantile], "eval_time": "1h", "exp_samples": [
+                    {"labels": f'{{urgency="{urgency}"}}', "value": values[quantile]}
+                    for urgency, values in expected.items()
+                ]}
+                for quantile in ("p50", "p95")
+            ],
+        }],
+    }  # fmt: skip
+    (tmp_path / "time_to_claim.test.yaml").write_text(yaml.safe_dump(tests))
+
+    tested = promtool("test", "rules", str(tmp_path / "time_to_claim.test.yaml"))
+
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert panel["fieldConfig"]["defaults"]["unit"] == "s"
