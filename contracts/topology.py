@@ -67,6 +67,22 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Broadcast:
+    """Events that every process of a service hears, each on a queue of its own (`<queue>-<uuid>`, exclusive: the
+    broker deletes it with the process's connection): for what a process keeps in memory, not for work to do once."""
+
+    queue: str
+    events: tuple[type[EventEnvelope], ...]
+
+
+# Each gateway process forgets the public view it keeps of an association when the association changes
+# (gateway/public_reads.py).
+GATEWAY_PUBLIC_READS = Broadcast(queue="gateway.public-reads", events=ASSOCIATION_EVENTS)
+
+BROADCASTS: tuple[Broadcast, ...] = (GATEWAY_PUBLIC_READS,)
+
+
 def subscription(queue: str) -> Subscription:
     for candidate in SUBSCRIPTIONS:
         if candidate.queue == queue:

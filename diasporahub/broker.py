@@ -105,7 +105,8 @@ def service_users(bus: BusSettings, environ: Mapping[str, str] = os.environ) -> 
 
 
 def ensure_service_users(management: Management, users: list[ServiceUser]) -> None:
-    """Create or update each user, its permissions in its vhost and its topic permissions on the RPC exchange."""
+    """Create or update each user, its permissions in its vhost and its topic permissions on the RPC exchange (and
+    on the event exchanges of its broadcasts)."""
     for user in users:
         permissions = permissions_for(user.service, user=user.user)
         name, vhost = quote(user.user, safe=""), quote(user.vhost, safe="")
@@ -118,6 +119,8 @@ def ensure_service_users(management: Management, users: list[ServiceUser]) -> No
             f"topic-permissions/{vhost}/{name}",
             {"exchange": permissions.topic_exchange, "write": permissions.topic_write, "read": permissions.topic_read},
         )
+        for exchange, read in permissions.event_topics:
+            management.put(f"topic-permissions/{vhost}/{name}", {"exchange": exchange, "write": "^$", "read": read})
 
 
 def main(arguments: list[str]) -> int:

@@ -1,5 +1,6 @@
 """The gateway: one nameko service whose routes come from gateway/routes/. No business rules here."""
 
+from gateway.association_changes import AssociationChanges
 from gateway.auth import principal_cache
 from gateway.pages.accounts import AccountPages
 from gateway.pages.associations import AssociationPages
@@ -61,6 +62,7 @@ class GatewayService(
     alerts = TimedRpcProxy("alerts")
     settings = Shared(GatewaySettings)
     principals = Shared(principal_cache)
+    public_reads = AssociationChanges()
     bus_settings = Shared(BusSettings)
     call_id_logging = CallIdLogging()
     metrics = Metrics()

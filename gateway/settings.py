@@ -23,6 +23,9 @@ class GatewaySettings(BaseSettings):
     # How long the registry's answer to "who holds this session token" is believed (gateway/auth.py,
     # PrincipalCache; SECURITY.md): a session ended elsewhere may still be believed this long. 0: ask every time.
     principal_cache_seconds: float = Field(default=5.0, ge=0)
+    # How long, at most, an anonymous read's answer is kept (gateway/public_reads.py; SECURITY.md): forgotten sooner
+    # when the registry's event about a change arrives. 0: every read asks the registry.
+    public_read_cache_seconds: float = Field(default=2.0, ge=0)
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
 

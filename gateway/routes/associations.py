@@ -12,9 +12,12 @@ from contracts.associations import (
 )
 from gateway.auth import session_token_of
 from gateway.http import Session, api
+from gateway.public_reads import association_key
 
 
 class AssociationRoutes:
+    """A change made here is forgotten by this gateway's public reads at once, by the others when its event comes."""
+
     @api(
         "POST",
         "/api/v1/associations",
@@ -37,7 +40,11 @@ class AssociationRoutes:
         returns=AssociationV1,
     )
     def get_association(self, request: Request, association_id: str):
-        return self.registry.get_association(session_token_of(request), association_id)
+        token, key = session_token_of(request), association_key(association_id)
+        if token is not None or key is None:
+            return self.registry.get_association(token, association_id)
+        # Without a session the answer is the public view, the same for every anonymous caller (public_reads.py).
+        return self.public_reads.read(key, lambda: self.registry.get_association(None, association_id))
 
     @api(
         "PATCH",
@@ -50,7 +57,9 @@ class AssociationRoutes:
     )
     def update_association(self, request: Request, association_id: str, body: AssociationPatch):
         patch = body.model_dump(mode="json", include=body.model_fields_set)
-        return self.registry.update_association(session_token_of(request), association_id, patch)
+        updated = self.registry.update_association(session_token_of(request), association_id, patch)
+        self.public_reads.forget(association_key(association_id))
+        return updated
 
     @api(
         "POST",
@@ -62,7 +71,11 @@ class AssociationRoutes:
         returns=AssociationV1,
     )
     def decide_association(self, request: Request, association_id: str, body: VerificationDecision):
-        return self.registry.decide_association(session_token_of(request), association_id, body.model_dump(mode="json"))
+        decided = self.registry.decide_association(
+            session_token_of(request), association_id, body.model_dump(mode="json")
+        )
+        self.public_reads.forget(association_key(association_id))
+        return decided
 
     @api(
         "GET",
@@ -85,4 +98,6 @@ class AssociationRoutes:
         returns=AssociationV1,
     )
     def merge_association(self, request: Request, association_id: str, body: MergeRequest):
-        return self.registry.merge_association(session_token_of(request), association_id, str(body.into))
+        merged = self.registry.merge_association(session_token_of(request), association_id, str(body.into))
+        self.public_reads.forget(association_key(association_id), association_key(body.into))
+        return merged

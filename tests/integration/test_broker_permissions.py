@@ -4,6 +4,7 @@ each may not do is refused by RabbitMQ itself, and who calls an RPC is the user 
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from kombu import Connection, Exchange, Queue
 
 from contracts.topology import SEARCH_INDEXER
 from diasporahub.broker import Management, ensure_service_users, service_users
+from gateway.association_changes import changes_queue
 from servicekit.broker_access import permissions_for
 from servicekit.bus import declare_topology
 from servicekit.settings import BusSettings, amqp_uri_variable
@@ -53,11 +55,31 @@ def test_the_gateway_cannot_consume_an_event_queue(broker):
         Queue(SEARCH_INDEXER.queue, no_declare=True)(connection.channel()).consume(callback=lambda *_: None)
 
 
-def test_the_gateway_cannot_bind_a_queue_of_its_own_to_registry_events(broker):
+@pytest.mark.parametrize("routing_key", ["#", "individual_updated.v1"])
+def test_the_gateway_cannot_bind_a_queue_of_its_own_to_registry_events_but_association_ones(broker, routing_key):
     with broker.connection("gateway") as connection, pytest.raises(AccessRefused):
         own = Queue(f"rpc.reply-gateway-{uuid.uuid4()}", exclusive=True)(connection.channel())
         own.declare()
-        own.bind_to(exchange="registry.events", routing_key="#")
+        own.bind_to(exchange="registry.events", routing_key=routing_key)
+
+
+def test_the_gateway_hears_association_events_on_a_queue_of_its_own(broker):
+    """How each gateway process learns to forget the public views it keeps (gateway/association_changes.py)."""
+    with broker.connection("gateway") as connection:
+        queue = changes_queue()(connection.channel())
+        queue.declare()
+        with broker.connection("registry") as registry:
+            producer = registry.Producer(exchange=Exchange("registry.events", type="topic", no_declare=True))
+            producer.publish({"aggregate_id": "heard"}, routing_key="association_updated.v1")
+            producer.publish({"aggregate_id": "not heard"}, routing_key="individual_updated.v1")
+        message = None
+        for _ in range(50):
+            message = queue.get(no_ack=True)
+            if message is not None:
+                break
+            time.sleep(0.1)
+        assert message is not None and message.payload == {"aggregate_id": "heard"}
+        assert queue.get(no_ack=True) is None
 
 
 def test_the_gateway_cannot_listen_to_the_registry_s_rpc_requests(broker):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contracts.events import ASSOCIATION_EVENTS, INDIVIDUAL_EVENTS
 from contracts.topology import SUBSCRIPTIONS
 from diasporahub.broker import BrokerUsersFailed, service_users
 from servicekit.broker_access import owner_of, permissions_for
@@ -44,13 +45,21 @@ def test_every_subscription_belongs_to_a_service_of_the_catalogue():
     assert all(owner_of(subscription) in names for subscription in SUBSCRIPTIONS)
 
 
-def test_the_gateway_may_read_no_event_exchange_and_no_subscription_queue():
-    read = re.compile(permissions_for("gateway").read)
+def test_the_gateway_may_read_no_subscription_queue_and_bind_only_association_events_to_its_own_queues():
+    permissions = permissions_for("gateway")
+    read = re.compile(permissions.read)
+    [(exchange, keys)] = permissions.event_topics
 
     for subscription in SUBSCRIPTIONS:
         assert not read.match(subscription.queue)
-        assert not any(read.match(f"{event.source}.events") for event in subscription.events)
+    assert not read.match("messaging.events") and not read.match("alerts.events")
     assert read.match("rpc.reply-gateway-7a0c8f0e-0b8e-4a55-9d3b-5d1c2f0e1a77")
+    assert read.match("gateway.public-reads-7a0c8f0e-0b8e-4a55-9d3b-5d1c2f0e1a77")
+    assert not read.match("gateway.public-reads-anything")
+    assert exchange == "registry.events"
+    assert all(re.match(keys, event.routing_key) for event in ASSOCIATION_EVENTS)
+    assert not any(re.match(keys, event.routing_key) for event in INDIVIDUAL_EVENTS)
+    assert not re.match(keys, "#")
 
 
 def test_a_service_s_user_must_be_named_after_it(monkeypatch):
