@@ -3,35 +3,43 @@ from servicekit.runtime import prepare_green_runtime
 prepare_green_runtime()
 
 # The web pages under load: the whole system (`diasporahub run`'s processes) in a scratch RabbitMQ vhost and a
-# scratch directory, 200 verified associations in the directory, then wrk (Debian's package) with 16 connections
-# on the home page, a directory page with results (20 hits, markers on the map) and an association's page. It
-# prints requests/s, p50 and p99 for each, and how many bytes each page transfers (the HTML alone, and with its
-# stylesheet, script and map on a first visit). It asserts nothing.
+# scratch directory, 200 verified associations in the directory, then wrk (Debian's package) with 16 connections,
+# each accepting gzip as a browser does, on the home page, a directory page with results (20 hits, markers on the
+# map) and an association's page. It prints requests/s, p50 and p99 for each, how many bytes each page transfers
+# (the HTML alone, and with its stylesheet, script and map on a first visit), and the CPU milliseconds per request
+# of each busy process. With `--profile DIR`, py-spy samples the gateway during each page's run and its most
+# costly frames are printed. It asserts nothing.
 # Targets: each ≥ 200 requests/s with p99 ≤ 100 ms on this machine; the home page under 150 KB transferred.
 #
 #     .venv/bin/python benchmarks/pages.py
 #     .venv/bin/python benchmarks/pages.py --seconds 5 --associations 60   # quicker
+#     .venv/bin/python benchmarks/pages.py --only directory --profile /tmp/pages-profile
 
 import argparse  # noqa: E402
+import gzip  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
 from directory_sample import CITIES  # noqa: E402
 from memory import free_port  # noqa: E402
+from process_cpu import CpuMeter, system_pids  # noqa: E402
+from read_path import print_profile  # noqa: E402
 from registry_import import cell_staff_token  # noqa: E402
+from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 
 from diasporahub.system import System  # noqa: E402
 from servicekit.database import create_database_engine  # noqa: E402
 
 CLIENTS = 16
+BROWSER_ENCODINGS = "gzip, deflate, br"  # what Chromium sends: each page's cost includes compressing it
+ACCEPT_GZIP = f"Accept-Encoding: {BROWSER_ENCODINGS}"
 PASSWORD = "correct horse battery staple"
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -75,21 +83,28 @@ def populate(api: str, cell: dict, count: int) -> str:
 
 
 def transferred(api: str, path: str) -> tuple[int, int]:
-    """Bytes of the page (status line, headers and body), and with the assets it links to on a first visit."""
-    answer = requests.get(f"{api}{path}", timeout=10)
-    page = wire_size(answer)
-    assets = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', answer.text))
-    return page, page + sum(wire_size(requests.get(f"{api}{asset}", timeout=10)) for asset in assets)
+    """Bytes of the page (status line, headers and body as sent: gzipped if the gateway chose to), and with the
+    assets it links to on a first visit. Asked as a browser asks, accepting gzip."""
+    page, html = wire_size(f"{api}{path}")
+    assets = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode()))
+    return page, page + sum(wire_size(f"{api}{asset}")[0] for asset in assets)
 
 
-def wire_size(answer: requests.Response) -> int:
+def wire_size(url: str) -> tuple[int, bytes]:
+    """The answer's size on the wire, and its body decoded."""
+    answer = requests.get(url, headers={"Accept-Encoding": BROWSER_ENCODINGS}, stream=True, timeout=10)
+    sent = answer.raw.read(decode_content=False)
+    body = gzip.decompress(sent) if answer.headers.get("Content-Encoding") == "gzip" else sent
     headers = "".join(f"{name}: {value}\r\n" for name, value in answer.raw.headers.items())
-    return len(f"HTTP/1.1 {answer.status_code} {answer.reason}\r\n{headers}\r\n".encode()) + len(answer.content)
+    return len(f"HTTP/1.1 {answer.status_code} {answer.reason}\r\n{headers}\r\n".encode()) + len(sent), body
 
 
 def wrk(url: str, seconds: int) -> dict[str, float]:
     run = subprocess.run(
-        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "-H", ACCEPT_GZIP, url],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout)
     latencies = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", run.stdout, re.MULTILINE))
@@ -101,21 +116,51 @@ def wrk(url: str, seconds: int) -> dict[str, float]:
         figures[f"p{percent}"] = float(number) * UNIT_MS[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
     figures["non_2xx"] = float(errors.group(1)) if errors else 0.0
+    figures["requests"] = float(re.search(r"(\d+) requests in", run.stdout).group(1))
     return figures
+
+
+def profile_gateway(pid: int, output: Path, seconds: int) -> subprocess.Popen:
+    """py-spy sampling the gateway (without pausing it) for `seconds`, its raw stacks written to `output`."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen(
+        [str(py_spy), "record", "--pid", str(pid), "--duration", str(seconds), "--format", "raw",
+         "--output", str(output), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def busy_processes(per_request: dict[str, float]) -> str:
+    """CPU ms per request of the processes that did noticeable work for it."""
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items() if ms >= 0.05)
+
+
+def measure(system: System, name: str, path: str, args) -> None:
+    wrk(f"{system.url}{path}", 2)  # warm-up
+    meter = CpuMeter(system_pids(system.processes))
+    profile_file = args.profile / f"{re.sub(r'[^a-z]+', '-', name.lower()).strip('-')}.txt" if args.profile else None
+    profiler = profile_gateway(system.processes["gateway"].pid, profile_file, args.seconds) if profile_file else None
+    figures = wrk(f"{system.url}{path}", args.seconds)
+    cpu = meter.ms_per(int(figures["requests"]))
+    if profiler is not None:
+        profiler.wait()
+    page_bytes, first_visit_bytes = transferred(system.url, path)
+    failed = f", {figures['non_2xx']:.0f} not 2xx" if figures["non_2xx"] else ""
+    print(
+        f"{name:>26}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
+        f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
+        f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)\n"
+        f"{'':>28}CPU ms per request: {busy_processes(cpu)}",
+        flush=True,
+    )
+    if profile_file is not None:
+        print_profile(profile_file)
 
 
 def run(args, workdir: Path) -> None:
     with ScratchVhost(args.amqp_uri, args.management_url, "pages_bench") as vhost:
-        env = os.environ | {
-            "DIASPORAHUB_AMQP_URI": vhost.amqp_uri,
-            "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.sqlite3'}",
-            "SEARCH_DATABASE_URL": f"sqlite:///{workdir / 'search.sqlite3'}",
-            "MESSAGING_DATABASE_URL": f"sqlite:///{workdir / 'messaging.sqlite3'}",
-            "ALERTS_DATABASE_URL": f"sqlite:///{workdir / 'alerts.sqlite3'}",
-            "ALERTS_DATA_KEY_FILE": str(workdir / "alerts-data.key"),
-        }
-        for variable in [name for name in env if name.endswith("_AMQP_URI") and name != "DIASPORAHUB_AMQP_URI"]:
-            env.pop(variable)  # every process as the scratch vhost's user
+        env = scratch_environment(vhost.amqp_uri, workdir)
         system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
         system.prepare()
         engine = create_database_engine(env["REGISTRY_DATABASE_URL"])
@@ -135,17 +180,11 @@ def run(args, workdir: Path) -> None:
                 "API: the same association": f"/api/v1/associations/{association_id}",
             }
             print(f"{args.associations} verified associations; wrk, {CLIENTS} connections, {args.seconds} s each")
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
             for name, path in pages.items():
-                wrk(f"{system.url}{path}", 2)  # warm-up
-                figures = wrk(f"{system.url}{path}", args.seconds)
-                page_bytes, first_visit_bytes = transferred(system.url, path)
-                failed = f", {figures['non_2xx']:.0f} not 2xx" if figures["non_2xx"] else ""
-                print(
-                    f"{name:>26}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
-                    f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
-                    f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)",
-                    flush=True,
-                )
+                if args.only is None or args.only.lower() in name.lower():
+                    measure(system, name, path, args)
             print(f"[load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")
         finally:
             system.stop_all()
@@ -157,16 +196,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The web pages under load, and what each transfers.")
     parser.add_argument("--associations", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument(
-        "--amqp-uri", default=os.environ.get("DIASPORAHUB_AMQP_URI", "amqp://guest:guest@localhost:5672/")
-    )
-    parser.add_argument("--management-url", default="http://localhost:15672")
+    parser.add_argument("--only", help="measure only the pages whose name contains this (e.g. directory)")
+    parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway")
+    add_broker_options(parser)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    in_scratch_directory("pages-bench-", lambda workdir: run(args, workdir))
 
 
 if __name__ == "__main__":

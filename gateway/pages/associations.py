@@ -1,6 +1,7 @@
 """An association's profile, the forms to register and edit one, and its history. The registry decides who may
 see or change what; a page only offers the links that the reader's account is likely to be allowed."""
 
+import eventlet
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
@@ -36,10 +37,17 @@ class AssociationPages:
     @page("GET", "/associations/<string:association_id>")
     def association_page(self, request: Request, association_id: str):
         token = session_token_of(request)
-        association = AssociationV1.model_validate(self.registry.get_association(token, association_id))
+        # Who is reading does not depend on the association: both are asked at once.
+        reader = eventlet.spawn(signed_in_principal, self, request) if token is not None else None
+        try:
+            association = AssociationV1.model_validate(self.registry.get_association(token, association_id))
+        except BaseException:
+            if reader is not None:
+                reader.kill()
+            raise
         manages, joining = False, None
-        if token is not None:
-            principal = signed_in_principal(self, request)
+        if reader is not None:
+            principal = reader.wait()
             manages = principal.is_cell_staff or any(item.id == association.id for item in principal.administers)
             if not manages and association.status == "verified":
                 joining = joining_state(self, request, principal, association.id)

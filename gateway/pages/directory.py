@@ -3,17 +3,21 @@
 "Near a place" turns a city and country into a point with the same gazetteer the registry uses for
 associations without a location, then asks search for associations within the radius. Markers are drawn at each
 association's city, over the world map that `world_map` built, in the same projection.
+
+The map's outlines are a static file drawn once at install time; a page draws only its markers, from points kept
+per city, as one piece of SVG made here (twenty markers in a template loop cost more than the rest of the map).
 """
 
 from dataclasses import dataclass
-from functools import partial
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus, urlencode
 
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Request
 
 from contracts.associations import CATEGORIES
 from contracts.errors import Invalid
-from contracts.search import AssociationHit, AssociationQuery, AssociationResults
+from contracts.search import AssociationHit, AssociationQuery, AssociationResults, Facets
 from contracts.validation import parse
 from gateway.http import query_of
 from gateway.pages.forms import field_problems
@@ -36,8 +40,38 @@ class Marker:
     href: str | None = None
 
 
+class CityPoints:
+    """A city's point on the map, looked up in the gazetteer once per city and kept: the directory's cities repeat."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None):
+        self.gazetteer = gazetteer or Gazetteer()
+        self.point = lru_cache(maxsize=8192)(self._point)
+
+    def locate(self, city: str, country: str):
+        return self.gazetteer.locate(city, country)
+
+    def _point(self, city: str, country: str) -> tuple[float, float] | None:
+        location = self.gazetteer.locate(city, country)
+        return None if location is None else project(location.lat, location.lon)
+
+
+def map_marks(centre: Marker | None, markers: list[Marker]) -> Markup:
+    """The SVG of the searched place (a dark dot) and of each association (a link to its page)."""
+    marks = []
+    if centre is not None:
+        title = escape(centre.label)
+        marks.append(f'<circle cx="{centre.x}" cy="{centre.y}" r="4" fill="#1b1b1b"><title>{title}</title></circle>')
+    for marker in markers:
+        label = escape(marker.label)
+        marks.append(
+            f'<a href="{escape(marker.href)}" aria-label="{label}"><circle class="marker" cx="{marker.x}" '
+            f'cy="{marker.y}" r="7"><title>{label}</title></circle></a>'
+        )
+    return Markup("\n".join(marks))
+
+
 class DirectoryPages:
-    gazetteer = Shared(Gazetteer)
+    gazetteer = Shared(CityPoints)
 
     @page("GET", "/directory")
     def directory_page(self, request: Request):
@@ -47,9 +81,6 @@ class DirectoryPages:
             "place": place,
             "errors": {},
             "results": None,
-            "markers": [],
-            "centre": None,
-            "facet_link": partial(facet_link, request),
             "map_size": (MAP_WIDTH, MAP_HEIGHT),
             "radius_choices": RADIUS_CHOICES_KM,
             "categories": CATEGORIES,
@@ -63,10 +94,11 @@ class DirectoryPages:
         results = AssociationResults.model_validate(
             self.search.search_associations(query.model_dump(mode="json", exclude_defaults=True), None)
         )
+        markers = [marker for hit in results.items if (marker := self.marker(hit)) is not None]
         context |= {
             "results": results,
-            "markers": [marker for hit in results.items if (marker := self.marker(hit)) is not None],
-            "centre": centre,
+            "map_marks": map_marks(centre, markers),
+            "facets": facet_links(request, results.facets),
             "paging": paging(request, query, results.total),
         }
         return render(request, "directory.html", query=query, **context)
@@ -88,11 +120,10 @@ class DirectoryPages:
         return Marker(x=x, y=y, label=place["near_city"])
 
     def marker(self, hit: AssociationHit) -> Marker | None:
-        location = self.gazetteer.locate(hit.city, hit.country)
-        if location is None:
+        point = self.gazetteer.point(hit.city, hit.country)
+        if point is None:
             return None
-        x, y = project(location.lat, location.lon)
-        return Marker(x=x, y=y, label=f"{hit.name}, {hit.city}", href=f"/associations/{hit.id}")
+        return Marker(x=point[0], y=point[1], label=f"{hit.name}, {hit.city}", href=f"/associations/{hit.id}")
 
 
 def paging(request: Request, query: AssociationQuery, total: int) -> dict:
@@ -111,6 +142,14 @@ def paging(request: Request, query: AssociationQuery, total: int) -> dict:
     }
 
 
-def facet_link(request: Request, name: str, value: str) -> str:
-    kept = [(key, item) for key, item in request.args.items(multi=True) if key not in (name, "page")]
-    return "/directory?" + urlencode([*kept, (name, value)])
+FACETS = ("country", "language", "category")
+
+
+def facet_links(request: Request, facets: Facets) -> dict[str, list[tuple[str, str, int]]]:
+    """Each facet's values as (link, value, count): the search again, narrowed to the value, from its first page."""
+    links = {}
+    for name in FACETS:
+        kept = urlencode([(key, item) for key, item in request.args.items(multi=True) if key not in (name, "page")])
+        start = f"/directory?{kept}&{name}=" if kept else f"/directory?{name}="
+        links[name] = [(start + quote_plus(value), value, count) for value, count in getattr(facets, name).items()]
+    return links

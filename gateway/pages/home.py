@@ -1,11 +1,11 @@
 """The home page, the language choice and the pages' static files."""
 
-import mimetypes
 from pathlib import Path
 
 from werkzeug.exceptions import NotFound
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
+from gateway.pages.compression import static_response
 from gateway.pages.locales import LANGUAGE_COOKIE, LANGUAGES
 from gateway.pages.rendering import page, redirect, render, safe_next
 
@@ -32,8 +32,7 @@ class HomePages:
         path = (STATIC_FOLDER / asset).resolve()
         if not path.is_relative_to(STATIC_FOLDER) or not path.is_file():
             raise NotFound(f"There is no file {asset!r}.")
-        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        response = Response(path.read_bytes(), mimetype=mimetype)
+        response = static_response(request, path)
         response.cache_control.public = True
         response.cache_control.max_age = ASSET_CACHE_SECONDS
         response.headers["X-Content-Type-Options"] = "nosniff"

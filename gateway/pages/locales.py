@@ -7,7 +7,7 @@ has none for Mizo, so Mizo pages format them as Indian English (`en_IN`) does.
 
 import gettext
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pycountry
@@ -51,11 +51,19 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 class Formats:
-    """Dates, numbers, countries and languages as a page in `language` writes them."""
+    """Dates, numbers, countries and languages as a page in `language` writes them.
+
+    One per language for the life of the process, so the answers that depend only on their argument (a number,
+    a language's name, a country list) are kept: Babel and pycountry look-ups cost more than the rest of a page.
+    """
 
     def __init__(self, language: str):
         self.locale = Locale.parse(FORMAT_LOCALE[language])
         self._countries: list[tuple[str, str, str]] | None = None
+        self.number = lru_cache(maxsize=4096)(self._number)
+        self.language = cache(self._language)  # a few hundred ISO codes at most
+        self._language_list = lru_cache(maxsize=1024)(self._languages_joined)
+        self._country_options = lru_cache(maxsize=512)(self._options_html)
 
     def date(self, value: date | datetime | None) -> str:
         if value is None:
@@ -64,7 +72,7 @@ class Formats:
             return format_datetime(value, format="medium", locale=self.locale)
         return format_date(value, format="medium", locale=self.locale)
 
-    def number(self, value: int | float) -> str:
+    def _number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
     def country(self, code: str) -> str:
@@ -73,18 +81,28 @@ class Formats:
     def country_options(self, selected: str | list[str] | None = None) -> Markup:
         """`<option>`s of every ISO 3166 country in the order of their names, the `selected` one(s) marked.
 
-        Made from a list escaped once per language: a page with two country lists renders in a fraction of the
-        time a template loop takes.
+        Made from a list escaped once per language, and kept per selection: the directory has two country lists,
+        which a template loop made the costliest part of its page.
         """
+        chosen = (selected,) if isinstance(selected, str) else tuple(sorted(set(selected or ())))
+        return self._country_options(chosen)
+
+    def _options_html(self, chosen: tuple[str, ...]) -> Markup:
         if self._countries is None:
             named = sorted(((c.alpha_2, self.country(c.alpha_2)) for c in pycountry.countries), key=lambda p: p[1])
             self._countries = [(code, f'<option value="{code}"', f">{escape(name)}</option>") for code, name in named]
-        chosen = {selected} if isinstance(selected, str) else set(selected or ())
         return Markup(
             "".join(f"{start}{' selected' if code in chosen else ''}{end}" for code, start, end in self._countries)
         )
 
-    def language(self, code: str) -> str:
+    def languages(self, codes: list[str]) -> str:
+        """Languages' names joined with commas: `["lus", "eng"]` → `Mizo, English`."""
+        return self._language_list(tuple(codes))
+
+    def _languages_joined(self, codes: tuple[str, ...]) -> str:
+        return ", ".join(self.language(code) for code in codes)
+
+    def _language(self, code: str) -> str:
         """A language's name from its ISO 639-3 code (`eng` → English), as Babel names it, else as ISO does."""
         if code == MIZO:
             return LANGUAGES[MIZO].split()[0]
@@ -93,21 +111,51 @@ class Formats:
         return self.locale.languages.get(short or code) or (known.name if known else code)
 
 
+def page_texts(catalog: gettext.NullTranslations) -> dict:
+    """`_`, `gettext` and `ngettext` for the templates, as Jinja's "newstyle" ones behave (the text is markup, its
+    variables escaped into it), without their two layers of context calls per text; a text without variables is
+    translated once. Every template is autoescaped, so the text is always Markup.
+    """
+
+    @cache
+    def constant(message: str) -> Markup:
+        return Markup(catalog.gettext(message)) % {}  # as newstyle: `%%` in a text is a percent sign
+
+    def page_gettext(message: str, /, **variables) -> Markup:
+        if not variables:
+            return constant(message)
+        return Markup(catalog.gettext(message)) % variables
+
+    def page_ngettext(singular: str, plural: str, count: int, /, **variables) -> Markup:
+        variables.setdefault("num", count)
+        return Markup(catalog.ngettext(singular, plural, count)) % variables
+
+    return {"_": page_gettext, "gettext": page_gettext, "ngettext": page_ngettext}
+
+
 @cache
 def environment(language: str) -> Environment:
-    """One template environment per language, made on first use and kept."""
+    """One template environment per language, made on first use and kept, its templates compiled once: a running
+    gateway does not look for changed template files (that is a stat of every template on every page)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_FOLDER),
+        auto_reload=False,
         autoescape=select_autoescape(default=True),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)
+    catalog = translations(language)
+    env.install_gettext_translations(catalog, newstyle=True)
+    env.globals.update(page_texts(catalog))
     formats = Formats(language)
     env.filters.update(
-        date=formats.date, number=formats.number, country=formats.country, language_name=formats.language
+        date=formats.date,
+        number=formats.number,
+        country=formats.country,
+        language_name=formats.language,
+        language_names=formats.languages,
     )
     env.globals.update(languages=LANGUAGES, language=language, country_options=formats.country_options)
     return env

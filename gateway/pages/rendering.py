@@ -33,6 +33,7 @@ from contracts.errors import (
 )
 from gateway.auth import SESSION_COOKIE
 from gateway.http import JsonWebServer, read_body, refuse_cross_site_writes
+from gateway.pages.compression import compress_page
 from gateway.pages.locales import environment, language_of
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def render(request: Request, template: str, *, status: int = 200, **context) -> 
     view = PageView(request)
     html = environment(view.language).get_template(template).render(page=view, **context)
     response = Response(html, status=status, mimetype="text/html")
-    return finish(response, view)
+    return finish(compress_page(request, response), view)
 
 
 def redirect(request: Request, location: str) -> Response:
