@@ -3,8 +3,9 @@
 A backup holds every database of services/catalogue.py: a PostgreSQL database as `pg_dump`'s custom format (one
 snapshot, so consistent while the services keep writing), a SQLite file through SQLite's online backup API (also
 consistent while it is written). Each database is consistent in itself; the services' databases are taken one after
-another, so a projection (search's index, messaging's copy of the directory) may be a little behind or ahead of the
-registry it was copied from: after a restore, `verify --repair` compares them with the registry and puts them right.
+another, the registry last, so a projection (search's index, messaging's copy of the directory) may be a little
+behind the registry it was copied from, never ahead: after a restore, `verify --repair` compares them with the
+registry and brings them forward.
 `manifest.json` in DIR says what was taken, when, and from which kind of database.
 
 Restore with the services stopped: it replaces each database's contents with the backup's.
@@ -34,7 +35,7 @@ def backup(folder: Path) -> dict:
     """Copy every service's database into `folder`; return the manifest written there."""
     folder.mkdir(parents=True, exist_ok=True)
     taken: dict[str, dict] = {}
-    for entry in with_databases():
+    for entry in _registry_last():
         url = make_url(entry.database_url())
         if url.get_backend_name() == "sqlite":
             file_name = f"{entry.name}.sqlite3"
@@ -46,6 +47,12 @@ def backup(folder: Path) -> dict:
     manifest = {"taken_at": datetime.now(UTC).isoformat(), "databases": taken}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _registry_last() -> list[ServiceEntry]:
+    """Search, messaging and alerts copy the registry: taken before it, their copies hold nothing it lacks (an
+    association registered after the registry's dump would otherwise be in them alone, after a restore)."""
+    return sorted(with_databases(), key=lambda entry: entry.name == "registry")
 
 
 def restore(folder: Path) -> list[str]:
@@ -65,13 +72,17 @@ def restore(folder: Path) -> list[str]:
 
 def verify(*, repair: bool) -> int:
     """Search's index and messaging's directory against the registry (`search verify`, `messaging
-    rebuild-directory`): 0 when they agree or were repaired."""
+    verify-directory`), each difference printed; with `repair`, search repairs its own and messaging's directory is
+    rebuilt (`messaging rebuild-directory`) then checked again. 0 when they agree, or agree after the repair."""
     command = [sys.executable, "-m", "diasporahub.cli"]
     search = subprocess.run([*command, "search", "verify", *(["--repair"] if repair else [])], check=False)
-    if not repair:
-        print("messaging's directory: rebuilt from the registry with --repair (it keeps no versions to compare)")
-        return search.returncode
-    messaging = subprocess.run([*command, "messaging", "rebuild-directory"], check=False)
+    if repair:
+        rebuilt = subprocess.run([*command, "messaging", "rebuild-directory"], check=False)
+        if rebuilt.returncode != 0:
+            return rebuilt.returncode
+    # A rebuild brings versions forward only: what is still ahead of the registry, or differs at the same version,
+    # is printed by this second check (after a restore it cannot be: the registry is backed up last).
+    messaging = subprocess.run([*command, "messaging", "verify-directory"], check=False)
     return search.returncode or messaging.returncode
 
 

@@ -93,8 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     searching.add_argument("search_arguments", nargs=argparse.REMAINDER)
     broker = commands.add_parser("broker", help="give every service its own RabbitMQ user (broker users)")
     broker.add_argument("broker_arguments", nargs=argparse.REMAINDER)
-    messaging = commands.add_parser("messaging", help="messaging's copy of the directory (messaging rebuild-directory)")
-    messaging.add_argument("messaging_action", choices=["rebuild-directory"])
+    messaging = commands.add_parser(
+        "messaging", help="messaging's copy of the directory against the registry (rebuild-directory, verify-directory)"
+    )
+    messaging.add_argument("messaging_action", choices=["rebuild-directory", "verify-directory"])
     alerts = commands.add_parser("alerts", help="where people live, for advisories (alerts rebuild-people)")
     alerts.add_argument("alerts_action", choices=["rebuild-people"])
     dead = commands.add_parser("dead-letters", help="count dead-lettered events, or replay a queue's (replay QUEUE)")
@@ -133,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "messaging":
         from diasporahub import messaging
 
-        return messaging.rebuild_directory()
+        if args.messaging_action == "rebuild-directory":
+            return messaging.rebuild_directory()
+        from servicekit.settings import act_as_service
+
+        # It reads the registry's associations as messaging's rebuild does (the registry gives them to it).
+        act_as_service("messaging")
+        return messaging.verify_directory()
     if args.command == "alerts":
         from diasporahub import alerts
 

@@ -88,3 +88,10 @@ def test_a_backup_of_sqlite_is_not_restored_onto_postgresql(sqlite_everywhere, t
         BackupFailed, match="the registry backup is of sqlite, but registry's database is now postgresql"
     ):
         restore(tmp_path / "backup")
+
+
+def test_the_registry_is_taken_last_so_that_no_copy_of_it_is_ahead_of_it(sqlite_everywhere, tmp_path):
+    manifest = backup(tmp_path / "backup")
+
+    assert sorted(manifest["databases"]) == sorted(entry.name for entry in with_databases())
+    assert list(manifest["databases"])[-1] == "registry"
