@@ -71,7 +71,8 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[int, float, dict[str,
     return requests, rate, percentiles, report
 
 
-def start_profiles(processes, directory: Path, seconds: int) -> list[subprocess.Popen]:
+def start_profiles(processes, directory: Path, seconds: int, names=PROFILED) -> list[subprocess.Popen]:
+    """py-spy sampling each named process for `seconds`, raw stacks into DIRECTORY/<name>.txt."""
     directory.mkdir(parents=True, exist_ok=True)
     py_spy = Path(sys.executable).parent / "py-spy"
     return [
@@ -92,14 +93,14 @@ def start_profiles(processes, directory: Path, seconds: int) -> list[subprocess.
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        for name in PROFILED
+        for name in names
     ]
 
 
 def print_profile(path: Path, top: int = 25) -> None:
     """The frames most often on the stack (inclusive), as a share of the process's busy samples."""
     inclusive, total = Counter(), 0
-    for line in path.read_text().splitlines():
+    for line in filter(None, path.read_text().splitlines()):
         stack, _, count = line.rpartition(" ")
         total += int(count)
         for frame in set(stack.split(";")):

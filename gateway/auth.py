@@ -25,8 +25,13 @@ MAX_TOKEN_LENGTH = 200
 
 def session_token_of(request: Request) -> str | None:
     """`Authorization: Bearer <token>` if sent, else the session cookie; None without either."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(SESSION_COOKIE, "")
+    # Read from the environ: werkzeug's `headers.get` and `cookies.get` raise and catch an error for a missing one,
+    # which an anonymous read paid twice.
+    scheme, _, credentials = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+    else:
+        token = request.cookies.get(SESSION_COOKIE, "") if "HTTP_COOKIE" in request.environ else ""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     return token

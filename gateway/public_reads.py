@@ -21,30 +21,32 @@ from uuid import UUID
 
 from nameko.extensions import DependencyProvider
 
+from gateway.errors import json_text
 from gateway.settings import GatewaySettings
 
-Answer = dict
+Answer = dict  # as the registry gave it (JSON-able)
 
 
 class PublicReadCache:
-    """Answers by key, each believed until its own expiry (monotonic seconds); at most `max_entries`, the least
-    recently used go first. A read that was under way when an entry was forgotten does not keep its answer: it
-    may have been made before the change that caused the forgetting."""
+    """Answers by key, kept as the JSON text the gateway sends (gateway.errors.json_text: encoded once), each
+    believed until its own expiry (monotonic seconds); at most `max_entries`, the least recently used go first. A
+    read that was under way when an entry was forgotten does not keep its answer: it may have been made before the
+    change that caused the forgetting."""
 
     def __init__(self, seconds: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
         self.max_entries = max_entries
         self.clock = clock
         self.serving = False  # set by the listener for association events while it is connected
-        self._entries: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._forgettings = 0
         self._lock = threading.Lock()
 
-    def read(self, key: str, load: Callable[[], Answer], *, valid_until: datetime | None = None) -> Answer:
-        """The kept answer for `key`, or `load()`'s, kept unless the key was forgotten while it loaded.
-        `valid_until` (aware) caps how long it is kept: a verification due date."""
+    def read(self, key: str, load: Callable[[], Answer]) -> str:
+        """The kept answer for `key` as JSON text, or `load()`'s, kept unless the key was forgotten while it loaded,
+        and never past the answer's `verification_due_at`."""
         if not self.serving or self.seconds <= 0:
-            return load()
+            return json_text(load())
         now = self.clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -53,8 +55,9 @@ class PublicReadCache:
                 return entry[1]
             forgettings_before = self._forgettings
         answer = load()
-        self._keep(key, answer, forgettings_before)
-        return answer
+        text = json_text(answer)
+        self._keep(key, text, answer.get("verification_due_at"), forgettings_before)
+        return text
 
     def forget(self, *keys: str | None) -> None:
         with self._lock:
@@ -67,14 +70,14 @@ class PublicReadCache:
             self._forgettings += 1
             self._entries.clear()
 
-    def _keep(self, key: str, answer: Answer, forgettings_before: int) -> None:
-        seconds = min(self.seconds, _seconds_until(answer.get("verification_due_at")))
+    def _keep(self, key: str, text: str, due_at: object, forgettings_before: int) -> None:
+        seconds = min(self.seconds, _seconds_until(due_at))
         if seconds <= 0:
             return
         with self._lock:
             if self._forgettings != forgettings_before or not self.serving:
                 return
-            self._entries[key] = (self.clock() + seconds, answer)
+            self._entries[key] = (self.clock() + seconds, text)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

@@ -1,6 +1,6 @@
 """Association routes: registration, reading, edits, the Cell's decisions, history, merges."""
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from contracts.associations import (
     AssociationDraft,
@@ -44,7 +44,8 @@ class AssociationRoutes:
         if token is not None or key is None:
             return self.registry.get_association(token, association_id)
         # Without a session the answer is the public view, the same for every anonymous caller (public_reads.py).
-        return self.public_reads.read(key, lambda: self.registry.get_association(None, association_id))
+        kept = self.public_reads.read(key, lambda: self.registry.get_association(None, association_id))
+        return Response(kept, mimetype="application/json")
 
     @api(
         "PATCH",
