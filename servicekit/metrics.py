@@ -11,7 +11,9 @@ embedded default: nothing is served, nothing listens):
 - `/healthz`: 200 while the process serves (liveness);
 - `/readyz`: 200 when the broker, every database of the service and whatever its providers check answer, 503 naming
   which does not (readiness). A provider that holds something else the service needs (search's engine) adds its
-  own checks with a `readiness_checks() -> dict[str, bool]` method.
+  own checks with a `readiness_checks() -> dict[str, bool]` method. A service with an outbox also says how many
+  events wait in it and for how long (`outbox`): information for people, never a reason to be unready (the relay
+  process publishes them, and the alert rules watch their age).
 
 A service adds its own figures with `Metrics(collectors=(function, …))`: each function takes the service's
 SQLAlchemy engine (its `Database` provider's) and returns Prometheus metric families (`GaugeMetricFamily`…); it
@@ -33,6 +35,7 @@ from prometheus_client import REGISTRY, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import Engine, Table, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from servicekit import outbox
 from servicekit.bus import BrokerUnreachable, check_broker
@@ -57,12 +60,18 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 
 
+def unsent(engine: Engine, table: Table) -> tuple[int, float]:
+    """How many outbox rows wait to be published, and the age in seconds of the oldest (0 when none waits)."""
+    with engine.connect() as connection:
+        count, oldest = connection.execute(
+            select(func.count(), func.min(table.c.created_at)).where(table.c.sent_at.is_(None))
+        ).one()
+    return count, 0.0 if oldest is None else (utcnow() - oldest).total_seconds()
+
+
 def outbox_backlog(service: str, table: Table) -> Collector:
     def collect(engine: Engine) -> Iterable[Metric]:
-        with engine.connect() as connection:
-            count, oldest = connection.execute(
-                select(func.count(), func.min(table.c.created_at)).where(table.c.sent_at.is_(None))
-            ).one()
+        count, oldest_age = unsent(engine, table)
         backlog = GaugeMetricFamily("diasporahub_outbox_backlog", "Outbox rows not yet published", labels=["service"])
         backlog.add_metric([service], count)
         age = GaugeMetricFamily(
@@ -70,7 +79,7 @@ def outbox_backlog(service: str, table: Table) -> Collector:
             "Age of the oldest unpublished outbox row (0 when none waits)",
             labels=["service"],
         )
-        age.add_metric([service], 0.0 if oldest is None else (utcnow() - oldest).total_seconds())
+        age.add_metric([service], oldest_age)
         return [backlog, age]
 
     return collect
@@ -188,9 +197,8 @@ class Metrics(DependencyProvider):
         if path == "/readyz":
             checks = self.readiness_checks()
             ready = all(checks.values())
-            return _json(
-                start_response, 200 if ready else 503, {"status": "ready" if ready else "not_ready", "checks": checks}
-            )
+            body = {"status": "ready" if ready else "not_ready", "checks": checks} | self.outbox_waiting()
+            return _json(start_response, 200 if ready else 503, body)
         return _json(start_response, 404, {"error": "not_found", "message": "Try /metrics, /healthz or /readyz."})
 
     def readiness_checks(self) -> dict[str, bool]:
@@ -202,6 +210,17 @@ class Metrics(DependencyProvider):
             if dependency is not self and callable(provided):
                 checks.update(provided())
         return checks
+
+    def outbox_waiting(self) -> dict:
+        """`{"outbox": {"backlog": n, "oldest_unsent_age_seconds": s}}` for a service with an outbox that answers."""
+        for engine, metadata in self._databases():
+            if metadata is not None and outbox.TABLE_NAME in metadata.tables:
+                try:
+                    count, oldest_age = unsent(engine, metadata.tables[outbox.TABLE_NAME])
+                except SQLAlchemyError:
+                    return {}  # the database check says so already
+                return {"outbox": {"backlog": count, "oldest_unsent_age_seconds": round(oldest_age, 1)}}
+        return {}
 
 
 def _broker_answers(amqp_uri: str) -> bool:

@@ -2,16 +2,22 @@
 dead-lettered by a consumer, the outbox backlog and its oldest row, and a service's /metrics and /readyz."""
 
 import socket
+from datetime import timedelta
 
 import requests
 from kombu import Connection
 from prometheus_client import REGISTRY
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy import MetaData, create_engine
 
 from contracts.topology import SEARCH_INDEXER
 from servicekit.bus import subscription_queue
 from servicekit.consumer import event_consumer
+from servicekit.database import Database
 from servicekit.metrics import Metrics, outbox_backlog
-from servicekit.outbox import OutboxRelay
+from servicekit.outbox import OutboxRelay, add_outbox_table
+from servicekit.settings import DatabaseSettings
+from servicekit.sqltypes import utcnow
 from services.registry.db import Base
 from tests.integration import test_outbox
 from tests.integration.factories import association_event
@@ -96,3 +102,48 @@ def test_a_service_serves_its_metrics_and_readiness_on_its_own_port(
     assert (ready.status_code, ready.json()) == (200, {"status": "ready", "checks": {"broker": True}})
     assert "diasporahub_events_consumed_total" in scraped.text
     assert missing.status_code == 404
+
+
+WAITING_METADATA = MetaData()
+WAITING_OUTBOX = add_outbox_table(WAITING_METADATA)
+
+
+class WaitingSettings(DatabaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAITING_")
+
+
+class Waiting:
+    """A service with an outbox whose relay is not running."""
+
+    name = "waiting"
+    unit_of_work = Database(WaitingSettings, WAITING_METADATA, repositories={})
+    metrics = Metrics()
+
+
+def test_readiness_says_how_many_events_wait_in_the_outbox_and_for_how_long_without_being_unready(
+    bus, nameko_config, container_factory, monkeypatch, tmp_path
+):
+    url = f"sqlite:///{tmp_path / 'waiting.sqlite3'}"
+    engine = create_engine(url)
+    WAITING_METADATA.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(WAITING_OUTBOX.insert(), [
+            {"event_id": f"event-{number}", "exchange": "waiting.events", "routing_key": "waited.v1", "body": "{}",
+             "headers": {}, "created_at": utcnow() - timedelta(minutes=minutes)}
+            for number, minutes in enumerate((3, 1))
+        ])  # fmt: skip
+    engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("WAITING_DATABASE_URL", url)
+    monkeypatch.setenv("WAITING_METRICS_LISTEN", f"127.0.0.1:{port}")
+    container_factory(Waiting, nameko_config).start()
+
+    ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["checks"] == {"broker": True, "database": True}
+    assert body["outbox"]["backlog"] == 2
+    assert 180 <= body["outbox"]["oldest_unsent_age_seconds"] < 3600  # the older row, 3 minutes old when written
