@@ -34,7 +34,8 @@ class Sizing:
     (a 353 peak while four argon2id hashes of 64 MiB run at once, REGISTRY_CONCURRENT_PASSWORD_HASHES), search 106,
     messaging 95, gateway 75; read off the processes of the end-to-end tests later (issue 14), with more features:
     registry 124-162 (peak 189), search 119, messaging 110, gateway 107, alerts 102, each relay process 50-78.
-    CPU from the one-RPC read (626 requests/s on 2 cores): 1.1 ms of gateway and 1.3 ms of registry per request."""
+    CPU from the one-RPC association read (benchmarks/read_path.py, quiet, 2 cores: 390 requests/s, p99 104 ms):
+    1.85 ms of gateway and 1.90 ms of registry per request, so 250m covers about 135 reads a second."""
 
     cpu_request: str
     memory_request: str
