@@ -289,7 +289,9 @@ class DeliveryList(BaseModel):
 class NotifyRequest(_Request):
     """From another service (alerts): associations (`recipients`), people (`individuals`, individual ids: their
     inbox, and e-mail if they chose it) and the Cell (`cell`: its shared inbox, which every Cell staff account
-    reads, and its duty mailbox `MESSAGING_CELL_EMAIL`) to reach now, at least one; `urgent` skips e-mail digests."""
+    reads, and its duty mailbox `MESSAGING_CELL_EMAIL`) to reach now, at least one; `urgent` skips e-mail digests.
+    `once_key`: a notification sent again with the same key by the same service (a retry after its answer was
+    lost) reaches nobody again; the first one's receipt comes back."""
 
     recipients: Annotated[list[UUID], Field(max_length=5000)] = []
     individuals: Annotated[list[UUID], Field(max_length=5000)] = []
@@ -299,6 +301,7 @@ class NotifyRequest(_Request):
     body: Body
     reference: Annotated[str, StringConstraints(max_length=200)] | None = None
     urgency: Urgency = "normal"
+    once_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _someone(self) -> "NotifyRequest":

@@ -8,7 +8,7 @@ leaves all of them or none, and the delivery senders pick them up after the answ
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from contracts.accounts import Principal
 from contracts.errors import Invalid, NotFound
@@ -20,6 +20,7 @@ from services.messaging.handlers import deliver, name_of_sender, not_blocked
 from services.messaging.idempotency import earlier_result
 
 log = logging.getLogger(__name__)
+ONCE_KEYS = UUID("5b1f5a52-3f0e-4c39-9a55-4a0c8f4f7d21")
 
 
 def _audience(work, draft: BroadcastDraft) -> tuple[list[str], dict, str | None]:
@@ -110,9 +111,11 @@ def notify(
 ) -> NotificationReceipt:
     """Another service reaches associations and people: the id comes back at once; deliveries go out from the
     queue."""
-    notification_id, message_id = uuid4(), uuid4()
+    notification_id, message_id = notification_id_of(service, request.once_key), uuid4()
     sender = f"service:{notification_id}"
     with unit_of_work() as work:
+        if request.once_key is not None and (sent := work.messages.broadcast(notification_id)) is not None:
+            return NotificationReceipt(id=notification_id, recipients=sent.recipients)
         known = work.directory.associations(list(dict.fromkeys(request.recipients)))
         recipients = [domain.association_party(i) for i in dict.fromkeys(request.recipients) if i in known]
         recipients += [domain.individual_party(i) for i in dict.fromkeys(request.individuals)]
@@ -137,6 +140,12 @@ def notify(
             )
         )  # fmt: skip
     return NotificationReceipt(id=notification_id, recipients=len(recipients))
+
+
+def notification_id_of(service: str, once_key: str | None) -> UUID:
+    """The same for every notification a service sends with one key: a repeat finds the first (the broadcast's
+    primary key also refuses a repeat made at the same moment)."""
+    return uuid4() if once_key is None else uuid5(ONCE_KEYS, f"{service}\n{once_key}")
 
 
 def tell_sender_of_failure(*, unit_of_work: Callable, event: DeliveryFailedV1, now: datetime) -> bool:

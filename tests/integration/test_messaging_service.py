@@ -286,3 +286,17 @@ def test_the_cell_sees_reports_and_blocks_an_association_from_sending(rpc, direc
     rpc("post_message", b, started["id"], {"body": "stop it"})
     rpc("block_sending", CELL, str(directory["a"]), {"blocked": False})
     rpc("post_message", a, started["id"], {"body": "sorry"})
+
+
+def test_a_notification_sent_again_with_its_once_key_reaches_nobody_twice(rpc, directory):
+    """alerts takes a round again when messaging's answer was lost: the second call finds the first notification."""
+    request = {"recipients": [str(directory["a"])], "kind": "help_request", "subject": "DH-2026-000007",
+               "body": "Help", "once_key": "help request 7 from version 3"}  # fmt: skip
+    first = rpc("notify", request, "alerts")
+    again = rpc("notify", request, "alerts")
+    other = rpc("notify", request | {"once_key": "help request 7 from version 5"}, "alerts")
+
+    assert again == first and other["id"] != first["id"]
+    a = admin_of(directory["a"])
+    subjects = [item["subject"] for item in rpc("inbox", a, {"association_id": str(directory["a"])})["items"]]
+    assert subjects == ["DH-2026-000007", "DH-2026-000007"]

@@ -97,10 +97,10 @@ class HelpRequestEntrypoints:
 
         return matching.Finders(nearby=nearby, in_country=in_country)
 
-    def _notify(self, association_ids: list[UUID], subject: str, body: str, reference: str) -> int:
+    def _notify(self, association_ids: list[UUID], subject: str, body: str, reference: str, once_key: str) -> int:
         request = NotifyRequest(
             recipients=association_ids, cell=True, kind="help_request", subject=subject, body=body,
-            reference=reference, urgency="urgent",
+            reference=reference, urgency="urgent", once_key=once_key,
         )  # fmt: skip
         return self.messaging.notify(request.model_dump(mode="json"), "alerts")["recipients"]
 

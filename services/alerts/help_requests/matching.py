@@ -30,9 +30,10 @@ class Finders:
     in_country: Callable[[str], list[Candidate]]
 
 
-Notify = Callable[[list[UUID], str, str, str], int]
-"""(association ids, subject, body, reference) → how many messaging will reach: those associations and, always,
-the Cell (its shared inbox and duty mailbox)."""
+Notify = Callable[[list[UUID], str, str, str, str], int]
+"""(association ids, subject, body, reference, once key) → how many messaging will reach: those associations and,
+always, the Cell (its shared inbox and duty mailbox). Messaging sends a notification once per key, so a round
+taken again after its answer was lost (messaging died after sending, or the connection dropped) tells nobody twice."""
 
 
 def advance(
@@ -57,6 +58,8 @@ def advance(
         notification_subject(record),
         notification_body(record, public_url=policy.public_url, told=len(chosen), round=round),
         record.reference,
+        # A round taken again after a failure starts from the same version: every finished round adds to it.
+        f"help request {help_request_id} from version {record.version}",
     )
     escalation = record.ring != domain.NOT_MATCHED
     with unit_of_work() as work:
@@ -105,7 +108,7 @@ def tell_cell_of_held(
         if record is None or not record.held_for_cell or told:
             return False
     notify([], notification_subject(record), notification_body(record, public_url=policy.public_url, held=True),
-           record.reference)  # fmt: skip
+           record.reference, f"help request {help_request_id} held for the Cell")  # fmt: skip
     with unit_of_work() as work:
         work.help_requests.add_step(help_request_id, at=now, kind="cell_notified", actor="alerts")
     return True
