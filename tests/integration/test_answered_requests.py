@@ -6,9 +6,14 @@ import uuid
 
 import pytest
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from sqlalchemy import create_engine, text
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 
+from servicekit.answered_requests import add_answered_requests_table
+from servicekit.database import Database
 from servicekit.migrations import upgrade
+from servicekit.rpc_writes import rpc_write
+from servicekit.settings import DatabaseSettings
 from services.registry.service import RegistryService
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
@@ -26,7 +31,8 @@ def registry(database_url, nameko_config, container_factory, monkeypatch):
 class Requester:
     """Publishes raw RPC requests as any nameko caller does, and reads their replies."""
 
-    def __init__(self, amqp_uri: str) -> None:
+    def __init__(self, amqp_uri: str, service: str = "registry") -> None:
+        self.service = service
         self.connection = Connection(amqp_uri)
         self.reply_to = f"answered-requests-test-{uuid.uuid4()}"
         queue = Queue(self.reply_to, exchange=RPC_EXCHANGE, routing_key=self.reply_to, exclusive=True)
@@ -40,7 +46,7 @@ class Requester:
     def publish(self, method: str, correlation_id: str, *args) -> None:
         self.producer.publish(
             {"args": list(args), "kwargs": {}},
-            routing_key=f"registry.{method}",
+            routing_key=f"{self.service}.{method}",
             reply_to=self.reply_to,
             correlation_id=correlation_id,
         )
@@ -123,3 +129,50 @@ def test_an_error_is_answered_again_without_running_twice(registry, requester, d
     assert (
         rows(database_url, "SELECT request_id FROM answered_requests WHERE request_id = :id", id=correlation_id) == []
     )
+
+
+class KeySettings(DatabaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEYRING_")
+
+
+KEYRING = MetaData()
+KEYS = Table("keys", KEYRING, Column("id", Integer, primary_key=True), Column("secret", String(64)))
+add_answered_requests_table(KEYRING)
+
+
+class KeyringService:
+    """A service whose write answers a secret, as the registry's recovery codes are."""
+
+    name = "keyring"
+    unit_of_work = Database(KeySettings, KEYRING, repositories={})
+
+    @rpc_write(answer_holds_secrets=True)
+    def new_key(self) -> str:
+        secret = uuid.uuid4().hex
+        with self.unit_of_work() as work:
+            work.session.execute(insert(KEYS).values(secret=secret))
+        return secret
+
+
+def test_an_answer_holding_secrets_is_not_kept_and_a_repeat_is_told_to_start_again(
+    nameko_config, container_factory, tmp_path, monkeypatch, amqp_uri
+):
+    url = f"sqlite:///{tmp_path / 'keyring.sqlite3'}"
+    engine = create_engine(url)
+    KEYRING.create_all(engine)
+    engine.dispose()
+    monkeypatch.setenv("KEYRING_DATABASE_URL", url)
+    container_factory(KeyringService, nameko_config).start()
+    requester = Requester(amqp_uri, service="keyring")
+    try:
+        correlation_id = str(uuid.uuid4())
+        requester.publish("new_key", correlation_id)
+        first = requester.wait_for_replies(1)[0][1]
+        requester.publish("new_key", correlation_id)
+        again = requester.wait_for_replies(2)[1][1]
+    finally:
+        requester.close()
+
+    assert rows(url, "SELECT secret FROM keys") == [(first["result"],)]
+    assert again["error"]["exc_type"] == "Conflict" and "start again" in again["error"]["value"]
+    assert first["result"] not in str(rows(url, "SELECT answer FROM answered_requests"))

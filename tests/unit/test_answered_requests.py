@@ -1,0 +1,110 @@
+"""The idempotency record of RPC writes, on an SQLite file: a request is recorded with its first write only, a
+repeat finds it, the stored answer (or error) comes back, a lost answer is a Conflict, old records are purged."""
+
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.orm import sessionmaker
+
+from contracts.errors import Conflict, NotFound
+from servicekit.answered_requests import (
+    TABLE_NAME,
+    AlreadyCarriedOut,
+    RequestRecord,
+    add_answered_requests_table,
+    purge_answered,
+)
+from servicekit.database import UnitOfWork, create_database_engine
+
+METADATA = MetaData()
+NOTES = Table("notes", METADATA, Column("id", Integer, primary_key=True), Column("text", String(50)))
+add_answered_requests_table(METADATA)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    created = create_database_engine(f"sqlite:///{tmp_path / 'answered.sqlite3'}")
+    METADATA.create_all(created)
+    yield created
+    created.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def worker(sessions, request_id: str = "request-1", wait_seconds: float = 0.3):
+    """What one RPC worker gets: its record, and units of work that share it."""
+    record = RequestRecord(sessions, METADATA, request_id=request_id, method="notes.add", wait_seconds=wait_seconds)
+    return record, partial(UnitOfWork, sessions, METADATA, request=record)
+
+
+def stored(engine, table) -> list:
+    with engine.connect() as connection:
+        return connection.execute(select(table)).all()
+
+
+def test_a_unit_of_work_that_only_reads_records_nothing_and_the_first_that_writes_records_the_request(engine, sessions):
+    record, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(select(NOTES)).all()
+    assert stored(engine, METADATA.tables[TABLE_NAME]) == []
+
+    with unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="once"))
+    with unit_of_work() as work:
+        work.session.execute(update(NOTES).values(text="still once"))
+
+    assert record.recorded
+    assert [(row.request_id, row.method, row.answer) for row in stored(engine, METADATA.tables[TABLE_NAME])] == [
+        ("request-1", "notes.add", None)
+    ]
+
+
+def test_a_repeated_request_writes_nothing_and_gets_the_first_answer(engine, sessions):
+    first, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="once"))
+    first.keep_answer({"id": 1}, None)
+
+    again, unit_of_work = worker(sessions)
+    with pytest.raises(AlreadyCarriedOut), unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="twice"))
+
+    assert [row.text for row in stored(engine, NOTES)] == ["once"]
+    assert again.earlier_answer() == ({"id": 1}, None)
+
+
+def test_a_stored_error_comes_back_as_itself(sessions):
+    first, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="written, then refused"))
+    refused = NotFound("no such note")
+    first.keep_answer(None, (NotFound, refused, None))
+
+    result, (error_type, error, _) = worker(sessions)[0].earlier_answer()
+
+    assert result is None and error_type is NotFound and str(error) == "no such note"
+
+
+def test_an_answer_lost_with_its_process_is_a_conflict_not_a_second_run(sessions):
+    _first, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="once"))
+
+    result, (error_type, error, _) = worker(sessions, wait_seconds=0.2)[0].earlier_answer()
+
+    assert result is None and error_type is Conflict and "already done" in str(error)
+
+
+def test_records_older_than_kept_are_purged(engine, sessions):
+    _record, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(insert(NOTES).values(text="once"))
+
+    assert purge_answered(engine, METADATA, kept_for=timedelta(hours=1)) == 0
+    assert purge_answered(engine, METADATA, kept_for=timedelta(seconds=-1)) == 1
+    assert stored(engine, METADATA.tables[TABLE_NAME]) == []
