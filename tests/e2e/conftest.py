@@ -43,6 +43,8 @@ def system(rabbit_vhosts, registry_database_url, tmp_path_factory):
         "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "1000",
         # Only `future` requests escalate within a test (tests/e2e/test_alerts_api.py); the others wait as deployed.
         "ALERTS_FUTURE_DEADLINE_MINUTES": "0.1",
+        # Anonymous reads kept by the gateway must be forgotten by the registry's events, not by time running out.
+        "GATEWAY_PUBLIC_READ_CACHE_SECONDS": "60",
     }
     # Each service runs as its own broker user, as in production (tests/e2e/running.py).
     with running_system(rabbit_vhosts, home, settings) as running:

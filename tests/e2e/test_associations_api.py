@@ -6,6 +6,9 @@ import uuid
 import pytest
 import requests
 
+from servicekit.rpc import call_service
+from servicekit.settings import BusSettings
+
 
 def association(**overrides) -> dict:
     return {
@@ -59,6 +62,25 @@ def test_a_pending_association_is_seen_by_its_admin_and_the_cell_only(api, perso
     assert cell_staff.request("GET", f"/api/v1/associations/{created['id']}").status_code == 200
     verify(cell_staff, created["id"])
     assert requests.get(f"{api}/api/v1/associations/{created['id']}", timeout=5).json()["status"] == "verified"
+
+
+def test_an_anonymous_reader_stops_seeing_an_association_changed_behind_the_gateway(api, system, person, cell_staff):
+    """The gateway keeps anonymous reads (gateway/public_reads.py); the e2e system keeps them a minute, so only the
+    registry's event can make it forget a change made without it (here an RPC straight to the registry)."""
+    created = person().register_association(name=f"Mizo Fellowship {uuid.uuid4().hex[:6]}")
+    verify(cell_staff, created["id"])
+    path = f"{api}/api/v1/associations/{created['id']}"
+    assert [requests.get(path, timeout=5).json()["status"] for _ in range(2)] == ["verified", "verified"]
+
+    token = cell_staff.headers["Authorization"].removeprefix("Bearer ")
+    bus = BusSettings(amqp_uri=system.env["REGISTRY_AMQP_URI"])
+    call_service(bus, "registry", "decide_association", token, created["id"], {"decision": "suspend", "reason": "x"})
+
+    deadline = time.monotonic() + 30
+    while requests.get(path, timeout=5).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert requests.get(path, timeout=5).status_code == 404
+    assert cell_staff.request("GET", f"/api/v1/associations/{created['id']}").json()["status"] == "suspended"
 
 
 def test_registering_needs_a_session(api):
