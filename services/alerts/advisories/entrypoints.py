@@ -73,14 +73,21 @@ class AdvisoryEntrypoints:
         return found
 
     def _notify_of_advisory(
-        self, recipients: list[Recipient], *, subject: str, body: str, reference: str, urgent: bool
+        self,
+        recipients: list[Recipient],
+        *,
+        subject: str,
+        body: str,
+        reference: str,
+        urgent: bool,
+        once_key: str | None = None,
     ) -> None:
         for start in range(0, len(recipients), NOTIFY_BATCH):
             batch = recipients[start : start + NOTIFY_BATCH]
             request = NotifyRequest(
                 recipients=domain.ids_of(batch, "association"), individuals=domain.ids_of(batch, "individual"),
                 kind="advisory", subject=subject, body=body, reference=reference,
-                urgency="urgent" if urgent else "normal",
+                urgency="urgent" if urgent else "normal", once_key=once_key and f"{once_key} from {start}",
             )  # fmt: skip
             self.messaging.notify(request.model_dump(mode="json"), PUBLISHER)
 

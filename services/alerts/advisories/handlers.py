@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 FEED_SIZE = 100
 
 FindAssociations = Callable[[Area], list[Recipient]]
-Notify = Callable[..., None]  # (recipients, subject=, body=, reference=, urgent=)
+Notify = Callable[..., None]  # (recipients, subject=, body=, reference=, urgent=, once_key=None)
 OpenHelpRequest = Callable[..., UUID | None]  # (principal, advisory=, recipient=, now=) -> the help request's id
 LinkOf = Callable[[UUID], str]
 
@@ -82,8 +82,9 @@ def deliver_advisory(
     reached = find_associations(advisory.area) + people
     if reached:
         subject, body = domain.notification_text(advisory, link=link_of(advisory.id))
+        # A retry after messaging sent but alerts did not record it tells nobody twice (messaging's once keys).
         notify(reached, subject=subject, body=body, reference=f"advisory:{advisory.id}",
-               urgent=advisory.urgency == "Immediate")  # fmt: skip
+               urgent=advisory.urgency == "Immediate", once_key=f"advisory {advisory.id} delivered")  # fmt: skip
     with unit_of_work() as work:
         work.advisories.record_delivery(_advisory(work, advisory.id), reached, now=now)
     log.info("advisory %s reached %d associations and people", advisory.id, len(reached))
