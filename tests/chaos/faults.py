@@ -1,7 +1,9 @@
 """The faults the chaos suite injects, one per row: each process killed, the test vhost's connections dropped,
-poison published to every consumer; RabbitMQ and PostgreSQL restarted only with CHAOS_BROKER_RESTARTS=1 (they
-would break the tests of others sharing the machine)."""
+poison published to every consumer, the embedded SQLite folder's disk filled then freed, the outbox relays held
+then let catch up; RabbitMQ and PostgreSQL restarted only with CHAOS_BROKER_RESTARTS=1 (they would break the tests
+of others sharing the machine)."""
 
+import errno
 import json
 import os
 import signal
@@ -13,12 +15,19 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from kombu import Connection
+from sqlalchemy import create_engine, text
 
 from contracts.topology import SUBSCRIPTIONS, events_exchange
 from diasporahub.system import System
 from services.catalogue import processes
 
 BROKER_RESTARTS = os.environ.get("CHAOS_BROKER_RESTARTS") == "1"
+DISK_FULL_SECONDS = 2.5
+RELAYS_HELD_SECONDS = 4.0
+CATCH_UP_SECONDS = 60.0
+DATABASES = ("REGISTRY_DATABASE_URL", "MESSAGING_DATABASE_URL", "ALERTS_DATABASE_URL")
+# Lines printed under the table: what a fault measured besides the load's answers.
+NOTES: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -87,9 +96,85 @@ def restart_postgresql(_system: System) -> None:
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
 
 
-def all_faults(listen: str) -> list[Fault]:
+def fill_disk(folder: Path) -> Callable[[System], None]:
+    """Write until the folder's file system is full, keep it full for a moment, then free it."""
+
+    def inject(_system: System) -> None:
+        filler = folder / "filler"
+        try:
+            with filler.open("wb") as file:
+                while True:
+                    file.write(b"\0" * (1 << 20))
+                    file.flush()
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+        time.sleep(DISK_FULL_SECONDS)
+        filler.unlink()
+
+    return inject
+
+
+def unsent_events(system: System, up_to: dict[str, int] | None = None) -> dict[str, int]:
+    """The id of the newest unpublished event in each of the outboxes of registry, messaging and alerts (0: none),
+    counting only those up to `up_to`'s ids when given."""
+    newest = {}
+    for variable in DATABASES:
+        engine = create_engine(system.env[variable])
+        limit = "" if up_to is None else f" AND id <= {int(up_to[variable])}"
+        try:
+            with engine.connect() as connection:
+                newest[variable] = connection.execute(
+                    text(f"SELECT coalesce(max(id), 0) FROM outbox_messages WHERE sent_at IS NULL{limit}")
+                ).scalar_one()
+        finally:
+            engine.dispose()
+    return newest
+
+
+def waiting_events(system: System) -> int:
+    """How many events wait in those outboxes."""
+    engine_counts = 0
+    for variable in DATABASES:
+        engine = create_engine(system.env[variable])
+        try:
+            with engine.connect() as connection:
+                engine_counts += connection.execute(
+                    text("SELECT count(*) FROM outbox_messages WHERE sent_at IS NULL")
+                ).scalar_one()
+        finally:
+            engine.dispose()
+    return engine_counts
+
+
+def hold_relays(system: System) -> None:
+    """Stop every outbox relay (as a broker they cannot reach would), let events pile up, then let them go on:
+    each catches up in batches of its own size, and a note under the row says how many waited and how long
+    publishing them took (the load goes on meanwhile)."""
+    relays = [process for name, process in system.processes.items() if name.endswith("-relay")]
+    for relay in relays:
+        relay.send_signal(signal.SIGSTOP)
+    time.sleep(RELAYS_HELD_SECONDS)
+    waited, held = waiting_events(system), unsent_events(system)
+    resumed = time.monotonic()
+    for relay in relays:
+        relay.send_signal(signal.SIGCONT)
+    while any(unsent_events(system, up_to=held).values()) and time.monotonic() - resumed < CATCH_UP_SECONDS:
+        time.sleep(0.1)
+    caught_up = not any(unsent_events(system, up_to=held).values())
+    outcome = "all published" if caught_up else "NOT all published"
+    NOTES.append(
+        f"relays held {RELAYS_HELD_SECONDS:g} s: {waited} events waited; {outcome} "
+        f"{time.monotonic() - resumed:.1f} s after the relays went on"
+    )
+
+
+def all_faults(listen: str, small_disk: Path | None) -> list[Fault]:
     faults = [kill(name) for name in processes(listen)]
     faults += [Fault("drop connections", drop_connections), Fault("poison messages", publish_poison)]
+    faults += [Fault("relays held, catch-up", hold_relays)]
+    if small_disk is not None:
+        faults.append(Fault("SQLite disk full", fill_disk(small_disk)))
     if BROKER_RESTARTS:
         faults += [Fault("restart RabbitMQ", restart_rabbitmq), Fault("restart PostgreSQL", restart_postgresql)]
     return faults

@@ -33,9 +33,11 @@ class Answer:
 
 @dataclass
 class Stage:
-    """What the load works with: a secretary with associations, a conversation, helpers near the help city."""
+    """What the load works with: a secretary with associations, a conversation, helpers near the help city (the
+    only associations in its country, so the Cell's broadcasts to that country reach exactly them)."""
 
     api: str
+    cell: Person
     secretary: Person
     conversation_path: str
     poster: Person  # an admin of one of the conversation's associations
@@ -69,7 +71,8 @@ class Load:
 
     def _client(self, seed: int) -> None:
         chooser = random.Random(seed)
-        operations = [self.sign_up, self.register, self.edit, self.post_message, self.raise_and_claim_help]
+        operations = [self.sign_up, self.register, self.edit, self.post_message, self.raise_and_claim_help,
+                      self.broadcast]  # fmt: skip
         while not self._stopping.is_set():
             chooser.choice(operations)()
 
@@ -117,6 +120,12 @@ class Load:
         text = f"Chaos message {uuid.uuid4().hex[:12]}"
         self._send("post message", text, "POST", f"{self.stage.conversation_path}/messages", self.stage.poster,
                    json={"body": text}, headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+
+    def broadcast(self) -> None:
+        subject = f"Chaos broadcast {uuid.uuid4().hex[:12]}"
+        body = {"audience": {"countries": [HELP_COUNTRY]}, "subject": subject, "body": "Chaos test: please ignore."}
+        self._send("broadcast", subject, "POST", "/api/v1/broadcasts", self.stage.cell, json=body,
+                   headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
 
     def raise_and_claim_help(self) -> None:
         requester = self.stage.secretary
