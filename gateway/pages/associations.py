@@ -5,6 +5,7 @@ import eventlet
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
+from contracts.accounts import Principal
 from contracts.associations import AssociationChange, AssociationDraft, AssociationPatch, AssociationV1
 from contracts.errors import DiasporaHubError, Unauthenticated
 from contracts.validation import parse
@@ -14,6 +15,7 @@ from gateway.pages.association_form import changed_fields, draft_payload, form_c
 from gateway.pages.forms import form_refused
 from gateway.pages.memberships import joining_state
 from gateway.pages.rendering import page, redirect, render
+from gateway.public_reads import association_key
 
 
 class AssociationPages:
@@ -36,7 +38,11 @@ class AssociationPages:
 
     @page("GET", "/associations/<string:association_id>")
     def association_page(self, request: Request, association_id: str):
-        token = session_token_of(request)
+        token, key = session_token_of(request), association_key(association_id)
+        if token is None and key is not None:
+            # The public view, the same for every anonymous reader: kept as the API keeps it (public_reads.py).
+            kept = self.public_reads.read(key, lambda: self.registry.get_association(None, association_id))
+            return self.association_view(request, AssociationV1.model_validate_json(kept))
         # Who is reading does not depend on the association: both are asked at once.
         reader = eventlet.spawn(signed_in_principal, self, request) if token is not None else None
         try:
@@ -45,9 +51,11 @@ class AssociationPages:
             if reader is not None:
                 reader.kill()
             raise
+        return self.association_view(request, association, reader.wait() if reader is not None else None)
+
+    def association_view(self, request: Request, association: AssociationV1, principal: Principal | None = None):
         manages, joining = False, None
-        if reader is not None:
-            principal = reader.wait()
+        if principal is not None:
             manages = principal.is_cell_staff or any(item.id == association.id for item in principal.administers)
             if not manages and association.status == "verified":
                 joining = joining_state(self, request, principal, association.id)
@@ -71,6 +79,7 @@ class AssociationPages:
             if patch.model_fields_set:
                 changes = patch.model_dump(mode="json", include=patch.model_fields_set)
                 self.registry.update_association(session_token_of(request), association_id, changes)
+                self.public_reads.forget(association_key(association_id))
         except DiasporaHubError as exc:
             if isinstance(exc, Unauthenticated):
                 raise

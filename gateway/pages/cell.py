@@ -22,6 +22,7 @@ from gateway.auth import session_token_of
 from gateway.pages.accounts import signed_in_principal
 from gateway.pages.forms import refusal, refusal_text
 from gateway.pages.rendering import page, redirect, render
+from gateway.public_reads import association_key
 
 QUEUE_SIZE = 20
 CHART_BARS = 12
@@ -100,6 +101,7 @@ class CellPages:
         try:
             decided = parse(VerificationDecision, decision).model_dump(mode="json")
             self.registry.decide_association(session_token_of(request), association_id, decided)
+            self.public_reads.forget(association_key(association_id))
         except DiasporaHubError as exc:
             return self.refused(request, exc)
         return redirect(request, f"/cell?done={decision['decision']}")
@@ -108,6 +110,7 @@ class CellPages:
     def merge_form(self, request: Request, association_id: str, form: MultiDict):
         try:
             self.registry.merge_association(session_token_of(request), association_id, form.get("into", ""))
+            self.public_reads.forget(association_key(association_id), association_key(form.get("into", "")))
         except DiasporaHubError as exc:
             return self.refused(request, exc)
         return redirect(request, "/cell?done=merge")

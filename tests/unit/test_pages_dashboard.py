@@ -1,6 +1,7 @@
 """The association's and the Cell's dashboards wired to messaging, alerts, registry and search kept in memory: what
 each shows, in which order, and what their forms send."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -13,6 +14,7 @@ from contracts.errors import Forbidden
 from gateway.auth import principal_cache
 from gateway.pages.cell import CellPages, bars, by_status_overdue_first
 from gateway.pages.dashboard import DashboardPages
+from gateway.public_reads import PublicReadCache, PublicReads, association_key
 from gateway.settings import GatewaySettings
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
@@ -29,6 +31,7 @@ class DashboardGateway(DashboardPages, CellPages):
     alerts = TimedRpcProxy("alerts")
     settings = Shared(GatewaySettings)
     principals = Shared(principal_cache)
+    public_reads = PublicReads()
 
 
 def association(**changes) -> dict:
@@ -117,10 +120,17 @@ def messaging():
 
 
 @pytest.fixture
-def pages(registry, messaging):
+def public_reads():
+    kept = PublicReadCache(60)
+    kept.serving = True
+    return kept
+
+
+@pytest.fixture
+def pages(registry, messaging, public_reads):
     return worker_factory(
         DashboardGateway, registry=registry, messaging=messaging, alerts=Alerts(), search=Search(),
-        settings=GatewaySettings(), principals=KnownSessions(CELL, SECRETARY),
+        settings=GatewaySettings(), principals=KnownSessions(CELL, SECRETARY), public_reads=public_reads,
     )  # fmt: skip
 
 
@@ -151,12 +161,16 @@ def test_the_cell_dashboard_is_the_cell_s_alone(pages):
         pages.cell_page(browser_request("/", as_who=SECRETARY))
 
 
-def test_the_cell_verifies_an_association_from_its_queue(pages, registry):
+def test_the_cell_verifies_an_association_from_its_queue(pages, registry, public_reads):
+    public_reads.read(association_key(ASSOCIATION), lambda: {"status": "pending"})
     form = MultiDict({"decision": "verify"})
     answer = pages.verification_form(browser_request("/", "POST", CELL), str(ASSOCIATION), form)
     assert answer.status_code == 303 and registry.decisions == [
         (str(ASSOCIATION), {"decision": "verify", "reason": None})
     ]
+    # Anonymous readers of its page are not shown the view from before the decision.
+    kept = public_reads.read(association_key(ASSOCIATION), lambda: {"status": "verified"})
+    assert json.loads(kept) == {"status": "verified"}
 
 
 def test_bars_are_scaled_to_the_largest_count_and_overdue_requests_come_first():

@@ -14,6 +14,7 @@ from gateway.auth import principal_cache
 from gateway.pages.associations import AssociationPages
 from gateway.pages.individuals import IndividualPages
 from gateway.pages.memberships import MembershipPages, waiting_requests
+from gateway.public_reads import PublicReadCache, PublicReads
 from gateway.settings import GatewaySettings
 from servicekit.rpc import TimedRpcProxy
 from servicekit.shared import Shared
@@ -30,6 +31,7 @@ class MembershipGateway(MembershipPages, AssociationPages, IndividualPages):
     registry = TimedRpcProxy("registry")
     settings = Shared(GatewaySettings)
     principals = Shared(principal_cache)
+    public_reads = PublicReads()
 
 
 class Registry:
@@ -38,11 +40,13 @@ class Registry:
     def __init__(self):
         self.memberships: list[dict] = []
         self.decisions: list[tuple] = []
+        self.association_reads: list[str | None] = []
 
     def whoami(self, token):
         return {p.email: p for p in (SECRETARY, PERSON, NEWCOMER)}[token].model_dump(mode="json")
 
     def get_association(self, token, association_id):
+        self.association_reads.append(token)
         return association()
 
     def request_membership(self, token, association_id):
@@ -82,8 +86,13 @@ def registry():
 def pages(registry):
     return worker_factory(
         MembershipGateway, registry=registry, settings=GatewaySettings(),
-        principals=KnownSessions(SECRETARY, PERSON, NEWCOMER),
+        principals=KnownSessions(SECRETARY, PERSON, NEWCOMER), public_reads=serving(PublicReadCache(60)),
     )  # fmt: skip
+
+
+def serving(cache: PublicReadCache) -> PublicReadCache:
+    cache.serving = True  # as when the gateway's listener for association events is connected
+    return cache
 
 
 def text_of(answer) -> str:
@@ -148,3 +157,12 @@ def test_the_dashboard_gets_who_waits_and_nothing_while_the_association_may_not_
     waiting = waiting_requests(pages, browser_request("/", as_who=SECRETARY), str(ASSOCIATION))
     assert [str(item.id) for item in waiting] == [asked["id"]]
     assert waiting_requests(pages, browser_request("/", as_who=PERSON), str(ASSOCIATION)) is None
+
+
+def test_anonymous_readers_share_the_kept_public_view_and_a_signed_in_reader_asks_the_registry(pages, registry):
+    for _ in range(2):
+        anonymous = text_of(pages.association_page(browser_request("/"), str(ASSOCIATION)))
+        assert "Log in to write to the association" in anonymous and "Ask to join" not in anonymous
+    signed_in = text_of(pages.association_page(browser_request("/", as_who=PERSON), str(ASSOCIATION)))
+    assert "Ask to join" in signed_in
+    assert registry.association_reads == [None, PERSON.email]
