@@ -72,14 +72,16 @@ def restore(folder: Path) -> list[str]:
 
 def verify(*, repair: bool) -> int:
     """Search's index and messaging's directory against the registry (`search verify`, `messaging
-    verify-directory`), each difference printed; with `repair`, search repairs its own and messaging's directory is
-    rebuilt (`messaging rebuild-directory`) then checked again. 0 when they agree, or agree after the repair."""
+    verify-directory`), each difference printed; with `repair`, search repairs its own, messaging's directory is
+    rebuilt (`messaging rebuild-directory`) then checked again, and alerts' people are rebuilt too (`alerts
+    rebuild-people`; they are not compared). 0 when they agree, or agree after the repair."""
     command = [sys.executable, "-m", "diasporahub.cli"]
     search = subprocess.run([*command, "search", "verify", *(["--repair"] if repair else [])], check=False)
     if repair:
-        rebuilt = subprocess.run([*command, "messaging", "rebuild-directory"], check=False)
-        if rebuilt.returncode != 0:
-            return rebuilt.returncode
+        for rebuild in (["messaging", "rebuild-directory"], ["alerts", "rebuild-people"]):
+            rebuilt = subprocess.run([*command, *rebuild], check=False)
+            if rebuilt.returncode != 0:
+                return rebuilt.returncode
     # A rebuild brings versions forward only: what is still ahead of the registry, or differs at the same version,
     # is printed by this second check (after a restore it cannot be: the registry is backed up last).
     messaging = subprocess.run([*command, "messaging", "verify-directory"], check=False)
