@@ -130,6 +130,7 @@ class Database(DependencyProvider):
         self.relay_outbox = relay_outbox
         self.engine: Engine
         self.relay: outbox.OutboxRelay | None = None
+        self.purge = None
 
     def setup(self) -> None:
         self.engine = create_database_engine(self.settings_class().database_url)
@@ -147,9 +148,11 @@ class Database(DependencyProvider):
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
         if self.records_requests:
             purge = partial(answered_requests.purge_regularly, self.engine, self.metadata)
-            self.container.spawn_managed_thread(purge, identifier="answered_requests_purge")
+            self.purge = self.container.spawn_managed_thread(purge, identifier="answered_requests_purge")
 
     def stop(self) -> None:
+        if self.purge is not None:
+            self.purge.kill()  # a purge cut short rolls back; the next start purges again
         if self.relay is not None:
             self.relay.stop()
         self.engine.dispose()
