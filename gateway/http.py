@@ -81,8 +81,11 @@ class JsonWsgiApp(WsgiApp):
             response = provider.handle_request(request)
         except HTTPException as exc:
             response = error_response(exc)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
+        # One pass over the answer's headers rather than a setdefault (a scan each) per security header.
+        present = {name.lower() for name, _value in response.headers}
+        response.headers.extend(
+            (header, value) for header, value in SECURITY_HEADERS.items() if header.lower() not in present
+        )
         return response(environ, start_response)
 
 
