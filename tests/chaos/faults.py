@@ -6,6 +6,7 @@ of others sharing the machine)."""
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -109,8 +110,12 @@ def fill_disk(folder: Path) -> Callable[[System], None]:
         except OSError as exc:
             if exc.errno != errno.ENOSPC:
                 raise
+        left = shutil.disk_usage(folder).free
         time.sleep(DISK_FULL_SECONDS)
+        filled = filler.stat().st_size
         filler.unlink()
+        NOTES.append(f"SQLite disk full: {filled >> 20} MiB written until ENOSPC, {left} bytes left, "
+                     f"for {DISK_FULL_SECONDS:g} s")  # fmt: skip
 
     return inject
 

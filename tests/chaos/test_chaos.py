@@ -160,6 +160,10 @@ def test_nothing_accepted_is_lost_or_doubled_whatever_fails(system, registry_dat
     print("\n" + table(load.answers, lost, duplicated))
     for note in NOTES:
         print(note)
+    refusals = Counter((answer.fault, answer.operation, answer.status) for answer in load.answers
+                       if answer.status >= 300 and answer.status != 503)  # fmt: skip
+    for (fault, operation, status), count in refusals.items():
+        print(f"other: {count} × {operation} answered {status} ({fault})")
     for kind, found in (("lost", lost), ("duplicated", duplicated)):
         for fault, operation, key in dict.fromkeys(found):
             print(f"{kind}: {operation} {key} ({fault})")
