@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from contracts.events import EventEnvelope
@@ -183,6 +184,11 @@ class OutboxRelay:
                             self._wake.wait(self._poll_seconds)
             except (OSError, AMQPError, KombuError) as exc:
                 log.warning("outbox relay lost RabbitMQ (%s); retrying in %.1f s", exc, backoff)
+                self._wake.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except (OperationalError, InterfaceError) as exc:
+                # The database restarting, or its disk full: the events wait in the outbox meanwhile.
+                log.warning("outbox relay cannot use its database (%s); retrying in %.1f s", exc, backoff)
                 self._wake.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self._changes.close()

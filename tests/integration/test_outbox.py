@@ -108,3 +108,16 @@ def test_events_wait_in_the_outbox_while_the_broker_is_unreachable(registry_engi
         reachable.stop()
         running.wait()
     assert len(drain(amqp_uri, subscription_queue(SEARCH_INDEXER))) == 1
+
+
+def test_a_relay_outlives_its_database_being_away(bus, amqp_uri):
+    """A PostgreSQL restart (or a full disk) makes the relay wait and try again instead of ending its process."""
+    away = create_database_engine("postgresql+psycopg2://postgres@127.0.0.1:1/nowhere")
+    relay = OutboxRelay(away, Base.metadata, amqp_uri, poll_seconds=0.1)
+    running = eventlet.spawn(relay.run)
+    eventlet.sleep(1.5)
+
+    assert not running.dead
+    relay.stop()
+    running.wait()
+    away.dispose()
