@@ -58,6 +58,8 @@ def test_a_large_page_is_gzipped_for_a_browser_that_accepts_it():
     assert answer.content_encoding == "gzip"
     assert gzip.decompress(answer.get_data()) == b"x" * 30_000
     assert "Accept-Encoding" in answer.vary
+    weighed = compress_page(request_to(**{"Accept-Encoding": "br;q=1.0, gzip;q=0.5"}), page_response(30_000))
+    assert weighed.content_encoding == "gzip"
 
 
 def test_a_small_page_or_one_for_a_client_without_gzip_is_sent_as_it_is():
