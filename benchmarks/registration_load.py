@@ -7,7 +7,8 @@ prepare_green_runtime()
 # into the registry's database before the services start, through its repository, so the duplicate finder's index
 # holds them), then clients registering new ones in that country through the gateway. For every 201 it times
 # how long until the association is searchable by the Cell (a watcher polls the Cell's search for the newest
-# pending associations). Run with 8 clients, then with 1. It prints figures and asserts nothing.
+# pending associations). Run with 8 clients, then with 1. It prints figures and asserts nothing. With `--profile DIR`,
+# py-spy samples the registry, the gateway and search for the first seconds of the 8-client run.
 # Targets: ≥ 150 registrations/s with 8 clients, lag from 201 to searchable p99 ≤ 1 s.
 #
 #     .venv/bin/python benchmarks/registration_load.py
@@ -28,6 +29,7 @@ from pathlib import Path  # noqa: E402
 from http_load import percentile  # noqa: E402
 from messaging import scratch_database  # noqa: E402
 from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from read_path import print_profile, start_profiles  # noqa: E402
 from registry_import import cell_staff_token  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
@@ -49,6 +51,8 @@ CITIES = ["Delhi", "Bengaluru", "Aizawl", "Shillong", "Imphal", "Lunglei", "Mumb
 KINDS = ["Welfare Association", "Fellowship", "Students Union", "Youth", "Women's Group", "Kristian Fellowship"]
 WORDS = ["Ṭhalai", "Zoram", "Lunglei", "Champhai", "Saiha", "Kolasib", "Serchhip", "Mamit", "Lawngtlai", "Hnahthial"]
 WATCH_INTERVAL_SECONDS = 0.02
+PROFILED = ("registry", "gateway", "search")
+PROFILE_SECONDS = 4
 
 
 def association_name(chooser: random.Random) -> tuple[str, str]:
@@ -166,7 +170,8 @@ def register_all(port: int, clients: int, calls: list[tuple[dict, dict]]) -> tup
     return answered, len(calls) / (time.perf_counter() - started), failures
 
 
-def measure(system: System, registry_url: str, cell: dict, clients: int, count: int, label: str, *, report=True):
+def measure(system: System, registry_url: str, cell: dict, clients: int, count: int, label: str, *, report=True,
+            profile: Path | None = None):  # fmt: skip
     chooser = random.Random(label)
     engine = create_database_engine(registry_url)
     tokens = admin_tokens(engine, count, label)
@@ -178,8 +183,12 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
     port = int(system.url.rpartition(":")[2])
     with SearchWatcher(port, cell) as watcher:
         meter = CpuMeter(system_pids(system.processes))
+        # Sampled for the first seconds of the run only: py-spy must stop before the clients do.
+        profiles = start_profiles(system.processes, profile, PROFILE_SECONDS, PROFILED) if profile else []
         answered, rate, failures = register_all(port, clients, calls)
         cpu = meter.ms_per(count)
+        for sampler in profiles:
+            sampler.wait()
         deadline = time.monotonic() + 60
         while set(answered) - set(watcher.seen) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -194,6 +203,8 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
           f"{f'; {len(failures)} failed: {failures[0]}' if failures else ''}"
           f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]\n"
           f"  CPU ms per registration: {describe(cpu)}", flush=True)  # fmt: skip
+    for name in PROFILED if profile else ():
+        print_profile(profile / f"{name}.txt")
 
 
 def run(args, workdir: Path) -> None:
@@ -211,7 +222,7 @@ def run(args, workdir: Path) -> None:
         system.start_all()
         try:
             measure(system, registry_url, cell, args.clients, 100, "warm-up", report=False)
-            measure(system, registry_url, cell, args.clients, args.registrations, "many")
+            measure(system, registry_url, cell, args.clients, args.registrations, "many", profile=args.profile)
             measure(system, registry_url, cell, 1, max(args.registrations // 4, 100), "one")
         finally:
             system.stop_all()
@@ -222,6 +233,7 @@ def main() -> None:
     parser.add_argument("--preloaded", type=int, default=10_000)
     parser.add_argument("--registrations", type=int, default=1600)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the 8-client run")
     parser.add_argument("--postgres", help="a PostgreSQL server URL: the registry's database is made on it")
     add_broker_options(parser)
     args = parser.parse_args()
