@@ -82,6 +82,13 @@ class SmtpServer:
         return len(list(new.iterdir())) if new.exists() else 0
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 overflowed when two messaging processes posted a batch of webhooks at once:
+    # the kernel answered with SYN cookies and lost some of the requests ("Remote end closed connection without
+    # response"), so the receiver counted fewer requests than the senders had made.
+    request_queue_size = 128
+
+
 class WebhookReceiver:
     """Keeps every request (headers and body); answers `status` (200 by default)."""
 
@@ -101,7 +108,7 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/diasporahub"
 
     def __enter__(self) -> "WebhookReceiver":

@@ -38,7 +38,10 @@ class DeliveryRepository:
 
     def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRecord]:
         """Due rows whose lease (if any) ran out, leased to this caller in one UPDATE; SKIP LOCKED on PostgreSQL
-        lets concurrent senders take different rows, SQLite's single writer serialises them."""
+        lets concurrent senders take different rows, SQLite's single writer serialises them.
+
+        The attempt is counted here, before anything is sent, so `attempts` is how many times a delivery may have
+        gone out even when a sender dies (or its settling fails) between sending and settling."""
         token = str(uuid4())
         due = (
             select(DeliveryRecord.id)
@@ -58,7 +61,7 @@ class DeliveryRepository:
                 DeliveryRecord.id.in_(due.scalar_subquery()),
                 or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
             )
-            .values(lease_token=token, lease_until=now + lease)
+            .values(lease_token=token, lease_until=now + lease, attempts=DeliveryRecord.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         return list(self.session.scalars(select(DeliveryRecord).where(DeliveryRecord.lease_token == token)))
@@ -77,13 +80,13 @@ class DeliveryRepository:
 
     @staticmethod
     def mark_sent(record: DeliveryRecord, now: datetime) -> None:
-        record.state, record.sent_at, record.attempts = "sent", now, record.attempts + 1
+        record.state, record.sent_at = "sent", now
         record.lease_token, record.lease_until, record.next_attempt_at = None, None, None
 
     @staticmethod
     def mark_failed_attempt(record: DeliveryRecord, error: str, next_attempt_at: datetime | None) -> None:
-        """Another attempt at `next_attempt_at`, or failed for good when it is None."""
-        record.attempts += 1
+        """Another attempt at `next_attempt_at`, or failed for good when it is None (the attempt was counted when
+        it was claimed)."""
         record.last_error = error[:2000]
         record.lease_token, record.lease_until = None, None
         if next_attempt_at is None:

@@ -1,6 +1,6 @@
 """Two senders never take the same due delivery: on PostgreSQL a second claim made while the first one's
 transaction is still open skips the locked rows (SKIP LOCKED) instead of waiting or taking them; on both backends
-a leased row is not due again until its lease runs out."""
+a leased row is not due again until its lease runs out, and each claim counts an attempt."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -44,6 +44,9 @@ def test_a_leased_row_is_not_claimed_again_until_its_lease_ends(database_url):
     assert len(taken) == 20 and len(rest) == 10
     assert not {row.id for row in taken} & {row.id for row in rest}
     assert len(after_the_lease) == 30
+    # An attempt counts when it is claimed: a sender that died after sending has still made it.
+    assert {row.attempts for row in taken} == {1}
+    assert {row.attempts for row in after_the_lease} == {2}
 
 
 def test_on_postgresql_a_concurrent_claim_skips_the_rows_another_holds(postgres_databases):

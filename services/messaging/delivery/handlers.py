@@ -1,7 +1,8 @@
 """Notification settings, the deliveries an association's admins see, and sending due deliveries.
 
-Sending is three steps, none holding a transaction over the network: claim due rows (leased to this sender),
-send them outside any transaction, then settle each (sent, or failed with the next attempt or for good).
+Sending is three steps, none holding a transaction over the network: claim due rows (leased to this sender, the
+attempt counted), send them outside any transaction, then settle each (sent, or failed with the next attempt or for
+good).
 """
 
 import logging
@@ -167,8 +168,6 @@ class Outgoing:
     html: str
     posted_at: datetime
     reference: str | None
-    attempts: int
-    give_up_at: datetime
     digest: bool = False
 
 
@@ -248,8 +247,7 @@ def claim(
                     webhook_url=contact.webhook_url, webhook_secret=contact.webhook_secret,
                     unsubscribe_key=contact.unsubscribe_key, message_id=message.id,
                     kind=message.kind, subject=message.subject, sender_name=message.sender_name, body=message.body,
-                    html=message.html, posted_at=message.posted_at, reference=row.reference, attempts=row.attempts,
-                    give_up_at=row.give_up_at, digest=row.digest,
+                    html=message.html, posted_at=message.posted_at, reference=row.reference, digest=row.digest,
                 )
             )  # fmt: skip
         return outgoing
@@ -278,9 +276,8 @@ def settle(
                     )
                 continue
             when = domain.next_attempt(
-                attempts=outgoing.attempts + 1, now=now, base=retrying.base, cap=retrying.cap,
-                give_up_at=outgoing.give_up_at,
-            )  # fmt: skip
+                attempts=record.attempts, now=now, base=retrying.base, cap=retrying.cap, give_up_at=record.give_up_at
+            )
             work.deliveries.mark_failed_attempt(record, error, when)
             if record.state == "failed":
                 failed += 1

@@ -127,17 +127,24 @@ class DeliverySender(DependencyProvider):
         chunks = [units[lane::lanes] for lane in range(lanes)]
         pool = eventlet.GreenPool(s.delivery_concurrency + len(hooks))
         email_results = pool.imap(self._send_emails, chunks)
-        hook_results = pool.imap(
-            lambda item: post_webhook(item, allow_private=s.allow_private_webhooks,
-                                      timeout_seconds=s.webhook_timeout_seconds),
-            hooks,
-        )  # fmt: skip
+        hook_results = pool.imap(self._post_webhook, hooks)
         results = []
         for chunk, errors in zip(chunks, email_results, strict=True):
             for unit, error in zip(chunk, errors, strict=True):
                 results.extend((item, error) for item in unit)
         results.extend(zip(hooks, hook_results, strict=True))
         return results
+
+    # Every send ends in a result, never in an exception: an exception would leave the whole batch unsettled, so
+    # what did go out would be sent again once the lease ran out.
+
+    def _post_webhook(self, item) -> str | None:
+        try:
+            return post_webhook(item, allow_private=self.settings.allow_private_webhooks,
+                                timeout_seconds=self.settings.webhook_timeout_seconds)  # fmt: skip
+        except Exception as exc:
+            log.exception("the webhook of delivery %s failed unexpectedly", item.delivery_id)
+            return f"webhook: {exc!r}"[:500]
 
     def _send_emails(self, units: list[list]) -> list:
         """One result per unit: None (sent) or why not."""
@@ -146,9 +153,15 @@ class DeliverySender(DependencyProvider):
         for index, unit in enumerate(units):
             if not unit[0].email:
                 errors[index] = "email: the association has no e-mail address"
-            elif len(unit) > 1:
-                composed.append(compose_digest(unit, **options))
-            else:
-                composed.append(compose(unit[0], **options))
-        sent = iter(self.mailer.send_all(composed) if composed else [])
+                continue
+            try:
+                composed.append(compose_digest(unit, **options) if len(unit) > 1 else compose(unit[0], **options))
+            except Exception as exc:
+                log.exception("the e-mail of delivery %s could not be composed", unit[0].delivery_id)
+                errors[index] = f"email: could not be composed: {exc!r}"[:500]
+        try:
+            sent = iter(self.mailer.send_all(composed) if composed else [])
+        except Exception as exc:  # some may have gone out: a repeat carries the same Message-ID
+            log.exception("sending %d e-mails failed unexpectedly", len(composed))
+            sent = iter([f"email: {exc!r}"[:500]] * len(composed))
         return [errors[index] if index in errors else next(sent) for index in range(len(units))]

@@ -100,7 +100,7 @@ class SmtpMailer:
                     client, reused = self._connect(), False
                     client.sendmail(email.sender, [email.recipient], email.data)
                 results.append(None)
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, ValueError) as exc:  # ValueError: an address smtplib can't encode
                 results.append(f"smtp: {exc!r}"[:500])
                 if client is not None:
                     _quit(client)
