@@ -1,6 +1,8 @@
 """An association's profile, the forms to register and edit one, and its history. The registry decides who may
 see or change what; a page only offers the links that the reader's account is likely to be allowed."""
 
+from functools import lru_cache
+
 import eventlet
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
@@ -16,6 +18,13 @@ from gateway.pages.forms import form_refused
 from gateway.pages.memberships import joining_state
 from gateway.pages.rendering import page, redirect, render
 from gateway.public_reads import association_key
+
+
+@lru_cache(maxsize=512)
+def public_association(kept: str) -> AssociationV1:
+    """A kept public answer read into its model once (validating it, e-mail address included, cost half of the
+    page), keyed by the text: the same for as long as the gateway keeps that answer. Pages only read the model."""
+    return AssociationV1.model_validate_json(kept)
 
 
 class AssociationPages:
@@ -42,7 +51,7 @@ class AssociationPages:
         if token is None and key is not None:
             # The public view, the same for every anonymous reader: kept as the API keeps it (public_reads.py).
             kept = self.public_reads.read(key, lambda: self.registry.get_association(None, association_id))
-            return self.association_view(request, AssociationV1.model_validate_json(kept))
+            return self.association_view(request, public_association(kept))
         # Who is reading does not depend on the association: both are asked at once.
         reader = eventlet.spawn(signed_in_principal, self, request) if token is not None else None
         try:

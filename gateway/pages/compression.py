@@ -18,7 +18,7 @@ COMPRESSIBLE_TYPES = ("text/", "image/svg+xml", "application/javascript", "appli
 
 
 def accepts_gzip(request: Request) -> bool:
-    header = request.headers.get("Accept-Encoding", "")
+    header = request.environ.get("HTTP_ACCEPT_ENCODING", "")  # werkzeug's headers raise and catch when it is missing
     if "gzip" not in header:
         return False
     # Only a header with quality values (`gzip;q=0`) needs werkzeug's parser, a noticeable part of a page's cost.
