@@ -24,6 +24,7 @@ from servicekit.rpc import call_service
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from services.messaging.db import DirectoryAssociation
+from services.messaging.directory import directory_columns
 from services.messaging.settings import MessagingSettings
 
 REBUILD_TIMEOUT_SECONDS = 600.0
@@ -62,20 +63,6 @@ class DirectoryDifference:
         return f"association {self.association_id} {explained[self.kind]}"
 
 
-def as_directory_keeps_it(association: AssociationV1) -> dict:
-    """The compared columns as messaging's directory stores this association (DirectoryRepository.put_association)."""
-    return {
-        "name": association.name,
-        "status": "merged" if association.merged_into is not None else association.status,
-        "country": association.country,
-        "city": association.city,
-        "languages": list(association.languages),
-        "categories": list(association.categories),
-        "parent_id": association.parent_id,
-        "email": str(association.email),
-    }
-
-
 def directory_differences(
     stored: dict[UUID, tuple[dict, int]], registry: Iterable[AssociationV1]
 ) -> list[DirectoryDifference]:
@@ -90,7 +77,7 @@ def directory_differences(
         elif version != association.version:
             change = "stale" if version < association.version else "ahead"
             found.append(DirectoryDifference(association.id, change, version, association.version))
-        elif columns != as_directory_keeps_it(association):
+        elif columns != directory_columns(association):
             found.append(DirectoryDifference(association.id, "differs", version, association.version))
     found += [DirectoryDifference(key, "extra", directory_version=version) for key, (_, version) in stored.items()]
     return found

@@ -36,23 +36,27 @@ def _entry(record) -> DirectoryEntry:
     )
 
 
+def directory_columns(association: AssociationV1) -> dict:
+    """What the directory keeps of an association besides its version (also what `verify` compares)."""
+    return {
+        "name": association.name,
+        "status": "merged" if association.merged_into is not None else association.status,
+        "country": association.country,
+        "city": association.city,
+        "languages": list(association.languages),
+        "categories": list(association.categories),
+        "parent_id": association.parent_id,
+        "email": str(association.email),
+    }
+
+
 class DirectoryRepository:
     def __init__(self, session: Session):
         self.session = session
 
     def put_association(self, association: AssociationV1, admin_account_ids: list[UUID] | None) -> bool:
         """Keep the newest version only; False if a newer (or the same) one is stored already."""
-        columns = {
-            "name": association.name,
-            "status": "merged" if association.merged_into is not None else association.status,
-            "country": association.country,
-            "city": association.city,
-            "languages": list(association.languages),
-            "categories": list(association.categories),
-            "parent_id": association.parent_id,
-            "email": str(association.email),
-            "version": association.version,
-        }
+        columns = directory_columns(association) | {"version": association.version}
         if admin_account_ids is not None:
             columns["admin_account_ids"] = [str(account_id) for account_id in admin_account_ids]
         stored = self.session.get(DirectoryAssociation, association.id, with_for_update=True)
