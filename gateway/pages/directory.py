@@ -15,7 +15,7 @@ from urllib.parse import quote_plus, urlencode
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Request
 
-from contracts.associations import CATEGORIES
+from contracts.associations import CATEGORIES, Location
 from contracts.errors import Invalid
 from contracts.search import AssociationHit, AssociationQuery, AssociationResults, Facets
 from contracts.validation import parse
@@ -47,7 +47,7 @@ class CityPoints:
         self.gazetteer = gazetteer or Gazetteer()
         self.point = lru_cache(maxsize=8192)(self._point)
 
-    def locate(self, city: str, country: str):
+    def locate(self, city: str, country: str) -> Location | None:
         return self.gazetteer.locate(city, country)
 
     def _point(self, city: str, country: str) -> tuple[float, float] | None:
@@ -71,7 +71,7 @@ def map_marks(centre: Marker | None, markers: list[Marker]) -> Markup:
 
 
 class DirectoryPages:
-    gazetteer = Shared(CityPoints)
+    places = Shared(CityPoints)
 
     @page("GET", "/directory")
     def directory_page(self, request: Request):
@@ -111,7 +111,7 @@ class DirectoryPages:
             return None
         if not place["near_country"]:
             raise Invalid("Choose the country of the place as well.")
-        location = self.gazetteer.locate(place["near_city"], place["near_country"])
+        location = self.places.locate(place["near_city"], place["near_country"])
         if location is None:
             raise Invalid("We do not know that place; try the nearest large city.")
         arguments["near"] = f"{location.lat},{location.lon}"
@@ -120,7 +120,7 @@ class DirectoryPages:
         return Marker(x=x, y=y, label=place["near_city"])
 
     def marker(self, hit: AssociationHit) -> Marker | None:
-        point = self.gazetteer.point(hit.city, hit.country)
+        point = self.places.point(hit.city, hit.country)
         if point is None:
             return None
         return Marker(x=point[0], y=point[1], label=f"{hit.name}, {hit.city}", href=f"/associations/{hit.id}")
