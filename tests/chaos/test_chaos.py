@@ -77,6 +77,7 @@ def system(rabbit_vhosts, registry_database_url, small_disk, tmp_path_factory):
         "ALERTS_REQUESTS_PER_HOUR_PER_ADDRESS": "100000",
         "ALERTS_REQUESTS_PER_HOUR_PER_ACCOUNT": "100000",
         "MESSAGING_POSTS_PER_MINUTE": "100000",
+        "MESSAGING_BROADCASTS_PER_HOUR": "100000",
         # A call to a service that is down waits for its timeout before the gateway answers 503: at the default 5 s
         # that answer comes a little after 5 s; the issue asks for it within 5 s.
         "DIASPORAHUB_RPC_TIMEOUT_SECONDS": "4",
