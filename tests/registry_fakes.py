@@ -180,6 +180,10 @@ class InMemoryAssociations:
             assert import_key not in self.state.import_keys.values(), "import_key is unique"
             self.state.import_keys[association.id] = import_key
 
+    def add_imported(self, imported: list[tuple[AssociationV1, str]]) -> None:
+        for association, import_key in imported:
+            self.add(association, import_key=import_key)
+
     def save(self, association: AssociationV1) -> None:
         stored = self.state.associations[association.id]
         if stored.version != association.version - 1:
@@ -224,6 +228,17 @@ class InMemoryAssociations:
         for named in self.named_in_country(country):
             finder.add(named)
         return finder
+
+    def key_sizes_by_country(self, keys: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        return {country: self.name_index(country).key_sizes(its_keys) for country, its_keys in keys.items()}
+
+    def holders_by_country(self, keys: dict[str, set[str]]):
+        holders, names = {}, {}
+        for country, its_keys in keys.items():
+            finder = self.name_index(country)
+            holders[country] = {key: sorted(finder.by_key[key]) for key in its_keys if key in finder.by_key}
+            names.update((holder, finder.names[holder]) for held in holders[country].values() for holder in held)
+        return holders, names
 
     def named_in_country(self, country: str) -> list[NamedAssociation]:
         return [

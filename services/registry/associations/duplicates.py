@@ -188,12 +188,16 @@ def _closest(split: list[tuple[str, ...]], nearby: dict[UUID, list[tuple[str, ..
 
 
 def _nearby(index: NameIndex, keys: set[str]) -> dict[UUID, list[tuple[str, ...]]]:
-    """Associations sharing a key; a key most names share (a city) says little and is passed over
-    unless it is all there is."""
-    sizes = index.key_sizes(keys)
+    """Associations sharing a key."""
+    return index.names_holding(keys_to_read(index.key_sizes(keys)))
+
+
+def keys_to_read(sizes: dict[str, int]) -> list[str]:
+    """The keys whose holders a look-up reads, given how many hold each: a key most names share (a city) says
+    little and is passed over unless it is all there is."""
     by_size = sorted(sizes, key=sizes.__getitem__)
     telling = [key for key in by_size if sizes[key] <= BROAD_KEY]
-    return index.names_holding(telling or by_size[:1])
+    return telling or by_size[:1]
 
 
 def name_keys(split: list[tuple[str, ...]]) -> set[str]:

@@ -14,9 +14,12 @@ from services.registry.associations.duplicates import Candidate, NamedAssociatio
 from services.registry.associations.name_index import (
     StoredNameIndex,
     association_names,
+    holders_by_country,
     index_names,
     insert_names,
+    insert_names_of_many,
     is_open,
+    key_sizes_by_country,
 )
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
 
@@ -48,6 +51,25 @@ class AssociationRepository:
         self.session.flush()
         if is_open(association):  # new: it has no names in the index yet
             insert_names(self.session, association.id, association.country, association_names(association))
+
+    def add_imported(self, imported: list[tuple[AssociationV1, str]]) -> None:
+        """New associations with their import keys, and their names in the duplicate finder's index: one insert of
+        each kind for them all (an import chunk), after a flush that puts what the session holds first."""
+        if not imported:
+            return
+        self.session.flush()
+        self.session.execute(
+            ASSOCIATIONS.insert(),
+            [{"id": association.id, "import_key": key, **_columns(association)} for association, key in imported],
+        )
+        insert_names_of_many(
+            self.session,
+            (
+                (association.id, association.country, association_names(association))
+                for association, _key in imported
+                if is_open(association)
+            ),
+        )
 
     def save(self, association: AssociationV1) -> None:
         """Store the next version; if another change committed first, refuse rather than overwrite it."""
@@ -109,6 +131,15 @@ class AssociationRepository:
     def name_index(self, country: str) -> StoredNameIndex:
         """The duplicate finder's index of the country's open associations, kept current by `add` and `save`."""
         return StoredNameIndex(self.session, country)
+
+    def key_sizes_by_country(self, keys: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        """The duplicate finder's index read for many countries' keys at once (an import chunk's)."""
+        return key_sizes_by_country(self.session, keys)
+
+    def holders_by_country(
+        self, keys: dict[str, set[str]]
+    ) -> tuple[dict[str, dict[str, list[UUID]]], dict[UUID, list[tuple[str, ...]]]]:
+        return holders_by_country(self.session, keys)
 
     def named_in_country(self, country: str) -> list[NamedAssociation]:
         """Every open association of a country with its names, for duplicate checks."""
@@ -174,11 +205,13 @@ class AssociationRepository:
         """Flags for many associations at once: one flush puts their rows first (no ORM relationship tells
         SQLAlchemy the order), then one insert of all the flags."""
         self.session.flush()
-        self.session.add_all(
-            PossibleDuplicateRecord(association_id=association_id, candidate_id=candidate.id, score=candidate.score)
+        rows = [
+            {"association_id": association_id, "candidate_id": candidate.id, "score": candidate.score}
             for association_id, candidates in flagged.items()
             for candidate in candidates
-        )
+        ]
+        if rows:
+            self.session.execute(PossibleDuplicateRecord.__table__.insert(), rows)
 
     def clear_duplicates(self, association_id: UUID) -> None:
         """Its own flags, and its place among the others' candidates."""
