@@ -60,7 +60,9 @@ def _write(work, *, now, principal: Principal, sender: str, draft: BroadcastDraf
            broadcast_id: UUID) -> int:  # fmt: skip
     not_blocked(work, sender)
     policy.broadcasts.check(
-        work.messages.posted_since(principal.account_id, now - policy.broadcasts.window, broadcasts=True)
+        work.messages.posted_since(
+            principal.account_id, now - policy.broadcasts.window, broadcasts=True, at_most=policy.broadcasts.limit
+        )
     )
     recipients, entries, members_country = _audience(work, draft)
     if not recipients:

@@ -150,7 +150,9 @@ def start_conversation(
         if earlier is not None:
             return work.messages.conversation_view(work.messages.conversation(earlier), {sender}, messages=True)
         policy.posts.check(
-            work.messages.posted_since(principal.account_id, now - policy.posts.window, broadcasts=False)
+            work.messages.posted_since(
+                principal.account_id, now - policy.posts.window, broadcasts=False, at_most=policy.posts.limit
+            )
         )
         not_blocked(work, sender)
         known = work.directory.associations([*participant_ids, *filter(None, [draft.from_association_id])])
@@ -192,8 +194,7 @@ def not_blocked(work, sender: str) -> None:
 
 def _visible_conversation(work, principal: Principal, conversation_id: UUID):
     """The conversation and the caller's parties in it; NotFound for anyone who takes no part."""
-    record = work.messages.conversation(conversation_id)
-    participants = work.messages.participants(conversation_id) if record is not None else {}
+    record, participants = work.messages.conversation_with_participants(conversation_id)
     mine = domain.parties_of(principal) & set(participants)
     if record is None or not mine:
         raise NotFound(f"there is no conversation with id {conversation_id}")
@@ -221,7 +222,9 @@ def post_message(
             raise Invalid("from_association_id: you take part as several associations; say which one speaks")
         not_blocked(work, sender)
         policy.posts.check(
-            work.messages.posted_since(principal.account_id, now - policy.posts.window, broadcasts=False)
+            work.messages.posted_since(
+                principal.account_id, now - policy.posts.window, broadcasts=False, at_most=policy.posts.limit
+            )
         )
         if any(participant.archived for participant in participants.values()):
             work.messages.unarchive_all(conversation_id)

@@ -52,6 +52,17 @@ class MessageRepository:
     def conversation(self, conversation_id: UUID) -> ConversationRecord | None:
         return self.session.get(ConversationRecord, conversation_id)
 
+    def conversation_with_participants(
+        self, conversation_id: UUID
+    ) -> tuple[ConversationRecord | None, dict[str, ParticipantRecord]]:
+        """Both in one query (a post reads them first thing)."""
+        rows = self.session.execute(
+            select(ConversationRecord, ParticipantRecord)
+            .join(ParticipantRecord, ParticipantRecord.conversation_id == ConversationRecord.id)
+            .where(ConversationRecord.id == conversation_id)
+        ).all()
+        return (rows[0][0] if rows else None), {participant.party: participant for _, participant in rows}
+
     def participants(self, conversation_id: UUID) -> dict[str, ParticipantRecord]:
         records = self.session.scalars(
             select(ParticipantRecord).where(ParticipantRecord.conversation_id == conversation_id)
@@ -135,15 +146,19 @@ class MessageRepository:
     def message_view(self, message_id: UUID) -> MessageV1:
         return message_of(self.session.get(MessageRecord, message_id))
 
-    def posted_since(self, account_id: UUID, since: datetime, *, broadcasts: bool) -> int:
+    def posted_since(self, account_id: UUID, since: datetime, *, broadcasts: bool, at_most: int) -> int:
+        """Counted up to `at_most` only (the rate limit): an account at its limit costs no more than one below it."""
         kind = ("broadcast",) if broadcasts else ("message",)
-        return self.session.execute(
-            select(func.count()).where(
+        recent = (
+            select(MessageRecord.id)
+            .where(
                 MessageRecord.sender_account_id == account_id,
                 MessageRecord.posted_at >= since,
                 MessageRecord.kind.in_(kind),
             )
-        ).scalar_one()
+            .limit(at_most)
+        )
+        return self.session.execute(select(func.count()).select_from(recent.subquery())).scalar_one()
 
     def deliver_to_inboxes(self, message_id: UUID, owners: list[str], now: datetime) -> None:
         rows = [{"owner": owner, "message_id": message_id, "received_at": now, "read_at": None} for owner in owners]
