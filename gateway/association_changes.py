@@ -1,4 +1,4 @@
-"""The registry's association events, heard by every gateway process, to forget kept public views.
+"""The registry's association events, heard by every gateway process, to forget kept public views and searches.
 
 Each gateway process binds a queue of its own (`gateway.public-reads-<uuid>`, exclusive: the broker deletes it
 with the connection) to `registry.events` for the association events only (contracts.topology.GATEWAY_PUBLIC_READS;
@@ -42,11 +42,12 @@ def changes_queue() -> Queue:
 
 
 def forget_changed(cache: PublicReadCache, body: object) -> None:
-    """The association an event is about, and the one a merge kept, are forgotten."""
+    """The association an event is about, the one a merge kept, and every kept search (a new, changed or hidden
+    association can change any result) are forgotten; an event that cannot be read still forgets the searches."""
+    cache.forget_searches()
     if not isinstance(body, dict):
         return
-    keys = [association_key(body.get(field) or "") for field in ("aggregate_id", "kept_id")]
-    cache.forget(*(key for key in keys if key is not None))
+    cache.forget(*(association_key(body.get(field) or "") for field in ("aggregate_id", "kept_id")))
 
 
 class AssociationChanges(PublicReads):

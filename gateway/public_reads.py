@@ -1,17 +1,23 @@
-"""The public view of an association, kept in the gateway so that an anonymous read costs no RPC.
+"""The public view of an association, and anonymous association searches, kept in the gateway so that an anonymous
+read costs no RPC.
 
-Only a request without a session token is answered from here, and only with what the registry answered to a
-request without a token: the Cell, an association's admins or anyone else signed in always ask the registry, so
-a caller whose view may differ never gets a kept one, nor an anonymous caller a privileged one.
+Only a request without a session token is answered from here, and only with what the registry (or search) answered
+to a request without a token: the Cell, an association's admins or anyone else signed in always ask, so a caller
+whose view may differ never gets a kept one, nor an anonymous caller a privileged one.
 
-An entry is forgotten when the registry says the association changed (gateway/association_changes.py: every
-association event), when a write to it passes through this gateway, when its verification falls due, and at the
-latest `GATEWAY_PUBLIC_READ_CACHE_SECONDS` after the registry gave it. Nothing is served from here while the
-listener for those events is not connected (at start, or after the broker connection broke): everything kept
-until then is forgotten and each read goes to the registry. So an association that stops being public (hidden,
-dissolved, merged, lapsed) is no longer served once its event has reached the gateway; SECURITY.md says so.
+An association's entry is forgotten when the registry says the association changed (gateway/association_changes.py:
+every association event), when a write to it passes through this gateway, when its verification falls due, and at
+the latest `GATEWAY_PUBLIC_READ_CACHE_SECONDS` after the registry gave it. Searches are keyed by what the search RPC
+receives (search_key) and all forgotten on every association event (any change can change any result), and
+one begun within SEARCH_SETTLE_SECONDS of an event is not kept, as search may not have indexed it yet; search
+hides a lapsed association by its own clock, which a hit does not show, so that ends a kept search only through the
+seconds. Nothing is served from here while the listener for those events is not connected (at start, or after the
+broker connection broke): everything kept until then is forgotten and each read goes to the registry or search. So
+an association that stops being public (hidden, dissolved, merged, lapsed) is no longer served once its event has
+reached the gateway; SECURITY.md says so.
 """
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -24,21 +30,39 @@ from nameko.extensions import DependencyProvider
 from gateway.errors import json_text
 from gateway.settings import GatewaySettings
 
-Answer = dict  # as the registry gave it (JSON-able)
+Answer = dict  # as the registry or search gave it (JSON-able)
+SEARCH_PREFIX = "search:"
+# Search hears the same association events as the gateway and indexes each a little later (normally tens of
+# milliseconds): a search begun within this long after an event is answered but not kept, as it may not show the
+# change yet; kept, it would show the old result for the cache's seconds.
+SEARCH_SETTLE_SECONDS = 1.0
 
 
 class PublicReadCache:
     """Answers by key, kept as the JSON text the gateway sends (gateway.errors.json_text: encoded once), each
-    believed until its own expiry (monotonic seconds); at most `max_entries`, the least recently used go first. A
-    read that was under way when an entry was forgotten does not keep its answer: it may have been made before the
-    change that caused the forgetting."""
+    believed until its own expiry (monotonic seconds); at most `max_entries` associations and `max_searches`
+    searches (search_key), each kind bounded apart so that many distinct searches cannot push the associations out;
+    the least recently used go first. A read that was under way when an entry was forgotten does not keep its
+    answer: it may have been made before the change that caused the forgetting."""
 
-    def __init__(self, seconds: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        max_entries: int = 10_000,
+        max_searches: int = 1_000,
+        search_settle_seconds: float = SEARCH_SETTLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.seconds = seconds
         self.max_entries = max_entries
+        self.max_searches = max_searches
+        self.search_settle_seconds = search_settle_seconds
         self.clock = clock
         self.serving = False  # set by the listener for association events while it is connected
         self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._searches: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._searches_settle_at = float("-inf")  # a search begun before then is not kept
         self._forgettings = 0
         self._lock = threading.Lock()
 
@@ -48,39 +72,58 @@ class PublicReadCache:
         if not self.serving or self.seconds <= 0:
             return json_text(load())
         now = self.clock()
+        entries, _ = self._kind_of(key)
         with self._lock:
-            entry = self._entries.get(key)
+            entry = entries.get(key)
             if entry is not None and entry[0] > now:
-                self._entries.move_to_end(key)
+                entries.move_to_end(key)
                 return entry[1]
             forgettings_before = self._forgettings
         answer = load()
         text = json_text(answer)
-        self._keep(key, text, answer.get("verification_due_at"), forgettings_before)
+        self._keep(key, text, answer.get("verification_due_at"), forgettings_before, now)
         return text
 
     def forget(self, *keys: str | None) -> None:
         with self._lock:
             self._forgettings += 1
             for key in keys:
-                self._entries.pop(key, None)
+                if key is not None:
+                    self._kind_of(key)[0].pop(key, None)
+
+    def forget_searches(self) -> None:
+        with self._lock:
+            self._forget_searches()
 
     def forget_all(self) -> None:
         with self._lock:
-            self._forgettings += 1
+            self._forget_searches()
             self._entries.clear()
 
-    def _keep(self, key: str, text: str, due_at: object, forgettings_before: int) -> None:
+    def _forget_searches(self) -> None:
+        self._forgettings += 1
+        self._searches.clear()
+        self._searches_settle_at = self.clock() + self.search_settle_seconds
+
+    def _keep(self, key: str, text: str, due_at: object, forgettings_before: int, started: float) -> None:
         seconds = min(self.seconds, _seconds_until(due_at))
         if seconds <= 0:
             return
+        entries, max_entries = self._kind_of(key)
         with self._lock:
             if self._forgettings != forgettings_before or not self.serving:
                 return
-            self._entries[key] = (self.clock() + seconds, text)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if entries is self._searches and started < self._searches_settle_at:
+                return
+            entries[key] = (self.clock() + seconds, text)
+            entries.move_to_end(key)
+            while len(entries) > max_entries:
+                entries.popitem(last=False)
+
+    def _kind_of(self, key: str) -> tuple[OrderedDict[str, tuple[float, str]], int]:
+        if key.startswith(SEARCH_PREFIX):
+            return self._searches, self.max_searches
+        return self._entries, self.max_entries
 
 
 def _seconds_until(moment: object) -> float:
@@ -96,6 +139,11 @@ def association_key(association_id: str | UUID) -> str | None:
         return f"association:{UUID(str(association_id))}"
     except ValueError:
         return None
+
+
+def search_key(query: Answer) -> str:
+    """One key per search as the search RPC receives it (the parsed query, defaults left out), in any order."""
+    return SEARCH_PREFIX + json.dumps(query, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class PublicReads(DependencyProvider):

@@ -19,10 +19,12 @@ from contracts.associations import CATEGORIES, Location
 from contracts.errors import Invalid
 from contracts.search import AssociationHit, AssociationQuery, AssociationResults, Facets
 from contracts.validation import parse
+from gateway.auth import session_token_of
 from gateway.http import query_of
 from gateway.pages.forms import field_problems
 from gateway.pages.rendering import page, render
 from gateway.pages.world_map import MAP_HEIGHT, MAP_WIDTH, project
+from gateway.public_reads import search_key
 from servicekit.places import Gazetteer
 from servicekit.shared import Shared
 
@@ -53,6 +55,12 @@ class CityPoints:
     def _point(self, city: str, country: str) -> tuple[float, float] | None:
         location = self.gazetteer.locate(city, country)
         return None if location is None else project(location.lat, location.lon)
+
+
+@lru_cache(maxsize=256)
+def kept_results(kept: str) -> AssociationResults:
+    """A kept answer read into its model once, keyed by the text: the same for as long as the gateway keeps it."""
+    return AssociationResults.model_validate_json(kept)
 
 
 def map_marks(centre: Marker | None, markers: list[Marker]) -> Markup:
@@ -91,9 +99,7 @@ class DirectoryPages:
         except Invalid as exc:
             errors = field_problems(exc) or {"near": exc.message}
             return render(request, "directory.html", status=422, query=None, **context | {"errors": errors})
-        results = AssociationResults.model_validate(
-            self.search.search_associations(query.model_dump(mode="json", exclude_defaults=True), None)
-        )
+        results = self.results(request, query.model_dump(mode="json", exclude_defaults=True))
         markers = [marker for hit in results.items if (marker := self.marker(hit)) is not None]
         context |= {
             "results": results,
@@ -102,6 +108,14 @@ class DirectoryPages:
             "paging": paging(request, query, results.total),
         }
         return render(request, "directory.html", query=query, **context)
+
+    def results(self, request: Request, payload: dict) -> AssociationResults:
+        """Search's public results; for a reader without a session, the answer kept as the API keeps it."""
+        if session_token_of(request) is not None:
+            return AssociationResults.model_validate(self.search.search_associations(payload, None))
+        return kept_results(
+            self.public_reads.read(search_key(payload), lambda: self.search.search_associations(payload, None))
+        )
 
     def place_point(self, place: dict[str, str], arguments: dict) -> Marker | None:
         """The point to search around: a typed city and country, else `near=lat,lon` (from "near me")."""

@@ -1,6 +1,6 @@
 """Search routes: parse the query string, say who is asking, and leave every rule to the search service."""
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from contracts.errors import Unauthenticated
 from contracts.search import (
@@ -11,8 +11,9 @@ from contracts.search import (
     Suggestions,
     SuggestQuery,
 )
-from gateway.auth import principal_of
+from gateway.auth import principal_of, session_token_of
 from gateway.http import Session, api
+from gateway.public_reads import search_key
 
 
 def principal_payload(service, request: Request) -> dict | None:
@@ -31,9 +32,13 @@ class SearchRoutes:
         returns=AssociationResults,
     )
     def search_associations(self, request: Request, query: AssociationQuery):
-        return self.search.search_associations(
-            query.model_dump(mode="json", exclude_defaults=True), principal_payload(self, request)
-        )
+        payload = query.model_dump(mode="json", exclude_defaults=True)
+        if session_token_of(request) is not None:
+            return self.search.search_associations(payload, principal_payload(self, request))
+        # Without a session the result depends on the query alone, the same for every anonymous caller: kept as
+        # anonymous association reads are (public_reads.py). People are never kept.
+        kept = self.public_reads.read(search_key(payload), lambda: self.search.search_associations(payload, None))
+        return Response(kept, mimetype="application/json")
 
     @api(
         "GET",
