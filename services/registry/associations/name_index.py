@@ -118,7 +118,7 @@ def holders_by_country(
             select(KEYS.c.country, KEYS.c.key, KEYS.c.association_id).where(holding_any)
         ):
             holders.setdefault(country, {}).setdefault(key, []).append(association_id)
-    held = sorted({holder for by_key in holders.values() for held in by_key.values() for holder in held})
+    held = list({holder for by_key in holders.values() for held in by_key.values() for holder in held})
     names: dict[UUID, list[tuple[str, ...]]] = {}
     for start in range(0, len(held), KEYS_PER_STATEMENT):
         rows = session.execute(

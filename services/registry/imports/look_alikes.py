@@ -8,12 +8,14 @@ added one at a time, the rows before it in the chunk included.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Protocol
 from uuid import UUID
 
 from services.registry.associations.duplicates import Candidate, find_candidates, keys_to_read, name_keys, split_names
 
 SplitNames = list[tuple[str, ...]]
+_number = attrgetter("int")
 KeysByCountry = dict[str, set[str]]
 
 
@@ -109,5 +111,6 @@ class _CountryIndex:
             if key in self.stored_sizes:  # planned: a key the stored index holds was read
                 holding.update(self.stored_holders[key])
             holding.update(self.added.get(key, ()))
-        # In id order, as the stored index reads them: the prefilter keeps the first of equal scores.
-        return {association_id: self.names[association_id] for association_id in sorted(holding)}
+        # In id order, as the stored index reads them: the prefilter keeps the first of equal scores. (A UUID's
+        # order is its number's; sorting by the number spares a Python __lt__ per comparison.)
+        return {association_id: self.names[association_id] for association_id in sorted(holding, key=_number)}
