@@ -65,7 +65,7 @@ class AssociationChanges(PublicReads):
         self.listener = None
 
     def start(self) -> None:
-        if self.cache.seconds > 0:
+        if self.cache.seconds > 0 or self.cache.search_seconds > 0:
             self.listener = self.container.spawn_managed_thread(self.listen, identifier="AssociationChanges.listen")
 
     def stop(self) -> None:

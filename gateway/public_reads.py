@@ -8,13 +8,16 @@ whose view may differ never gets a kept one, nor an anonymous caller a privilege
 An association's entry is forgotten when the registry says the association changed (gateway/association_changes.py:
 every association event), when a write to it passes through this gateway, when its verification falls due, and at
 the latest `GATEWAY_PUBLIC_READ_CACHE_SECONDS` after the registry gave it. Searches are keyed by what the search RPC
-receives (search_key) and all forgotten on every association event (any change can change any result), and
-one begun within SEARCH_SETTLE_SECONDS of an event is not kept, as search may not have indexed it yet; search
-hides a lapsed association by its own clock, which a hit does not show, so that ends a kept search only through the
-seconds. Nothing is served from here while the listener for those events is not connected (at start, or after the
-broker connection broke): everything kept until then is forgotten and each read goes to the registry or search. So
-an association that stops being public (hidden, dissolved, merged, lapsed) is no longer served once its event has
-reached the gateway; SECURITY.md says so.
+receives (search_key), all forgotten on every association event (any change can change any result), and kept at
+most `GATEWAY_PUBLIC_SEARCH_CACHE_SECONDS`. Search indexes an event a little after the gateway hears it, so a search
+begun within SEARCH_SETTLE_SECONDS of an event is not kept; but when search lags longer (restarted with a backlog,
+an index repaired without events) or hides a lapsed association by its own clock (a hit does not show the due
+date), only those seconds end a kept search.
+
+Nothing is served from here while the listener for those events is not connected (at start, or after the broker
+connection broke): everything kept until then is forgotten and each read goes to the registry or search. So an
+association that stops being public (hidden, dissolved, merged, lapsed) is no longer served once its event has
+reached the gateway (and, in a search, once search has it too); SECURITY.md says so.
 """
 
 import json
@@ -51,12 +54,14 @@ class PublicReadCache:
         *,
         max_entries: int = 10_000,
         max_searches: int = 1_000,
+        search_seconds: float | None = None,
         search_settle_seconds: float = SEARCH_SETTLE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.seconds = seconds
         self.max_entries = max_entries
         self.max_searches = max_searches
+        self.search_seconds = seconds if search_seconds is None else search_seconds
         self.search_settle_seconds = search_settle_seconds
         self.clock = clock
         self.serving = False  # set by the listener for association events while it is connected
@@ -69,10 +74,10 @@ class PublicReadCache:
     def read(self, key: str, load: Callable[[], Answer]) -> str:
         """The kept answer for `key` as JSON text, or `load()`'s, kept unless the key was forgotten while it loaded,
         and never past the answer's `verification_due_at`."""
-        if not self.serving or self.seconds <= 0:
+        entries, _, seconds = self._kind_of(key)
+        if not self.serving or seconds <= 0:
             return json_text(load())
         now = self.clock()
-        entries, _ = self._kind_of(key)
         with self._lock:
             entry = entries.get(key)
             if entry is not None and entry[0] > now:
@@ -106,10 +111,10 @@ class PublicReadCache:
         self._searches_settle_at = self.clock() + self.search_settle_seconds
 
     def _keep(self, key: str, text: str, due_at: object, forgettings_before: int, started: float) -> None:
-        seconds = min(self.seconds, _seconds_until(due_at))
+        entries, max_entries, kept_seconds = self._kind_of(key)
+        seconds = min(kept_seconds, _seconds_until(due_at))
         if seconds <= 0:
             return
-        entries, max_entries = self._kind_of(key)
         with self._lock:
             if self._forgettings != forgettings_before or not self.serving:
                 return
@@ -120,10 +125,11 @@ class PublicReadCache:
             while len(entries) > max_entries:
                 entries.popitem(last=False)
 
-    def _kind_of(self, key: str) -> tuple[OrderedDict[str, tuple[float, str]], int]:
+    def _kind_of(self, key: str) -> tuple[OrderedDict[str, tuple[float, str]], int, float]:
+        """The entries of the key's kind, how many of them may be kept, and for how long."""
         if key.startswith(SEARCH_PREFIX):
-            return self._searches, self.max_searches
-        return self._entries, self.max_entries
+            return self._searches, self.max_searches, self.search_seconds
+        return self._entries, self.max_entries, self.seconds
 
 
 def _seconds_until(moment: object) -> float:
@@ -150,7 +156,10 @@ class PublicReads(DependencyProvider):
     """`self.public_reads` in a gateway worker: the PublicReadCache, kept fresh by AssociationChanges."""
 
     def setup(self) -> None:
-        self.cache = PublicReadCache(GatewaySettings().public_read_cache_seconds)
+        settings = GatewaySettings()
+        self.cache = PublicReadCache(
+            settings.public_read_cache_seconds, search_seconds=settings.public_search_cache_seconds
+        )
 
     def get_dependency(self, worker_ctx) -> PublicReadCache:
         return self.cache

@@ -26,6 +26,9 @@ class GatewaySettings(BaseSettings):
     # How long, at most, an anonymous read's answer is kept (gateway/public_reads.py; SECURITY.md): forgotten sooner
     # when the registry's event about a change arrives. 0: every read asks the registry.
     public_read_cache_seconds: float = Field(default=2.0, ge=0)
+    # How long, at most, an anonymous association search's answer is kept (gateway/public_reads.py; SECURITY.md):
+    # forgotten sooner on any association event, but search may index one later than the gateway hears it. 0: off.
+    public_search_cache_seconds: float = Field(default=2.0, ge=0)
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
 

@@ -166,3 +166,17 @@ def test_a_search_begun_soon_after_an_event_is_answered_but_not_kept(cache, cloc
         cache.read(key, search.search_associations)
 
     assert search.searches == 3
+
+
+def test_searches_have_seconds_of_their_own(clock):
+    cache = PublicReadCache(2, search_seconds=0, clock=clock)
+    cache.serving = True
+    search = CountingSearch()
+    association = {"id": str(uuid4()), "name": "Mizo Welfare Association Dubai"}
+
+    for _ in range(2):
+        cache.read(search_key({"q": "mizo"}), search.search_associations)
+        kept = cache.read(association_key(association["id"]), lambda: association)
+
+    assert search.searches == 2
+    assert json.loads(kept) == association
