@@ -25,6 +25,11 @@ from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 
 log = logging.getLogger(__name__)
 
+
+class BrokerNotAnswering(ConnectionError):
+    """RabbitMQ took a connection but did not finish opening it (it may be starting, or a network path hangs)."""
+
+
 CONNECTION_ERRORS = (OSError, AMQPError, KombuError)
 # What a caller gets instead of a reply when the broker hands its request back: no queue is bound.
 RETURNED = object()
@@ -49,6 +54,12 @@ class RpcConnection(SharedExtension):
     confirms (raw kombu 0.49 ms); 50 calls at once from one worker, 0.83 ms a call against 1.26 ms.
     """
 
+    # A connection not open by then is given up. py-amqp bounds only the TCP connect and the handshake
+    # (`connect_timeout`); opening the channel and declaring wait for the broker without a limit, and all
+    # this happens under the lock, so a broker that accepts but does not answer (RabbitMQ starting up)
+    # would otherwise hold every publish of the container, including replies, which have no timeout.
+    connect_timeout_seconds = 5.0
+
     def __init__(self) -> None:
         # Set here, not in setup(): a proxy's setup() may run before this one's.
         self._replies_wanted = False
@@ -63,6 +74,7 @@ class RpcConnection(SharedExtension):
             "ssl": config.get(AMQP_SSL_CONFIG_KEY),
             "login_method": config.get(LOGIN_METHOD_CONFIG_KEY),
             "heartbeat": config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
+            "connect_timeout": self.connect_timeout_seconds,
             # Named in the broker's management UI: "<service> rpc".
             "transport_options": {"client_properties": {"connection_name": f"{self.container.service_name} rpc"}},
         }
@@ -104,9 +116,12 @@ class RpcConnection(SharedExtension):
         self._discard()
 
     def _publish_retrying_once(self, body: bytes, routing_key: str, properties: dict[str, Any], **options) -> None:
+        opens_a_connection = self._producer is None
         try:
             self._publish(body, routing_key, properties, **options)
         except CONNECTION_ERRORS as exc:
+            if opens_a_connection:
+                raise  # the broker did not take a new connection just now: a second one would wait as long
             # The connection broke since the last message. A message that failed to go
             # out whole is dropped by the broker with the connection, so one retry on a
             # new connection cannot deliver it twice.
@@ -132,37 +147,44 @@ class RpcConnection(SharedExtension):
 
     def _connect(self) -> None:
         connection = Connection(**self._connection_params)
+        seconds = self.connect_timeout_seconds
+        not_answering = BrokerNotAnswering(f"RabbitMQ did not open a connection within {seconds:g} s")
         try:
-            channel = connection.channel()
-            # Declared now, as the reply queue: a declaration waits for the broker's
-            # answer, which the reader would take once it runs.
-            self.exchange(channel).declare()
-            producer = Producer(channel, exchange=self.exchange, auto_declare=False, on_return=self._on_return)
-            reply_to = None
-            if self._replies_wanted:
-                reply_to = str(uuid.uuid4())
-                # Exclusive: the broker deletes it with the connection, and no other connection can take it.
-                reply_queue = Queue(
-                    RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_to),
-                    exchange=self.exchange,
-                    routing_key=reply_to,
-                    exclusive=True,
-                )
-                Consumer(
-                    channel,
-                    queues=[reply_queue],
-                    callbacks=[self._on_reply],
-                    on_decode_error=self._on_undecodable_reply,
-                    accept=self.container.accept,
-                    no_ack=True,
-                ).consume()
+            with eventlet.Timeout(seconds, not_answering):
+                self._open(connection)
         except BaseException:
             connection.collect()
             raise
-        self._connection, self._producer, self._reply_to = connection, producer, reply_to
         self._reader = self.container.spawn_managed_thread(
             partial(self._read, connection), identifier="RpcConnection.read"
         )
+
+    def _open(self, connection: Connection) -> None:
+        """Opens the channel, the producer and the reply queue; sets them only once all are there."""
+        channel = connection.channel()
+        # Declared now, as the reply queue: a declaration waits for the broker's
+        # answer, which the reader would take once it runs.
+        self.exchange(channel).declare()
+        producer = Producer(channel, exchange=self.exchange, auto_declare=False, on_return=self._on_return)
+        reply_to = None
+        if self._replies_wanted:
+            reply_to = str(uuid.uuid4())
+            # Exclusive: the broker deletes it with the connection, and no other connection can take it.
+            reply_queue = Queue(
+                RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_to),
+                exchange=self.exchange,
+                routing_key=reply_to,
+                exclusive=True,
+            )
+            Consumer(
+                channel,
+                queues=[reply_queue],
+                callbacks=[self._on_reply],
+                on_decode_error=self._on_undecodable_reply,
+                accept=self.container.accept,
+                no_ack=True,
+            ).consume()
+        self._connection, self._producer, self._reply_to = connection, producer, reply_to
 
     def _read(self, connection: Connection) -> None:
         """Reads `connection` until it breaks or is replaced."""
