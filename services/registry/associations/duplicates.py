@@ -157,7 +157,14 @@ def find_candidates(index: NameIndex, names: Iterable[str], *, limit: int = 5) -
     over the distinctive words keeps the closest; those are scored with name_similarity's rules. The cost
     depends on how many names look alike, not on how many associations the country has."""
     split = split_names(names)
-    nearby = _nearby(index, name_keys(split))
+    return candidates_of_split(index, split, name_keys(split), limit=limit)
+
+
+def candidates_of_split(
+    index: NameIndex, split: list[tuple[str, ...]], keys: set[str], *, limit: int = 5
+) -> list[Candidate]:
+    """find_candidates for names already split into words, with their keys (an import chunk has them)."""
+    nearby = _nearby(index, keys)
     if len(nearby) > PREFILTER_ABOVE:
         nearby = {candidate_id: nearby[candidate_id] for candidate_id in _closest(split, nearby)}
     scored = []

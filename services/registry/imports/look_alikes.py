@@ -12,7 +12,13 @@ from operator import attrgetter
 from typing import Protocol
 from uuid import UUID
 
-from services.registry.associations.duplicates import Candidate, find_candidates, keys_to_read, name_keys, split_names
+from services.registry.associations.duplicates import (
+    Candidate,
+    candidates_of_split,
+    keys_to_read,
+    name_keys,
+    split_names,
+)
 
 SplitNames = list[tuple[str, ...]]
 _number = attrgetter("int")
@@ -55,7 +61,7 @@ def look_alikes(stored: StoredIndex, new: list[NewAssociation]) -> dict[UUID, li
     index = _ChunkIndex(sizes, holders, names)
     flagged = {}
     for association, its_split, its_keys in zip(new, split, keys, strict=True):
-        flagged[association.id] = find_candidates(index.of(association.country), association.names)
+        flagged[association.id] = candidates_of_split(index.of(association.country), its_split, its_keys)
         index.add(association, its_split, its_keys)
     return flagged
 
