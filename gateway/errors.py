@@ -29,6 +29,8 @@ STATUS_BY_ERROR: dict[type[DiasporaHubError], int] = {
     Unavailable: 503,
     TooManyAttempts: 429,
 }
+# Unavailable (a service not answering, a full disk) passes, but not within the second an overloaded gateway asks for.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 def json_text(body: object) -> str:
@@ -47,7 +49,10 @@ def error_response(exc: BaseException) -> Response:
         body = {"error": exc.code, "message": exc.message}
         if isinstance(exc, InvalidPayload) and exc.problems:
             body["problems"] = exc.problems
-        return json_response(status, body)
+        response = json_response(status, body)
+        if status == 503:
+            response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, HTTPException):
         error = (exc.name or "error").lower().replace(" ", "_")
         response = json_response(exc.code or 500, {"error": error, "message": exc.description})

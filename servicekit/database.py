@@ -1,5 +1,6 @@
 """Engines, a unit of work, and the nameko provider that hands one to each worker."""
 
+import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -7,8 +8,10 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.errors import Unavailable
 from contracts.events import EventEnvelope
 from servicekit import answered_requests, inbox, outbox
 from servicekit.settings import BusSettings, DatabaseSettings
@@ -32,6 +35,20 @@ def create_database_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+# PostgreSQL's SQLSTATE for "could not extend file … No space left on device" (psycopg's errors.DiskFull).
+POSTGRES_DISK_FULL = "53100"
+DISK_FULL_MESSAGE = "Nothing could be saved just now: the service's storage is full. Nothing was changed; try later."
+
+
+def is_disk_full(exc: OperationalError) -> bool:
+    """SQLite's "database or disk is full" or PostgreSQL's disk_full, whichever driver raised it."""
+    cause = exc.orig
+    if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    # psycopg2 names the SQLSTATE `pgcode`, psycopg 3 `sqlstate`.
+    return POSTGRES_DISK_FULL in (getattr(cause, "pgcode", None), getattr(cause, "sqlstate", None))
 
 
 class AlreadyHandled(Exception):
@@ -90,6 +107,9 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        # SQLite finds the disk full at the statement that grows the file, PostgreSQL often only at commit.
+        if isinstance(exc, OperationalError) and is_disk_full(exc):
+            raise Unavailable(DISK_FULL_MESSAGE) from exc
 
     def add_event(self, raised: EventEnvelope) -> None:
         """The event is written to the outbox with the transaction's other changes, at commit."""
@@ -101,7 +121,13 @@ class UnitOfWork:
             outbox.add_all(self.session, self._metadata, raised, headers=self._event_headers)
         if self._request is not None:
             self._request.record_if_written(self.session, raised_events=bool(raised))
-        self.session.commit()
+        try:
+            self.session.commit()
+        except OperationalError as exc:
+            # Not a bug and not the person's fault: they get a 503 and a sentence, the log keeps the driver's error.
+            if is_disk_full(exc):
+                raise Unavailable(DISK_FULL_MESSAGE) from exc
+            raise
         if raised:
             self._on_events_committed()
 
