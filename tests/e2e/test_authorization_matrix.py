@@ -474,19 +474,35 @@ def add_alerts(world, timeout_seconds: float = 20.0) -> None:
 
 
 def what_alerts_store(world) -> list:
-    """The world's help requests as the Cell sees them (status, holder, who was told and answered, timeline).
+    """What a caller could change in the world's help requests, as the Cell sees them: status, holder, answers,
+    the fields and the steps people took.
 
-    Messaging's delivery reports land in the timeline whenever the e-mails go out, whoever calls meanwhile: they are
-    left out, as no request could have written them."""
-    help_requests = [world["cell"].request("GET", f"/api/v1/alerts/{world[key]}").json()
-                     for key in ("alert", "claimed_alert", "held_alert")]  # fmt: skip
-    for help_request in help_requests:
-        help_request["timeline"] = [step for step in help_request["timeline"] if not is_delivery_report(step)]
-    return help_requests
+    The service's own work goes on whoever calls meanwhile (a round of matching after an earlier row's referral or
+    release, messaging's delivery reports), so steps of the service and who was newly told are left out: no refused
+    request could have written them."""
+    kept = []
+    for key in ("alert", "claimed_alert", "held_alert"):
+        seen = world["cell"].request("GET", f"/api/v1/alerts/{world[key]}").json()
+        kept.append(
+            {field: seen[field] for field in CALLER_FIELDS}
+            | {
+                "answers": {
+                    notified["association_id"]: (notified["acknowledged_at"], notified["declined_at"])
+                    for notified in seen["notified"]
+                    if notified["acknowledged_at"] or notified["declined_at"]
+                },
+                "timeline": [step for step in seen["timeline"] if not is_service_work(step)],
+            }
+        )
+    return kept
 
 
-def is_delivery_report(step: dict) -> bool:
-    return step["kind"].startswith(("reached_by_", "not_reached_by_"))
+CALLER_FIELDS = ("status", "claimed_by", "held_for_cell", "category", "urgency", "severity", "description",
+                 "location", "contact")  # fmt: skip
+
+
+def is_service_work(step: dict) -> bool:
+    return step["actor"] == "alerts" or step["kind"].startswith(("reached_by_", "not_reached_by_"))
 
 
 def add_messaging(world) -> None:
