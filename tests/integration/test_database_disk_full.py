@@ -1,4 +1,5 @@
-"""A full disk at a write or at commit reaches the person as 503 with Retry-After and a sentence, on SQLite and PostgreSQL."""
+"""A full disk at a write or at commit reaches the person as 503 with Retry-After and a sentence, on SQLite and
+PostgreSQL."""
 
 import json
 
