@@ -1,5 +1,6 @@
-"""The gateway keeps the registry's answer to an anonymous read for a few seconds; it forgets it when the association
-changes, when its verification falls due, and keeps nothing while the association events are not heard."""
+"""The gateway keeps the registry's answer to an anonymous read, and search's answer to an anonymous association
+search, for a few seconds; it forgets them when an association changes (a read also when its verification falls
+due), and keeps nothing while the association events are not heard."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from gateway.association_changes import forget_changed
-from gateway.public_reads import PublicReadCache, association_key
+from gateway.public_reads import PublicReadCache, association_key, search_key
 
 
 class Clock:
@@ -149,3 +150,158 @@ def test_the_least_recently_read_go_first_past_the_limit(clock):
     cache.read(keys[1], registries[1].get_association)
 
     assert [registry.reads for registry in registries] == [1, 2, 1]
+
+
+# Anonymous association searches, kept beside the associations' views: by the query the search RPC receives, a
+# bounded number of them, all forgotten on any association event and while the events are not heard.
+
+
+class CountingSearch:
+    """Answers every query with the current results and counts the searches it answered."""
+
+    def __init__(self):
+        self.names = ["Mizo Welfare Association Dubai"]
+        self.searches = 0
+
+    def search_associations(self) -> dict:
+        self.searches += 1
+        return {"total": len(self.names), "items": [{"name": name} for name in self.names]}
+
+
+def test_a_search_is_kept_for_the_seconds_by_its_query_in_any_order(cache, clock):
+    search = CountingSearch()
+    one_order = search_key({"q": "mizo", "country": ["AE"], "size": 20})
+    other_order = search_key({"size": 20, "country": ["AE"], "q": "mizo"})
+
+    answers = [cache.read(key, search.search_associations) for key in (one_order, other_order)]
+    clock.now += 2
+    cache.read(one_order, search.search_associations)
+
+    assert one_order == other_order
+    assert [json.loads(answer)["items"] for answer in answers] == [[{"name": "Mizo Welfare Association Dubai"}]] * 2
+    assert search.searches == 2
+
+
+def test_different_queries_are_kept_apart(cache):
+    search = CountingSearch()
+
+    cache.read(search_key({"q": "mizo"}), search.search_associations)
+    cache.read(search_key({"q": "mizo", "page": 2}), search.search_associations)
+
+    assert search.searches == 2
+
+
+def test_any_association_event_forgets_every_kept_search(cache):
+    """An event about an association no result showed can still change a result: a new one may match."""
+    search = CountingSearch()
+    keys = [search_key({"q": "mizo"}), search_key({"country": ["IN"]})]
+    for key in keys:
+        cache.read(key, search.search_associations)
+
+    search.names.append("Mizo Association Bengaluru")
+    forget_changed(cache, {"aggregate_id": str(uuid4())})
+
+    assert [json.loads(cache.read(key, search.search_associations))["total"] for key in keys] == [2, 2]
+    assert search.searches == 4
+
+
+def test_an_event_that_cannot_be_read_still_forgets_the_searches(cache):
+    search = CountingSearch()
+    key = search_key({"q": "mizo"})
+    cache.read(key, search.search_associations)
+
+    forget_changed(cache, "not an event")
+    cache.read(key, search.search_associations)
+
+    assert search.searches == 2
+
+
+def test_a_search_under_way_when_an_event_came_is_not_kept(cache):
+    search = CountingSearch()
+    key = search_key({"q": "mizo"})
+
+    def search_overtaken_by_an_event() -> dict:
+        answer = search.search_associations()
+        forget_changed(cache, {"aggregate_id": str(uuid4())})
+        return answer
+
+    cache.read(key, search_overtaken_by_an_event)
+    cache.read(key, search.search_associations)
+
+    assert search.searches == 2
+
+
+def test_no_search_is_kept_or_served_while_the_events_are_not_heard(cache):
+    search = CountingSearch()
+    key = search_key({"q": "mizo"})
+    cache.read(key, search.search_associations)
+
+    cache.serving = False
+    cache.forget_all()
+    for _ in range(2):
+        cache.read(key, search.search_associations)
+
+    assert search.searches == 3
+
+
+def test_searches_are_bounded_apart_from_associations_the_least_recently_used_first(clock):
+    cache = PublicReadCache(2, max_entries=1, max_searches=2, clock=clock)
+    cache.serving = True
+    search = CountingSearch()
+    association = {"id": str(uuid4()), "name": "Mizo Welfare Association Dubai"}
+    reads_of_the_association = []
+
+    def read_association() -> dict:
+        reads_of_the_association.append(1)
+        return association
+
+    cache.read(association_key(association["id"]), read_association)
+    keys = [search_key({"q": text}) for text in ("mizo", "welfare", "dubai")]
+    for key in (keys[0], keys[1], keys[0], keys[2], keys[0], keys[1]):
+        cache.read(key, search.search_associations)
+    cache.read(association_key(association["id"]), read_association)
+
+    assert search.searches == 4  # "welfare" went first, being the least recently read when "dubai" came
+    assert len(reads_of_the_association) == 1  # many searches never push an association out
+
+
+def test_forgetting_an_association_keeps_the_searches(cache):
+    """A write through this gateway forgets its association's view at once; the searches are forgotten when its
+    event comes, as search hears that event too."""
+    search = CountingSearch()
+    key = search_key({"q": "mizo"})
+    cache.read(key, search.search_associations)
+
+    cache.forget(association_key(uuid4()))
+    cache.read(key, search.search_associations)
+
+    assert search.searches == 1
+
+
+def test_a_search_begun_soon_after_an_event_is_answered_but_not_kept(cache, clock):
+    """Search indexes the event a little after the gateway hears it: a search made meanwhile may not show it yet."""
+    search = CountingSearch()
+    key = search_key({"q": "mizo"})
+
+    forget_changed(cache, {"aggregate_id": str(uuid4())})
+    for _ in range(2):
+        cache.read(key, search.search_associations)
+    clock.now += cache.search_settle_seconds
+    for _ in range(2):
+        cache.read(key, search.search_associations)
+
+    assert search.searches == 3
+
+
+def test_searches_have_seconds_of_their_own(clock):
+    cache = PublicReadCache(2, search_seconds=0, clock=clock)
+    cache.serving = True
+    search = CountingSearch()
+    association = {"id": str(uuid4()), "name": "Mizo Welfare Association Dubai"}
+
+    for _ in range(2):
+        cache.read(search_key({"q": "mizo"}), search.search_associations)
+        kept = cache.read(association_key(association["id"]), lambda: association)
+
+    assert search.searches == 2
+    assert json.loads(kept) == association
