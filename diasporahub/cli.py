@@ -48,13 +48,20 @@ def prepare() -> int:
 
 
 def run(listen: str) -> int:
+    import os
     import signal
     from pathlib import Path
 
     from diasporahub.supervisor import Supervisor
     from diasporahub.system import StartFailed, System
+    from services.catalogue import gateway_processes
 
-    system = System(listen=listen, log_dir=Path("var/log"))
+    try:
+        gateways = gateway_processes(os.environ)
+    except ValueError as exc:
+        print(f"diasporahub: {exc}", file=sys.stderr)
+        return 2
+    system = System(listen=listen, log_dir=Path("var/log"), gateway_processes=gateways)
     stopping = False
 
     def request_stop(_signum, _frame):
@@ -70,7 +77,11 @@ def run(listen: str) -> int:
         print(f"diasporahub: {exc}", file=sys.stderr)
         system.stop_all()
         return 1
-    print(f"DiasporaHub is running at {system.url} (logs in var/log/). Press Ctrl-C to stop.", flush=True)
+    print(
+        f"DiasporaHub is running at {system.url} ({gateways} gateway process{'es' if gateways > 1 else ''}; "
+        "logs in var/log/). Press Ctrl-C to stop.",
+        flush=True,
+    )
     # A process that dies is started again (with backoff); one that keeps dying stops everything.
     if Supervisor(system).run(stopping=lambda: stopping) != 0:
         return 1
@@ -84,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diasporahub", description="Run and look after DiasporaHub.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_command = commands.add_parser("run", help="prepare, then start every service and the HTTP gateway")
-    run_command.add_argument("--listen", default="127.0.0.1:8000", help="address of the HTTP gateway")
+    run_command.add_argument(
+        "--listen",
+        default="127.0.0.1:8000",
+        help="address of the HTTP gateway, shared by its GATEWAY_PROCESSES processes (unset: one per core, at most 4)",
+    )
     commands.add_parser("prepare", help="check RabbitMQ, declare the bus topology, migrate the databases")
     bulk.add_commands(commands)
     administration = commands.add_parser("admin", help="accounts of the Mizo Diaspora Cell (admin create --email …)")

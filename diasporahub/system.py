@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from services.catalogue import processes, relay_environment
+from services.catalogue import process_environment, processes, relay_environment
 
 
 class StartFailed(Exception):
@@ -21,11 +21,20 @@ class StartFailed(Exception):
 
 
 class System:
-    def __init__(self, *, listen: str = "127.0.0.1:8000", env: Mapping[str, str] | None = None, log_dir: Path):
+    def __init__(
+        self,
+        *,
+        listen: str = "127.0.0.1:8000",
+        env: Mapping[str, str] | None = None,
+        log_dir: Path,
+        gateway_processes: int = 1,
+    ):
         self.listen = listen
         # Each outbox is relayed by a process of its own, which the services are told.
         self.env = dict(os.environ if env is None else env) | relay_environment()
         self.log_dir = log_dir
+        # `gateway_processes` gateways share the one address (`gateway`, `gateway-2`…), each started again alone.
+        self.plan = processes(listen, gateway_processes)
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
@@ -43,8 +52,8 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", *processes(self.listen)[name]],
-                env=self.env,
+                [sys.executable, "-m", *self.plan[name]],
+                env=process_environment(name, self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -61,7 +70,7 @@ class System:
             process.wait()
 
     def start_all(self, ready_timeout_seconds: float = 60.0) -> None:
-        for name in processes(self.listen):
+        for name in self.plan:
             self.start(name)
         self.wait_until_ready(ready_timeout_seconds)
 

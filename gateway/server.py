@@ -5,6 +5,10 @@ within `body_deadline_seconds` (gateway.http.read_body), and a connection beyond
 503 at once. Past capacity, a request beyond `max_requests_in_flight` is answered 503 with `Retry-After` at once
 instead of waiting for a worker and then for the RPC timeout. Production still puts a buffering reverse proxy in
 front (deploy/README.md).
+
+Several gateway processes may serve one address (`diasporahub run` with `GATEWAY_PROCESSES`): each binds it with
+SO_REUSEPORT and the kernel spreads new connections over the processes listening, so one that stops (or is killed)
+leaves the others answering. Each process has its own limits above.
 """
 
 import json
@@ -42,6 +46,17 @@ class GuardedWebServer(WebServer):
         super().setup()
         self.limits = GatewaySettings()
         self.open_connections = 0
+
+    def start(self) -> None:
+        """nameko's start, with the address bound by every gateway process of the machine at once."""
+        if self._starting:
+            return
+        self._starting = True
+        address = self.bind_addr
+        self._sock = eventlet.listen(address, reuse_port=address.port != 0)
+        self._sock.settimeout(None)  # nameko's work-around for celery/kombu#838
+        self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+        self._gt = self.container.spawn_managed_thread(self.run)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
         self.admission = AdmissionLimit(wsgi_app, self.limits.max_requests_in_flight)

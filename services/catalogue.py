@@ -5,8 +5,15 @@ Only names, as strings: the `diasporahub run` supervisor reads this without impo
 """
 
 import importlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+GATEWAY_PROCESSES = "GATEWAY_PROCESSES"
+# Unset, `diasporahub run` starts a gateway process per core up to this: each is one eventlet thread on one core.
+DEFAULT_GATEWAY_PROCESSES_AT_MOST = 4
+GATEWAY_PROCESSES_AT_MOST = 64
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,8 @@ class ServiceEntry:
     migrations: str | None = None
     """The package whose `migrations/` Alembic runs against the settings' `database_url` (`diasporahub prepare`)."""
     http: bool = False
-    """It serves HTTP, at the address given with `--listen`."""
+    """It serves HTTP, at the address given with `--listen`; `diasporahub run` may start several processes of it
+    there (`GATEWAY_PROCESSES`), each binding the address with SO_REUSEPORT."""
     pinged: bool = False
     """`/readyz` calls its `ping` RPC (the gateway then has a `TimedRpcProxy` attribute of this name)."""
     relay: bool = False
@@ -30,6 +38,10 @@ class ServiceEntry:
     def runner_arguments(self, listen: str) -> list[str]:
         """What follows `python -m` to run it in a process of its own."""
         return ["servicekit.runner", self.entry, *(["--listen", listen] if self.http else [])]
+
+    def process_names(self, count: int = 1) -> list[str]:
+        """Names of `count` processes of it: the first is named as the service, the others `<name>-2`, `<name>-3`…"""
+        return [self.name, *(f"{self.name}-{number}" for number in range(2, count + 1))]
 
     @property
     def relay_name(self) -> str:
@@ -102,15 +114,49 @@ def service(name: str) -> ServiceEntry:
     raise KeyError(f"no service named {name!r} in services/catalogue.py")
 
 
-def processes(listen: str) -> dict[str, list[str]]:
+def processes(listen: str, gateway_processes: int = 1) -> dict[str, list[str]]:
     """Every process of the system by name, in the order they start (each service, then its relay), with what
-    follows `python -m` to run it."""
+    follows `python -m` to run it. The HTTP service runs in `gateway_processes` processes on the one address:
+    `gateway`, `gateway-2`…"""
     started: dict[str, list[str]] = {}
     for entry in CATALOGUE:
-        started[entry.name] = entry.runner_arguments(listen)
+        for name in entry.process_names(gateway_processes if entry.http else 1):
+            started[name] = entry.runner_arguments(listen)
         if entry.relay:
             started[entry.relay_name] = entry.relay_arguments()
     return started
+
+
+def gateway_processes(env: Mapping[str, str]) -> int:
+    """How many gateway processes `diasporahub run` starts (`GATEWAY_PROCESSES`); unset, one per core this process
+    may use, at most DEFAULT_GATEWAY_PROCESSES_AT_MOST. ValueError, with a sentence, for anything but 1 to 64."""
+    value = env.get(GATEWAY_PROCESSES, "").strip()
+    if not value:
+        return min(usable_cores(), DEFAULT_GATEWAY_PROCESSES_AT_MOST)
+    if not value.isdigit() or not 1 <= int(value) <= GATEWAY_PROCESSES_AT_MOST:
+        raise ValueError(
+            f"{GATEWAY_PROCESSES} must be a whole number of gateway processes from 1 to {GATEWAY_PROCESSES_AT_MOST}, "
+            f"not {value!r}"
+        )
+    return int(value)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container's cpuset limits it), else all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def process_environment(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the process `name` of processes(): `env`, except that a second or later copy of a service
+    (`gateway-2`) serves its metrics on `<NAME>_<N>_METRICS_LISTEN` (`GATEWAY_2_METRICS_LISTEN`), or not at all,
+    rather than on the first copy's port."""
+    service_name, _, number = name.rpartition("-")
+    if not number.isdigit():
+        return dict(env)
+    prefix = service_name.upper().replace("-", "_")
+    return dict(env) | {f"{prefix}_METRICS_LISTEN": env.get(f"{prefix}_{number}_METRICS_LISTEN", "")}
 
 
 def relay_environment() -> dict[str, str]:
