@@ -4,8 +4,8 @@ Association and individual events carry the whole public snapshot after the
 change, so a consumer needs no other call and can keep the newest version.
 """
 
-from typing import ClassVar
-from uuid import UUID
+from typing import ClassVar, Literal
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -160,12 +160,67 @@ class DeliveryFailedV1(MessagingEvent):
     reference: str | None = None
 
 
+# Reports are numbered in messaging's API; as aggregates of events they need a UUID, the same for every event of one.
+_REPORTS = UUID("6f1d3b52-8f0e-4f0b-9a52-3c1e2d7b9e41")
+
+
+def report_aggregate_id(report_id: int) -> UUID:
+    return uuid5(_REPORTS, str(report_id))
+
+
+class MessageReportedV1(MessagingEvent):
+    """A recipient reported a message to the Cell. The aggregate is the report (`report_id` is its number in the API);
+    version 1. The reporter's reason stays in messaging, for the Cell to read there."""
+
+    routing_key = "message_reported.v1"
+
+    report_id: int
+    message_id: UUID
+    reporter: str
+    sender: str
+
+
+class ReportDecidedV1(MessagingEvent):
+    """The Cell decided a report (a later decision replaces an earlier one); the aggregate is the report."""
+
+    routing_key = "report_decided.v1"
+
+    report_id: int
+    message_id: UUID
+    status: Literal["dismissed", "sender_blocked"]
+    decided_by: UUID
+
+
+class SendingBlockEvent(MessagingEvent):
+    """The aggregate is the association's sending block; `aggregate_version` counts its changes."""
+
+    association_id: UUID
+    reason: str
+    changed_by: UUID
+
+
+class SendingBlockedV1(SendingBlockEvent):
+    """The Cell stopped an association from starting conversations, posting and broadcasting."""
+
+    routing_key = "sending_blocked.v1"
+
+
+class SendingUnblockedV1(SendingBlockEvent):
+    """The Cell let an association send again."""
+
+    routing_key = "sending_unblocked.v1"
+
+
 MESSAGING_EVENTS: tuple[type[MessagingEvent], ...] = (
     ConversationStartedV1,
     MessagePostedV1,
     BroadcastSentV1,
     DeliverySentV1,
     DeliveryFailedV1,
+    MessageReportedV1,
+    ReportDecidedV1,
+    SendingBlockedV1,
+    SendingUnblockedV1,
 )
 
 ASSOCIATION_EVENTS: tuple[type[AssociationEvent], ...] = (

@@ -8,14 +8,16 @@ queue instead of being dropped.
 
 from dataclasses import dataclass
 
-from contracts.advisories import AdvisoryPublishedV1
-from contracts.alerts import HelpRequestedV1, HelpRequestReleasedV1
+from contracts.advisories import ADVISORY_EVENTS, AdvisoryPublishedV1
+from contracts.alerts import HELP_REQUEST_EVENTS, HelpRequestedV1, HelpRequestReleasedV1
 from contracts.events import (
     ASSOCIATION_EVENTS,
     INDIVIDUAL_EVENTS,
+    MESSAGING_EVENTS,
     DeliveryFailedV1,
     DeliverySentV1,
     EventEnvelope,
+    IndividualDeletedV1,
     MembershipChangedV1,
 )
 
@@ -41,6 +43,9 @@ SEARCH_PEOPLE_INDEXER = Subscription(queue="search.index-individuals", events=IN
 
 MESSAGING_DIRECTORY = Subscription(queue="messaging.directory-associations", events=ASSOCIATION_EVENTS)
 MESSAGING_MEMBERSHIPS = Subscription(queue="messaging.directory-memberships", events=(MembershipChangedV1,))
+# Messaging forgets how it reached a person as a member (their account's e-mail address and name) once they deleted
+# their profile (and with it their account).
+MESSAGING_PEOPLE = Subscription(queue="messaging.directory-people", events=(IndividualDeletedV1,))
 # Messaging tells a message's sender in their inbox when a delivery of it failed for good.
 MESSAGING_FAILED_DELIVERIES = Subscription(queue="messaging.failed-deliveries", events=(DeliveryFailedV1,))
 
@@ -59,6 +64,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     SEARCH_PEOPLE_INDEXER,
     MESSAGING_DIRECTORY,
     MESSAGING_MEMBERSHIPS,
+    MESSAGING_PEOPLE,
     MESSAGING_FAILED_DELIVERIES,
     ALERTS_MATCHING,
     ALERTS_ADVISORY_DELIVERY,
@@ -81,6 +87,15 @@ class Broadcast:
 GATEWAY_PUBLIC_READS = Broadcast(queue="gateway.public-reads", events=ASSOCIATION_EVENTS)
 
 BROADCASTS: tuple[Broadcast, ...] = (GATEWAY_PUBLIC_READS,)
+
+
+# Every event each service publishes on its exchange, whether or not a subscription above listens to it yet (messaging's
+# reports, decisions and sending blocks wait for one, an audit log say): what a new consumer may bind to.
+PUBLISHED: dict[str, tuple[type[EventEnvelope], ...]] = {
+    "registry": (*ASSOCIATION_EVENTS, *INDIVIDUAL_EVENTS, MembershipChangedV1),
+    "messaging": MESSAGING_EVENTS,
+    "alerts": (*HELP_REQUEST_EVENTS, *ADVISORY_EVENTS),
+}
 
 
 def subscription(queue: str) -> Subscription:

@@ -7,7 +7,7 @@ column names any recipient or sender.
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.answered_requests import add_answered_requests_table
@@ -140,6 +140,7 @@ class ReportRecord(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[UUID | None] = mapped_column(Uuid)
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (UniqueConstraint("message_id", "reporter", name="uq_message_reports_message_id_reporter"),)
 
@@ -224,7 +225,8 @@ class DeliveryRecord(Base):
 
 
 class SendingBlockRecord(Base):
-    """An association the Cell stopped from sending."""
+    """An association the Cell stopped from sending (`blocked`), or let again; `version` counts the changes. `reason`,
+    `blocked_by` and `blocked_at` are the last change's."""
 
     __tablename__ = "sending_blocks"
 
@@ -232,3 +234,5 @@ class SendingBlockRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     blocked_by: Mapped[UUID] = mapped_column(Uuid)
     blocked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import DeliveryV1
@@ -35,6 +35,12 @@ class DeliveryRepository:
         prepared = [{"id": uuid4(), "state": "queued", "attempts": 0} | row for row in rows]
         for start in range(0, len(prepared), CHUNK):
             self.session.execute(insert(DeliveryRecord), prepared[start : start + CHUNK])
+
+    def drop_queued(self, recipient: str) -> int:
+        """A recipient who is gone (a person who deleted their account) is written to no more."""
+        return self.session.execute(
+            delete(DeliveryRecord).where(DeliveryRecord.recipient == recipient, DeliveryRecord.state == "queued")
+        ).rowcount
 
     def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRecord]:
         """Due rows whose lease (if any) ran out, leased to this caller in one UPDATE; SKIP LOCKED on PostgreSQL

@@ -16,6 +16,7 @@ from contracts.errors import Forbidden, Invalid, NotFound
 from contracts.events import (
     AssociationEvent,
     ConversationStartedV1,
+    IndividualDeletedV1,
     MembershipChangedV1,
     MessagePostedV1,
 )
@@ -49,6 +50,15 @@ def project_association(*, unit_of_work: Callable, event: AssociationEvent) -> b
 def project_membership(*, unit_of_work: Callable, event: MembershipChangedV1) -> bool:
     with unit_of_work() as work:
         return work.directory.put_membership(event.membership, event.aggregate_version)
+
+
+def forget_person(*, unit_of_work: Callable, event: IndividualDeletedV1) -> None:
+    """A person deleted their profile and account: their address and name go, and e-mails not yet sent to them with
+    them (a repeat finds nothing left to forget). A delivery being sent at this moment may still go out."""
+    with unit_of_work() as work:
+        work.messages.forget_member_settings(event.aggregate_id)
+        dropped = work.deliveries.drop_queued(domain.individual_party(event.aggregate_id))
+    log.info("forgot individual %s's member settings and %d queued deliveries", event.aggregate_id, dropped)
 
 
 def rebuild_directory(*, unit_of_work: Callable, associations_after: Callable[[str | None, int], list]) -> int:

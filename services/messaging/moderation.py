@@ -4,10 +4,17 @@
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from contracts.accounts import Principal
 from contracts.errors import Forbidden, Invalid, NotFound
+from contracts.events import (
+    MessageReportedV1,
+    ReportDecidedV1,
+    SendingBlockedV1,
+    SendingUnblockedV1,
+    report_aggregate_id,
+)
 from contracts.messaging import (
     Report,
     ReportDecision,
@@ -32,9 +39,18 @@ def report_message(
         owners = work.messages.inbox_owners(message_id, domain.parties_of(principal))
         if not owners:
             raise NotFound(f"there is no message with id {message_id} in your inboxes")
-        work.moderation.add_report(
+        added = work.moderation.add_report(
             message_id=message_id, reporter=sorted(owners)[0], reporter_account_id=principal.account_id,
             reason=report.reason, reported_at=now,
+        )  # fmt: skip
+        if added is None:
+            return
+        work.add_event(
+            MessageReportedV1(
+                event_id=uuid4(), occurred_at=now, aggregate_id=report_aggregate_id(added.id), aggregate_version=1,
+                report_id=added.id, message_id=message_id, reporter=added.reporter,
+                sender=work.messages.message(message_id).sender,
+            )
         )  # fmt: skip
     log.info("message %s reported", message_id)
 
@@ -74,10 +90,19 @@ def decide_report(
                     "decision: this message was not sent by an association (a person, the Cell or DiasporaHub"
                     " sent it), so there is no association to block; dismiss the report instead"
                 )
-            work.moderation.set_block(association_id, blocked=True, by=principal.account_id, now=now,
-                                    reason=decision.reason or f"report {report_id}")  # fmt: skip
+            block = work.moderation.set_block(association_id, blocked=True, by=principal.account_id, now=now,
+                                              reason=decision.reason or f"report {report_id}")  # fmt: skip
+            work.add_event(_block_event(block, now))
         record.status, record.decided_at = DECIDED_STATUS[decision.decision], now
         record.decided_by, record.decision_reason = principal.account_id, decision.reason
+        record.version += 1
+        work.add_event(
+            ReportDecidedV1(
+                event_id=uuid4(), occurred_at=now, aggregate_id=report_aggregate_id(report_id),
+                aggregate_version=record.version, report_id=report_id, message_id=record.message_id,
+                status=record.status, decided_by=principal.account_id,
+            )
+        )  # fmt: skip
     log.info("report %s decided: %s", report_id, decision.decision)
     with unit_of_work() as work:
         return work.moderation.report_view(report_id)
@@ -90,7 +115,15 @@ def block_sending(
     with unit_of_work() as work:
         if association_id not in work.directory.associations([association_id]):
             raise NotFound(f"there is no association with id {association_id}")
-        work.moderation.set_block(association_id, blocked=block.blocked, reason=block.reason,
-                                by=principal.account_id, now=now)  # fmt: skip
+        changed = work.moderation.set_block(association_id, blocked=block.blocked, reason=block.reason,
+                                            by=principal.account_id, now=now)  # fmt: skip
+        if changed is not None:
+            work.add_event(_block_event(changed, now))
     log.info("association %s %s sending", association_id, "blocked from" if block.blocked else "allowed")
     return SendingBlockV1(association_id=association_id, blocked=block.blocked, reason=block.reason, changed_at=now)
+
+
+def _block_event(block, now: datetime) -> SendingBlockedV1 | SendingUnblockedV1:
+    event = SendingBlockedV1 if block.blocked else SendingUnblockedV1
+    return event(event_id=uuid4(), occurred_at=now, aggregate_id=block.association_id, aggregate_version=block.version,
+                 association_id=block.association_id, reason=block.reason, changed_by=block.blocked_by)  # fmt: skip

@@ -15,16 +15,19 @@ class ModerationRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def add_report(self, **fields) -> None:
-        """A second report of one message by one recipient changes nothing."""
-        record = ReportRecord(**fields)
+    def add_report(self, **fields) -> ReportRecord | None:
+        """The new report, numbered; None for a second report of one message by one recipient (it changes nothing)."""
+        record = ReportRecord(version=1, **fields)
         exists = self.session.execute(
             select(ReportRecord.id).where(
                 ReportRecord.message_id == record.message_id, ReportRecord.reporter == record.reporter
             )
         ).first()
-        if exists is None:
-            self.session.add(record)
+        if exists is not None:
+            return None
+        self.session.add(record)
+        self.session.flush()
+        return record
 
     def report(self, report_id: int) -> ReportRecord | None:
         return self.session.get(ReportRecord, report_id, with_for_update=True)
@@ -63,17 +66,25 @@ class ModerationRepository:
         ]
 
     def is_blocked(self, association_id: UUID) -> bool:
-        return self.session.get(SendingBlockRecord, association_id) is not None
+        return bool(
+            self.session.scalar(
+                select(SendingBlockRecord.blocked).where(SendingBlockRecord.association_id == association_id)
+            )
+        )
 
-    def set_block(self, association_id: UUID, *, blocked: bool, reason: str, by: UUID, now: datetime) -> None:
-        record = self.session.get(SendingBlockRecord, association_id)
-        if blocked and record is None:
-            self.session.add(SendingBlockRecord(association_id=association_id, reason=reason, blocked_by=by,
-                                                blocked_at=now))  # fmt: skip
-        elif blocked:
-            record.reason, record.blocked_by, record.blocked_at = reason, by, now
-        elif record is not None:
-            self.session.delete(record)
+    def set_block(
+        self, association_id: UUID, *, blocked: bool, reason: str, by: UUID, now: datetime
+    ) -> SendingBlockRecord | None:
+        """The block as changed, its version counted; None when letting send an association that is not blocked."""
+        record = self.session.get(SendingBlockRecord, association_id, with_for_update=True)
+        if not blocked and (record is None or not record.blocked):
+            return None
+        if record is None:
+            record = SendingBlockRecord(association_id=association_id, version=0)
+            self.session.add(record)
+        record.blocked, record.reason, record.blocked_by, record.blocked_at = blocked, reason, by, now
+        record.version += 1
+        return record
 
 
 def _report_of(report: ReportRecord, message: MessageRecord) -> ReportV1:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import ConversationV1, InboxItem, MessageV1
@@ -267,3 +267,6 @@ class MessageRepository:
 
     def save_member_settings(self, **fields) -> None:
         self.session.merge(MemberSettingsRecord(**fields))
+
+    def forget_member_settings(self, individual_id: UUID) -> None:
+        self.session.execute(delete(MemberSettingsRecord).where(MemberSettingsRecord.individual_id == individual_id))

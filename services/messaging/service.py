@@ -10,7 +10,7 @@ from uuid import UUID
 
 from contracts.accounts import Principal
 from contracts.errors import EXPECTED_ERRORS, NotFound
-from contracts.events import AssociationEvent, DeliveryFailedV1, MembershipChangedV1
+from contracts.events import AssociationEvent, DeliveryFailedV1, IndividualDeletedV1, MembershipChangedV1
 from contracts.messaging import (
     BroadcastDraft,
     BroadcastV1,
@@ -41,7 +41,12 @@ from contracts.messaging import (
     SendingBlock,
     SendingBlockV1,
 )
-from contracts.topology import MESSAGING_DIRECTORY, MESSAGING_FAILED_DELIVERIES, MESSAGING_MEMBERSHIPS
+from contracts.topology import (
+    MESSAGING_DIRECTORY,
+    MESSAGING_FAILED_DELIVERIES,
+    MESSAGING_MEMBERSHIPS,
+    MESSAGING_PEOPLE,
+)
 from servicekit.consumer import event_consumer
 from servicekit.database import Database
 from servicekit.health import Pingable
@@ -111,6 +116,10 @@ class MessagingService(Pingable):
     @event_consumer(MESSAGING_MEMBERSHIPS)
     def on_membership_changed(self, event: MembershipChangedV1) -> None:
         handlers.project_membership(unit_of_work=self.unit_of_work, event=event)
+
+    @event_consumer(MESSAGING_PEOPLE)
+    def on_individual_deleted(self, event: IndividualDeletedV1) -> None:
+        handlers.forget_person(unit_of_work=self.unit_of_work, event=event)
 
     @event_consumer(MESSAGING_FAILED_DELIVERIES)
     def on_delivery_failed(self, event: DeliveryFailedV1) -> None:
