@@ -83,6 +83,39 @@ class TestOnDatabases(DuplicateIndexSuite):
             for query in ("MWA", "Mizo Welfare Assocation Dubai", "YMA Dubai", "Mizo Fellowship Dubai 7", "Kohhran"):
                 assert find_candidates(stored, [query]) == in_memory.candidates([query])
 
+    def test_counting_keys_only_up_to_a_bound_reads_what_counting_them_in_full_reads(self, registry):
+        names = [f"Aibawk Zawlnuam {number}" for number in range(40)]  # w:aib held by 40
+        names += [f"Zawlnuam Tlangnuam {number}" for number in range(30)]  # w:tla by 30, w:zaw by 70
+        names += ["Zawlnuam Kohhran"]  # w:koh by 1
+        with registry() as work:
+            for name in names:
+                work.associations.add(association_record("pending", name=name, alternate_names=[]))
+
+        with registry() as work:
+            bounded, in_full = ReadKeys(work.session, "AE"), ReadKeys(work.session, "AE", counting_in_full=True)
+            assert bounded.key_sizes({"w:zaw", "w:tla", "w:nobody"}, up_to=26) == {"w:zaw": 26, "w:tla": 26}
+            assert bounded.key_sizes({"w:zaw", "w:tla", "w:nobody"}) == {"w:zaw": 71, "w:tla": 30}
+            # Only broad keys (the smallest is read, not the first in order), a telling one beside broad ones.
+            for query, read in (("Aibawk Tlangnuam", ["w:tla"]), ("Kohhran Zawlnuam", ["p:koh+zaw", "w:koh"])):
+                assert find_candidates(bounded, [query]) == find_candidates(in_full, [query])
+                assert bounded.read == in_full.read == read
+
+
+class ReadKeys(StoredNameIndex):
+    """The stored index, remembering which keys a look-up read; with `counting_in_full`, it ignores `up_to`."""
+
+    def __init__(self, session: Session, country: str, *, counting_in_full: bool = False):
+        super().__init__(session, country)
+        self.counting_in_full = counting_in_full
+        self.read: list[str] = []
+
+    def key_sizes(self, keys: set[str], *, up_to: int | None = None) -> dict[str, int]:
+        return super().key_sizes(keys, up_to=None if self.counting_in_full else up_to)
+
+    def names_holding(self, keys: list[str]) -> dict:
+        self.read = keys
+        return super().names_holding(keys)
+
 
 def test_the_migration_indexes_the_open_associations_registered_before_it(database_url):
     command.upgrade(alembic_config("services.registry", database_url), "0003")

@@ -143,8 +143,9 @@ class NameIndex(Protocol):
     """The names of one country's open associations, looked up by key (`name_keys`): kept in memory by
     DuplicateFinder, or in the registry's tables as associations are added, renamed, merged or dissolved."""
 
-    def key_sizes(self, keys: set[str]) -> dict[str, int]:
-        """How many associations hold each of these keys (keys nobody holds are left out)."""
+    def key_sizes(self, keys: set[str], *, up_to: int | None = None) -> dict[str, int]:
+        """How many associations hold each of these keys (keys nobody holds are left out), counted only up to
+        `up_to` when it is given (a key held by more is counted as `up_to`)."""
 
     def names_holding(self, keys: list[str]) -> dict[UUID, list[tuple[str, ...]]]:
         """The associations holding any of these keys, each with its names split into words."""
@@ -195,8 +196,13 @@ def _closest(split: list[tuple[str, ...]], nearby: dict[UUID, list[tuple[str, ..
 
 
 def _nearby(index: NameIndex, keys: set[str]) -> dict[UUID, list[tuple[str, ...]]]:
-    """Associations sharing a key."""
-    return index.names_holding(keys_to_read(index.key_sizes(keys)))
+    """Associations sharing a key. Keys are counted only as far as telling from broad: a broad key may be held
+    by thousands, and counting them all made a look-up grow with the country. Only when every key is broad are
+    they counted in full, since the smallest is then read."""
+    sizes = index.key_sizes(keys, up_to=BROAD_KEY + 1)
+    if sizes and min(sizes.values()) > BROAD_KEY:
+        sizes = index.key_sizes(keys)
+    return index.names_holding(keys_to_read(sizes))
 
 
 def keys_to_read(sizes: dict[str, int]) -> list[str]:
@@ -237,8 +243,9 @@ class DuplicateFinder:
     def candidates(self, names: Iterable[str], *, limit: int = 5) -> list[Candidate]:
         return find_candidates(self, names, limit=limit)
 
-    def key_sizes(self, keys: set[str]) -> dict[str, int]:
-        return {key: len(self.by_key[key]) for key in keys if key in self.by_key}
+    def key_sizes(self, keys: set[str], *, up_to: int | None = None) -> dict[str, int]:
+        sizes = {key: len(self.by_key[key]) for key in keys if key in self.by_key}
+        return sizes if up_to is None else {key: min(size, up_to) for key, size in sizes.items()}
 
     def names_holding(self, keys: list[str]) -> dict[UUID, list[tuple[str, ...]]]:
         return {association_id: self.names[association_id] for key in keys for association_id in self.by_key[key]}

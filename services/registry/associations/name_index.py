@@ -2,9 +2,25 @@
 every registry process (and replica) looks candidates up in the same, current index instead of rebuilding it."""
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from contracts.associations import AssociationV1
@@ -60,39 +76,67 @@ def insert_names_of_many(
 
 
 class StoredNameIndex:
-    """duplicates.NameIndex over the tables, for one country."""
+    """duplicates.NameIndex over the tables, for one country. Core statements on the session's connection: the
+    ORM's handling of these rows cost a registration more than the database's work."""
 
     def __init__(self, session: Session, country: str):
         self.session = session
         self.country = country
 
-    def key_sizes(self, keys: set[str]) -> dict[str, int]:
+    def key_sizes(self, keys: set[str], *, up_to: int | None = None) -> dict[str, int]:
         if not keys:
             return {}
-        rows = self.session.execute(
-            select(DuplicateKeyRecord.key, func.count())
-            .where(DuplicateKeyRecord.country == self.country, DuplicateKeyRecord.key.in_(keys))
-            .group_by(DuplicateKeyRecord.key)
-        )
-        return {key: count for key, count in rows}
+        if up_to is None:
+            statement = (
+                select(KEYS.c.key, func.count())
+                .where(KEYS.c.country == self.country, KEYS.c.key.in_(keys))
+                .group_by(KEYS.c.key)
+            )
+            return dict(self.session.connection().execute(statement).all())
+        ordered = sorted(keys)
+        parameters = {"country": self.country, "up_to": up_to} | {f"key_{n}": key for n, key in enumerate(ordered)}
+        rows = self.session.connection().execute(_capped_key_sizes(len(ordered)), parameters)
+        return {ordered[n]: count for n, count in rows if count}
 
     def names_holding(self, keys: list[str]) -> dict[UUID, list[tuple[str, ...]]]:
         found: dict[UUID, list[tuple[str, ...]]] = {}
         if not keys:
             return found
-        holding = (
-            select(DuplicateKeyRecord.association_id)
-            .where(DuplicateKeyRecord.country == self.country, DuplicateKeyRecord.key.in_(keys))
-            .scalar_subquery()
-        )
-        rows = self.session.execute(
-            select(DuplicateNameRecord.association_id, DuplicateNameRecord.words)
-            .where(DuplicateNameRecord.association_id.in_(holding))
-            .order_by(DuplicateNameRecord.association_id, DuplicateNameRecord.position)
-        )
+        rows = self.session.connection().execute(_names_holding(), {"country": self.country, "keys": keys})
         for association_id, name_words in rows:
             found.setdefault(association_id, []).append(tuple(name_words.split()))
         return found
+
+
+@lru_cache(maxsize=64)
+def _capped_key_sizes(key_count: int) -> CompoundSelect:
+    """For `key_count` keys (`key_0`, `key_1`…) in `country`: (n, how many hold `key_n`), counted up to `up_to`
+    (each key's holders are read from the index on country and key only that far). Built once for each number of
+    keys, so that a look-up pays neither building nor compiling it."""
+    return union_all(
+        *(
+            select(literal_column(str(n)), func.count()).select_from(
+                select(KEYS.c.association_id)
+                .where(KEYS.c.country == bindparam("country"), KEYS.c.key == bindparam(f"key_{n}"))
+                .limit(bindparam("up_to", type_=Integer))
+                .subquery()
+            )
+            for n in range(key_count)
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def _names_holding() -> Select:
+    """The names of the associations holding any of `keys` in `country`, each association's in order."""
+    holding = select(KEYS.c.association_id).where(
+        KEYS.c.country == bindparam("country"), KEYS.c.key.in_(bindparam("keys", expanding=True))
+    )
+    return (
+        select(NAMES.c.association_id, NAMES.c.words)
+        .where(NAMES.c.association_id.in_(holding.scalar_subquery()))
+        .order_by(NAMES.c.association_id, NAMES.c.position)
+    )
 
 
 def key_sizes_by_country(session: Session, keys: dict[str, set[str]]) -> dict[str, dict[str, int]]:

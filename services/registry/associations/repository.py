@@ -24,6 +24,7 @@ from services.registry.associations.name_index import (
 from services.registry.db import AssociationAdminRecord, AssociationRecord, HistoryRecord, PossibleDuplicateRecord
 
 ASSOCIATIONS = AssociationRecord.__table__
+ADMINS = AssociationAdminRecord.__table__
 
 
 def _columns(association: AssociationV1) -> dict:
@@ -47,8 +48,10 @@ class AssociationRepository:
 
     def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
         """The association, and its names in the duplicate finder's index."""
-        self.session.add(AssociationRecord(id=association.id, import_key=import_key, **_columns(association)))
-        self.session.flush()
+        self.session.flush()  # what the session holds goes first
+        self.session.execute(
+            ASSOCIATIONS.insert().values(id=association.id, import_key=import_key, **_columns(association))
+        )
         if is_open(association):  # new: it has no names in the index yet
             insert_names(self.session, association.id, association.country, association_names(association))
 
@@ -171,7 +174,9 @@ class AssociationRepository:
 
     def add_admin(self, association_id: UUID, account_id: UUID, now: datetime) -> None:
         self.session.flush()  # the association row first: no ORM relationship tells SQLAlchemy the order
-        self.session.add(AssociationAdminRecord(association_id=association_id, account_id=account_id, granted_at=now))
+        self.session.execute(
+            ADMINS.insert().values(association_id=association_id, account_id=account_id, granted_at=now)
+        )
 
     def admin_ids(self, association_id: UUID) -> set[UUID]:
         return set(

@@ -106,10 +106,10 @@ class _CountryIndex:
         self.stored_holders = chunk.stored_holders.get(country, {})
         self.added = chunk.added.get(country, {})
 
-    def key_sizes(self, keys: set[str]) -> dict[str, int]:
+    def key_sizes(self, keys: set[str], *, up_to: int | None = None) -> dict[str, int]:
         # In key order, as the stored index's GROUP BY gives them: keys_to_read breaks ties of size by this order.
         sizes = {key: self.stored_sizes.get(key, 0) + len(self.added.get(key, ())) for key in sorted(keys)}
-        return {key: size for key, size in sizes.items() if size}
+        return {key: size if up_to is None else min(size, up_to) for key, size in sizes.items() if size}
 
     def names_holding(self, keys: list[str]) -> dict[UUID, SplitNames]:
         holding: set[UUID] = set()
