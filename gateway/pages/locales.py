@@ -15,6 +15,8 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Request
 
@@ -62,6 +64,7 @@ class Formats:
         self._countries: list[tuple[str, str, str]] | None = None
         self.number = lru_cache(maxsize=4096)(self._number)
         self.language = cache(self._language)  # a few hundred ISO codes at most
+        self.country = lru_cache(maxsize=1024)(self._country)
         self._language_list = lru_cache(maxsize=1024)(self._languages_joined)
         self._country_options = lru_cache(maxsize=512)(self._options_html)
 
@@ -75,7 +78,7 @@ class Formats:
     def _number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def country(self, code: str) -> str:
+    def _country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code)
 
     def country_options(self, selected: str | list[str] | None = None) -> Markup:
@@ -133,6 +136,37 @@ def page_texts(catalog: gettext.NullTranslations) -> dict:
     return {"_": page_gettext, "gettext": page_gettext, "ngettext": page_ngettext}
 
 
+class ConstantTexts(Extension):
+    """`{{ _("A text") }}` compiled into the template as its translation, as if the template held it: the page then
+    makes no call for it (the directory page has some forty). Each language has an environment of its own, whose
+    catalog does not change while the gateway runs; a text with variables is still translated as the page is made.
+    The catalogs' extraction reads the templates' source, so it sees every text as written."""
+
+    TEXT_FUNCTIONS = frozenset({"_", "gettext"})
+
+    def filter_stream(self, stream: TokenStream):
+        translate = self.environment.globals["_"]
+        held: list[Token] = []
+        for token in stream:
+            if held or token.type == "variable_begin":
+                held.append(token)
+                if token.type != "variable_end":
+                    continue
+                text = self._constant_text(held)
+                yield from held if text is None else (Token(held[0].lineno, "data", str(translate(text))),)
+                held = []
+            else:
+                yield token
+        yield from held
+
+    def _constant_text(self, held: list[Token]) -> str | None:
+        """The text of `{{ _("…") }}` (a string alone in the call), else None."""
+        kinds = [token.type for token in held]
+        if kinds != ["variable_begin", "name", "lparen", "string", "rparen", "variable_end"]:
+            return None
+        return held[3].value if held[1].value in self.TEXT_FUNCTIONS else None
+
+
 @cache
 def environment(language: str) -> Environment:
     """One template environment per language, made on first use and kept, its templates compiled once: a running
@@ -142,7 +176,7 @@ def environment(language: str) -> Environment:
         auto_reload=False,
         autoescape=select_autoescape(default=True),
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantTexts],
         trim_blocks=True,
         lstrip_blocks=True,
     )
