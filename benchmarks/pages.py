@@ -6,14 +6,17 @@ prepare_green_runtime()
 # scratch directory, 200 verified associations in the directory, then wrk (Debian's package) with 16 connections,
 # each accepting gzip as a browser does, on the home page, a directory page with results (20 hits, markers on the
 # map) and an association's page. It prints requests/s, p50 and p99 for each, how many bytes each page transfers
-# (the HTML alone, and with its stylesheet, script and map on a first visit), and the CPU milliseconds per request
-# of each busy process. With `--profile DIR`, py-spy samples the gateway during each page's run and its most
-# costly frames are printed. It asserts nothing.
+# (the HTML alone, and with its stylesheet, script and map on a first visit), the CPU milliseconds per request
+# of each busy process (and of the gateway processes together) and the load average after each page. The gateway
+# runs as `diasporahub run` runs it: GATEWAY_PROCESSES processes on one port (unset: one per core, at most 4), or
+# `--gateway-processes N`. With `--profile DIR`, py-spy samples the first gateway process during each page's run
+# and its most costly frames are printed. It asserts nothing.
 # Targets: each ≥ 200 requests/s with p99 ≤ 100 ms on this machine; the home page under 150 KB transferred.
 #
 #     .venv/bin/python benchmarks/pages.py
 #     .venv/bin/python benchmarks/pages.py --seconds 5 --associations 60   # quicker
 #     .venv/bin/python benchmarks/pages.py --only directory --profile /tmp/pages-profile
+#     .venv/bin/python benchmarks/pages.py --gateway-processes 1   # one gateway process, as before
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
@@ -36,6 +39,7 @@ from scratch_vhost import ScratchVhost  # noqa: E402
 
 from diasporahub.system import System  # noqa: E402
 from servicekit.database import create_database_engine  # noqa: E402
+from services.catalogue import gateway_processes  # noqa: E402
 
 CLIENTS = 16
 BROWSER_ENCODINGS = "gzip, deflate, br"  # what Chromium sends: each page's cost includes compressing it
@@ -132,8 +136,14 @@ def profile_gateway(pid: int, output: Path, seconds: int) -> subprocess.Popen:
 
 
 def busy_processes(per_request: dict[str, float]) -> str:
-    """CPU ms per request of the processes that did noticeable work for it."""
-    return ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items() if ms >= 0.05)
+    """CPU ms per request of the processes that did noticeable work for it, and of the gateway processes together."""
+    busy = ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items() if ms >= 0.05)
+    gateways = [ms for name, ms in per_request.items() if name == "gateway" or name.startswith("gateway-")]
+    return busy if len(gateways) < 2 else f"{busy}; the {len(gateways)} gateway processes together {sum(gateways):.2f}"
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def measure(system: System, name: str, path: str, args) -> None:
@@ -151,7 +161,7 @@ def measure(system: System, name: str, path: str, args) -> None:
         f"{name:>26}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
         f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
         f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)\n"
-        f"{'':>28}CPU ms per request: {busy_processes(cpu)}",
+        f"{'':>28}CPU ms per request: {busy_processes(cpu)} [load average {load_average()}]",
         flush=True,
     )
     if profile_file is not None:
@@ -161,7 +171,8 @@ def measure(system: System, name: str, path: str, args) -> None:
 def run(args, workdir: Path) -> None:
     with ScratchVhost(args.amqp_uri, args.management_url, "pages_bench") as vhost:
         env = scratch_environment(vhost.amqp_uri, workdir)
-        system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
+        listen = f"127.0.0.1:{free_port()}"
+        system = System(listen=listen, env=env, log_dir=workdir / "log", gateway_processes=args.gateway_processes)
         system.prepare()
         engine = create_database_engine(env["REGISTRY_DATABASE_URL"])
         cell = {"Authorization": f"Bearer {cell_staff_token(engine)}"}
@@ -179,13 +190,16 @@ def run(args, workdir: Path) -> None:
                 "API: the same search": "/api/v1/search/associations?q=mizo+fellowship",
                 "API: the same association": f"/api/v1/associations/{association_id}",
             }
-            print(f"{args.associations} verified associations; wrk, {CLIENTS} connections, {args.seconds} s each")
+            print(
+                f"{args.associations} verified associations; {args.gateway_processes} gateway processes on "
+                f"{os.cpu_count()} cores; wrk, {CLIENTS} connections, {args.seconds} s each "
+                f"[load average {load_average()}]"
+            )
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
             for name, path in pages.items():
                 if args.only is None or args.only.lower() in name.lower():
                     measure(system, name, path, args)
-            print(f"[load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")
         finally:
             system.stop_all()
 
@@ -198,6 +212,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--only", help="measure only the pages whose name contains this (e.g. directory)")
     parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway")
+    parser.add_argument(
+        "--gateway-processes",
+        type=int,
+        default=gateway_processes(os.environ),
+        help="gateway processes sharing the port (default: as diasporahub run, GATEWAY_PROCESSES or one per core)",
+    )
     add_broker_options(parser)
     args = parser.parse_args()
     in_scratch_directory("pages-bench-", lambda workdir: run(args, workdir))
