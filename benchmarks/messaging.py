@@ -7,7 +7,8 @@ prepare_green_runtime()
 # a real SMTP server (aiosmtpd, its own process). It times, for several Cell broadcasts to all 1,000: the time
 # until every inbox copy is written (the broadcast's answer comes after the commit that writes them all; counted
 # in the database to be sure) and until every e-mail reached the SMTP server; then message posting through the
-# gateway with 16 clients on kept-alive connections. It prints figures and asserts nothing.
+# gateway with 16 clients on kept-alive connections, with the CPU milliseconds each process spent per post (on a
+# shared machine these say more than the rate does). It prints figures and asserts nothing.
 #
 #     .venv/bin/python benchmarks/messaging.py
 #     .venv/bin/python benchmarks/messaging.py --associations 200 --broadcasts 2 --posts 500   # quicker
@@ -15,6 +16,7 @@ prepare_green_runtime()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -28,6 +30,7 @@ import pyotp  # noqa: E402
 import requests  # noqa: E402
 from http_load import Call, drive, percentile  # noqa: E402
 from kombu import Connection  # noqa: E402
+from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
@@ -216,7 +219,9 @@ def run(args, workdir: Path) -> None:
             answered, inboxes, emails = time_broadcasts(args, env, engine, smtp)
             conversation_id, headers = posting_setup(system)
             time_posting(port, conversation_id, headers, 200, args.clients)  # warm-up
+            meter = CpuMeter(system_pids(system.processes))
             latencies, rate = time_posting(port, conversation_id, headers, args.posts, args.clients)
+            cpu = meter.ms_per(args.posts)
             me_latencies, me_rate = time_posting(port, conversation_id, headers, args.posts, args.clients,
                                                  path="/api/v1/me")  # fmt: skip
         finally:
@@ -228,6 +233,8 @@ def run(args, workdir: Path) -> None:
     print(f"posting through the gateway, {args.clients} clients, {args.posts} posts: {rate:,.0f} requests/s "
           f"(target ≥ 300), p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
           f"(target ≤ 50 ms)")  # fmt: skip
+    print(f"CPU ms per post, each process (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}): "
+          f"{describe(cpu)}")  # fmt: skip
     me_p50, me_p99 = percentile(me_latencies, 50), percentile(me_latencies, 99)
     print(f"for comparison, GET /api/v1/me (the gateway and the registry's whoami, no messaging): {me_rate:,.0f} "
           f"requests/s, p50 {me_p50:.1f} ms, p99 {me_p99:.1f} ms")  # fmt: skip

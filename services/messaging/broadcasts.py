@@ -16,8 +16,9 @@ from contracts.events import BroadcastSentV1, DeliveryFailedV1
 from contracts.messaging import BroadcastDraft, BroadcastV1, ChannelCounts, NotificationReceipt, NotifyRequest
 from services.messaging import domain
 from services.messaging.domain import Policy
-from services.messaging.handlers import deliver, name_of_sender, not_blocked
+from services.messaging.handlers import name_of_sender, not_blocked
 from services.messaging.idempotency import earlier_result
+from services.messaging.planning import deliver
 
 log = logging.getLogger(__name__)
 ONCE_KEYS = UUID("5b1f5a52-3f0e-4c39-9a55-4a0c8f4f7d21")

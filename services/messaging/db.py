@@ -90,6 +90,9 @@ class MessageRecord(Base):
     html: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(400))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A conversation's message is committed with its inbox copies only; the delivery sender plans its e-mails and
+    # webhooks (delivery/planning.py). Broadcasts and notifications plan theirs in their own transaction.
+    deliveries_planned: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), index=True)
 
     __table_args__ = (Index("ix_messages_sender_account_id_posted_at", "sender_account_id", "posted_at"),)
 

@@ -31,9 +31,8 @@ from contracts.messaging import (
     MessageV1,
 )
 from services.messaging import domain
-from services.messaging.domain import Channels, Policy
+from services.messaging.domain import Policy
 from services.messaging.idempotency import earlier_result
-from services.messaging.time_zones import main_time_zone
 
 log = logging.getLogger(__name__)
 REBUILD_PAGE = 500
@@ -79,67 +78,6 @@ def rebuild_directory(*, unit_of_work: Callable, associations_after: Callable[[s
 # conversations
 
 
-def _channels(work, association_ids: list[UUID], directory: dict) -> dict[str, Channels]:
-    """Associations: their settings, else e-mail at once to their public address; digests at 07:00 in the main
-    time zone of their country unless they chose another hour or zone."""
-    stored = work.messages.settings(association_ids)
-    channels = {}
-    for association_id in association_ids:
-        record = stored.get(association_id)
-        entry = directory.get(association_id)
-        fallback = entry.email if entry is not None else None
-        zone = main_time_zone(entry.country if entry is not None else None)
-        channels[domain.association_party(association_id)] = (
-            Channels(email=fallback, time_zone=zone)
-            if record is None
-            else Channels(
-                email_mode=record.email_mode,
-                email=record.email or fallback,
-                webhook_url=record.webhook_url,
-                digest_hour=record.digest_hour,
-                time_zone=record.time_zone or zone,
-            )
-        )
-    return channels
-
-
-def _member_channels(work, individual_ids: list[UUID], country: str | None) -> dict[str, Channels]:
-    """Members: e-mail to their account's address only if they chose it; their digest's default zone is the main
-    one of the country of the association that writes to its members."""
-    return {
-        domain.individual_party(individual_id): Channels(
-            email_mode=record.email_mode,
-            email=record.email,
-            digest_hour=record.digest_hour,
-            time_zone=record.time_zone or main_time_zone(country),
-        )
-        for individual_id, record in work.messages.member_settings(individual_ids).items()
-    }
-
-
-def deliver(
-    work, *, message_id: UUID, recipients: list[str], now, policy: Policy, urgent: bool, reference=None,
-    directory=None, members_country: str | None = None,
-):  # fmt: skip
-    """Inbox copies for everyone now; e-mail and webhook deliveries queued for associations, e-mails for members
-    who chose them and for the Cell's duty mailbox when one is configured."""
-    work.messages.deliver_to_inboxes(message_id, recipients, now)
-    association_ids = [party_id for party_id in map(domain.association_party_id, recipients) if party_id]
-    individual_ids = [party_id for party_id in map(domain.individual_party_id, recipients) if party_id]
-    if directory is None:
-        directory = work.directory.associations(association_ids)
-    channels = _channels(work, association_ids, directory)
-    if individual_ids:
-        channels |= _member_channels(work, individual_ids, members_country)
-    if domain.CELL_PARTY in recipients:
-        channels[domain.CELL_PARTY] = Channels(email=policy.cell_email)
-    work.deliveries.queue([
-        row | {"message_id": message_id, "reference": reference}
-        for party, party_channels in channels.items()
-        for row in domain.planned_deliveries(party, party_channels, now=now, urgent=urgent, policy=policy)
-    ])  # fmt: skip
-
-
 def name_of_sender(principal: Principal, sender: str, directory: dict) -> str:
     association_id = domain.association_party_id(sender)
     if association_id is not None and association_id in directory:
@@ -175,7 +113,7 @@ def start_conversation(
         )  # fmt: skip
         contact = principal.email if draft.share_contact and sender.startswith("account:") else None
         _post(work, principal, conversation_id, message_id, sender, names[sender], draft.subject, draft.body,
-              contact, now, render, policy, [p for p in names if p != sender])  # fmt: skip
+              contact, now, render, [p for p in names if p != sender])  # fmt: skip
         work.add_event(
             ConversationStartedV1(
                 event_id=uuid4(), occurred_at=now, aggregate_id=conversation_id, aggregate_version=1,
@@ -186,14 +124,17 @@ def start_conversation(
 
 
 def _post(work, principal, conversation_id, message_id, sender, sender_name, subject, body, contact, now, render,
-          policy, recipients):  # fmt: skip
-    record = work.messages.add_message(
+          recipients) -> MessageV1:  # fmt: skip
+    """The message and its inbox copies; the delivery sender plans its e-mails and webhooks (planning.py)."""
+    html = render(body)
+    work.posting.add_message(
         id=message_id, conversation_id=conversation_id, broadcast_id=None, kind="message", sender=sender,
-        sender_name=sender_name, sender_account_id=principal.account_id, subject=subject, body=body,
-        html=render(body), contact=contact, posted_at=now,
+        sender_name=sender_name, sender_account_id=principal.account_id, subject=subject, body=body, html=html,
+        contact=contact, posted_at=now,
     )  # fmt: skip
-    deliver(work, message_id=message_id, recipients=recipients, now=now, policy=policy, urgent=False)
-    return record
+    work.posting.deliver_to_inboxes(message_id, recipients, now)
+    return MessageV1(id=message_id, conversation_id=conversation_id, broadcast_id=None, sender=domain.party_of(sender,
+                     sender_name), body=body, html=html, posted_at=now, contact=contact)  # fmt: skip
 
 
 def not_blocked(work, sender: str) -> None:
@@ -211,46 +152,53 @@ def _visible_conversation(work, principal: Principal, conversation_id: UUID):
     return record, participants, mine
 
 
+def _speaking(principal: Principal, draft: MessageDraft, participants, mine: set[str]) -> str:
+    if draft.from_association_id is not None:
+        sender = domain.speaker(principal, draft.from_association_id)
+        if sender not in participants:
+            raise Forbidden(f"association {draft.from_association_id} does not take part in this conversation")
+        return sender
+    if len(mine) == 1:
+        [sender] = mine
+        return sender
+    raise Invalid("from_association_id: you take part as several associations; say which one speaks")
+
+
 def post_message(
     *, unit_of_work: Callable, now: datetime, principal: Principal, conversation_id: UUID, draft: MessageDraft,
     render, policy: Policy, idempotency_key: str | None = None,
 ) -> MessageV1:  # fmt: skip
+    """Posted hundreds of times a second: what it must know is read in one statement (posting_repository.py), and
+    the deliveries are planned by the sender after the commit."""
     message_id = uuid4()
+    speakers = [draft.from_association_id] if draft.from_association_id else [a.id for a in principal.administers]
     with unit_of_work() as work:
-        record, participants, mine = _visible_conversation(work, principal, conversation_id)
+        context = work.posting.context(conversation_id, account_id=principal.account_id, speakers=speakers,
+                                       since=now - policy.posts.window, at_most=policy.posts.limit)  # fmt: skip
+        mine = domain.parties_of(principal) & set(context.participants) if context is not None else set()
+        if not mine:
+            raise NotFound(f"there is no conversation with id {conversation_id}")
         earlier = earlier_result(work, principal=principal, key=idempotency_key, new_id=message_id, now=now,
                                  operation="post_message", draft=draft, conversation_id=conversation_id)  # fmt: skip
         if earlier is not None:
             return work.messages.message_view(earlier)
-        if draft.from_association_id is not None:
-            sender = domain.speaker(principal, draft.from_association_id)
-            if sender not in participants:
-                raise Forbidden(f"association {draft.from_association_id} does not take part in this conversation")
-        elif len(mine) == 1:
-            [sender] = mine
-        else:
-            raise Invalid("from_association_id: you take part as several associations; say which one speaks")
-        not_blocked(work, sender)
-        policy.posts.check(
-            work.messages.posted_since(
-                principal.account_id, now - policy.posts.window, broadcasts=False, at_most=policy.posts.limit
-            )
-        )
-        if any(participant.archived for participant in participants.values()):
+        sender = _speaking(principal, draft, context.participants, mine)
+        if context.speaker_blocked:
+            not_blocked(work, sender)
+        policy.posts.check(context.recent_posts)
+        if any(participant.archived for participant in context.participants.values()):
             work.messages.unarchive_all(conversation_id)
-        recipients = [party for party in participants if party != sender]
-        posted = _post(work, principal, conversation_id, message_id, sender, participants[sender].name, record.subject,
-              draft.body, None, now, render, policy, recipients)  # fmt: skip
-        # Counted last: the conversation's row is locked from here to the commit only, so posts to one
-        # conversation wait for each other that long, not for the whole of each other's transaction.
-        version = work.messages.count_message(conversation_id, now)
+        recipients = [party for party in context.participants if party != sender]
+        posted = _post(work, principal, conversation_id, message_id, sender, context.participants[sender].name,
+                       context.subject, draft.body, None, now, render, recipients)  # fmt: skip
+        version = work.posting.count_message(conversation_id, now)
         work.add_event(
             MessagePostedV1(
                 event_id=uuid4(), occurred_at=now, aggregate_id=conversation_id,
                 aggregate_version=version, message_id=message_id, sender=sender, recipients=recipients,
             )
         )  # fmt: skip
-        return work.messages.view_of(posted)
+        return posted
 
 
 def get_conversation(*, unit_of_work: Callable, principal: Principal, conversation_id: UUID) -> ConversationV1:

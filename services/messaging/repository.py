@@ -111,16 +111,6 @@ class MessageRepository:
             .values(archived=True)
         )
 
-    def count_message(self, conversation_id: UUID, now: datetime) -> int:
-        """One more message, posted `now`; the new count (the conversation's version)."""
-        return self.session.execute(
-            update(ConversationRecord)
-            .where(ConversationRecord.id == conversation_id)
-            .values(message_count=ConversationRecord.message_count + 1, last_message_at=now)
-            .returning(ConversationRecord.message_count)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
-
     def unarchive_all(self, conversation_id: UUID) -> None:
         """A new message brings the conversation back for everyone who archived it."""
         self.session.execute(

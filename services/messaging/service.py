@@ -4,7 +4,7 @@ Every call from the gateway carries the caller's principal (the registry's answe
 read or post is decided in the handlers from it.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
@@ -63,7 +63,7 @@ from services.messaging.delivery.transports import check_webhook_url, new_unsubs
 from services.messaging.domain import Policy
 from services.messaging.markup import render
 from services.messaging.metrics import deliveries_by_channel_and_state
-from services.messaging.settings import MessagingSettings
+from services.messaging.settings import MessagingSettings, policy_of
 
 # Who is asking (a Principal) is believed only from the gateway, which resolved it from a session token.
 FROM_THE_GATEWAY = ("gateway",)
@@ -74,13 +74,7 @@ def system_clock() -> datetime:
 
 
 def policy_from_settings() -> Policy:
-    settings = MessagingSettings()
-    return Policy(
-        posts_per_minute=settings.posts_per_minute,
-        broadcasts_per_hour=settings.broadcasts_per_hour,
-        retry_window=timedelta(seconds=settings.retry_window_seconds),
-        cell_email=settings.cell_email,
-    )
+    return policy_of(MessagingSettings())
 
 
 def id_of(value: str, kind: str) -> UUID:
@@ -140,8 +134,8 @@ class MessagingService(Pingable):
     def start_conversation(
         self, principal: Principal, draft: ConversationDraft, idempotency_key: IdempotencyKey | None = None
     ) -> ConversationV1:
-        # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) takes its e-mails with others: a post does not wake
-        # it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
+        # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) plans and sends its e-mails with others: a post does
+        # not wake it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
         return self._use(handlers.start_conversation, now=self.clock(), principal=principal, draft=draft,
                          render=render, policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 

@@ -1,9 +1,12 @@
 """Messaging configuration: its database, the SMTP server (or a folder of .eml files), webhooks, limits."""
 
+from datetime import timedelta
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import DatabaseSettings
+from services.messaging.domain import Policy
 
 
 class MessagingSettings(DatabaseSettings):
@@ -41,3 +44,12 @@ class MessagingSettings(DatabaseSettings):
     @classmethod
     def _empty_means_unset(cls, value):
         return value or None
+
+
+def policy_of(settings: MessagingSettings) -> Policy:
+    return Policy(
+        posts_per_minute=settings.posts_per_minute,
+        broadcasts_per_hour=settings.broadcasts_per_hour,
+        retry_window=timedelta(seconds=settings.retry_window_seconds),
+        cell_email=settings.cell_email,
+    )

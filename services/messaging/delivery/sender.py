@@ -25,8 +25,10 @@ from services.messaging.directory import DirectoryRepository
 from services.messaging.idempotency import forget_old_keys
 from services.messaging.idempotency_keys import IdempotencyKeyRepository
 from services.messaging.moderation_repository import ModerationRepository
+from services.messaging.planning import plan_posted_messages
+from services.messaging.posting_repository import PostingRepository
 from services.messaging.repository import MessageRepository
-from services.messaging.settings import MessagingSettings
+from services.messaging.settings import MessagingSettings, policy_of
 
 log = logging.getLogger(__name__)
 FORGET_KEYS_EVERY_SECONDS = 3600.0
@@ -36,6 +38,7 @@ REPOSITORIES = {
     "deliveries": DeliveryRepository,
     "idempotency": IdempotencyKeyRepository,
     "moderation": ModerationRepository,
+    "posting": PostingRepository,
 }
 
 
@@ -50,6 +53,7 @@ class DeliverySender(DependencyProvider):
             base=timedelta(seconds=s.retry_base_seconds), cap=timedelta(seconds=s.retry_max_seconds),
             lease=timedelta(seconds=s.delivery_lease_seconds), batch=s.delivery_batch,
         )  # fmt: skip
+        self.policy = policy_of(s)
         self.mailer = SmtpMailer(s) if s.smtp_host else FolderMailer(s.mail_folder)
         self._wake = threading.Event()
         self._stopping = False
@@ -78,12 +82,14 @@ class DeliverySender(DependencyProvider):
         while not self._stopping:
             self._wake.clear()
             try:
+                planned = plan_posted_messages(unit_of_work=self.unit_of_work, policy=self.policy,
+                                               limit=self.retrying.batch)  # fmt: skip
                 claimed = self.send_due()
                 self._forget_old_keys()
             except Exception:
-                log.exception("sending deliveries failed; trying again")
-                claimed = 0
-            if claimed < self.retrying.batch:
+                log.exception("planning or sending deliveries failed; trying again")
+                planned = claimed = 0
+            if planned < self.retrying.batch and claimed < self.retrying.batch:
                 self._wake.wait(self.settings.delivery_poll_seconds)
 
     def _forget_old_keys(self) -> None:

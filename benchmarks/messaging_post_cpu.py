@@ -1,0 +1,146 @@
+# The CPU a post costs messaging's handler itself, without the bus or the gateway: what `post_message` does per
+# request (its unit of work with the answered request recorded, the handler, the answer made and stored), on SQLite
+# or PostgreSQL, in this one process, and the delivery sender's planning of their deliveries after (CPU it spends
+# in the same process, in batches). It prints CPU milliseconds and SQL statements per post, and with --profile
+# the functions that took the most; it asserts nothing. Time on a shared machine is noisy; process CPU is less so.
+#
+#     .venv/bin/python benchmarks/messaging_post_cpu.py
+#     .venv/bin/python benchmarks/messaging_post_cpu.py --postgres postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+#     .venv/bin/python benchmarks/messaging_post_cpu.py --posts 2000 --profile
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import psycopg2
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from contracts.accounts import AdministeredAssociation, Principal  # noqa: E402
+from contracts.associations import AssociationV1  # noqa: E402
+from contracts.messaging import ConversationDraft, MessageDraft  # noqa: E402
+from servicekit import answered_requests  # noqa: E402
+from servicekit.database import UnitOfWork, create_database_engine  # noqa: E402
+from servicekit.migrations import upgrade  # noqa: E402
+from services.messaging import handlers, planning  # noqa: E402
+from services.messaging.db import Base  # noqa: E402
+from services.messaging.delivery.sender import REPOSITORIES  # noqa: E402
+from services.messaging.domain import Policy  # noqa: E402
+from services.messaging.markup import render  # noqa: E402
+
+BODY = "A message posted by the benchmark, with *a little* Markdown."
+
+
+def scratch_url(postgres: str | None, folder: str) -> str:
+    if postgres is None:
+        return f"sqlite:///{folder}/messaging.sqlite3"
+    from messaging import scratch_database  # the whole-system benchmark's, which makes a database on the server
+
+    return scratch_database(postgres, Path(folder), "post_cpu")
+
+
+def drop_scratch(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    connection = psycopg2.connect(host=parsed.host, port=parsed.port, user=parsed.username, dbname="postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+    connection.close()
+
+
+def association(name: str) -> AssociationV1:
+    now = datetime.now(UTC)
+    return AssociationV1(id=uuid.uuid4(), name=name, country="IN", city="Bengaluru", languages=["lus"],
+                         email=f"{name.lower()}@example.org", status="verified", version=1, registered_at=now,
+                         updated_at=now)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="CPU per post of messaging's post_message handler, in process.")
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: a scratch database is made on it")
+    parser.add_argument("--profile", action="store_true", help="print the functions that took the most time")
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime (own time) or cumulative")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="messaging-post-cpu-") as folder:
+        url = scratch_url(args.postgres, folder)
+        upgrade("services.messaging", url)
+        engine = create_database_engine(url)
+        session_factory = sessionmaker(engine, expire_on_commit=False)
+        statements = [0]
+        event.listen(engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
+        a, b = association("A"), association("B")
+        plain = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES)
+        with plain() as work:
+            work.directory.put_association(a, None)
+            work.directory.put_association(b, None)
+        admin = Principal(account_id=uuid.uuid4(), email="admin@example.org", display_name="Admin",
+                          administers=[AdministeredAssociation(id=a.id, country="IN", verified=True)])  # fmt: skip
+        policy = Policy(posts_per_minute=10_000_000, broadcasts_per_hour=1000, retry_window=timedelta(days=1))
+        draft = ConversationDraft(from_association_id=a.id, participants=[b.id], subject="Benchmark", body="Hello")
+        started = handlers.start_conversation(unit_of_work=plain, now=datetime.now(UTC), principal=admin, draft=draft,
+                                              render=render, policy=policy)  # fmt: skip
+        message = MessageDraft(body=BODY)
+
+        def post() -> None:
+            """As rpc_write runs it: the request recorded with the first write, the answer dumped and stored."""
+            record = answered_requests.RequestRecord(session_factory, Base.metadata, request_id=str(uuid.uuid4()),
+                                                     method="messaging.post_message", wait_seconds=5)  # fmt: skip
+            unit_of_work = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES,
+                                   request=record)  # fmt: skip
+            posted = handlers.post_message(unit_of_work=unit_of_work, now=datetime.now(UTC), principal=admin,
+                                           conversation_id=started.id, draft=message, render=render,
+                                           policy=policy)  # fmt: skip
+            record.keep_answer(posted.model_dump(mode="json"), None)
+
+        def plan_all() -> None:
+            """The delivery sender's part of a post: its deliveries planned, 200 messages at a time."""
+            while planning.plan_posted_messages(unit_of_work=plain, policy=policy, limit=200):
+                pass
+
+        for _ in range(min(200, args.posts)):  # warm-up: caches, the statements' compiled forms
+            post()
+        plan_all()
+        statements[0] = 0
+        profiler = cProfile.Profile() if args.profile else None
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.posts):
+            post()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        posting_statements, statements[0] = statements[0], 0
+        planning_cpu = time.process_time()
+        plan_all()
+        planning_cpu = time.process_time() - planning_cpu
+        if profiler:
+            profiler.disable()
+        engine.dispose()
+        drop_scratch(url)
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"post_message on {backend}, {args.posts} posts: {cpu * 1000 / args.posts:.2f} CPU ms per post "
+          f"({wall * 1000 / args.posts:.2f} ms wall), {posting_statements / args.posts:.1f} SQL statements per post; "
+          f"the sender planning their deliveries: {planning_cpu * 1000 / args.posts:.2f} CPU ms per post, "
+          f"{statements[0] / args.posts:.2f} statements; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
+    if profiler:
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
