@@ -1,6 +1,7 @@
 """`diasporahub run` with `GATEWAY_PROCESSES=2`: two gateway processes answer on the one port (the kernel spreads
-new connections over both, SO_REUSEPORT); one killed with SIGKILL leaves the other answering every request, and the
-supervisor starts it again alone, after which it answers again."""
+new connections over both, SO_REUSEPORT), each hearing the association events on a queue of its own (to forget its
+kept public reads); one killed with SIGKILL leaves the other answering every request, and the supervisor starts it
+again alone, after which it answers again and hears the events on a new queue."""
 
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from contracts.topology import GATEWAY_PUBLIC_READS
 from tests.e2e.running import START_TIMEOUT_SECONDS, free_port, system_environment
 from tests.e2e.test_supervisor import ready, wait_until
 
@@ -49,6 +51,17 @@ def answered(log: Path) -> int:
     )
 
 
+def public_reads_queues(rabbit_vhosts, amqp_uri: str) -> set[str]:
+    """The gateway's queues of association events in the system's vhost that a process consumes from."""
+    vhost = amqp_uri.rpartition("/")[2]
+    queues = requests.get(f"{rabbit_vhosts.management_url}/api/queues/{vhost}", timeout=10).json()
+    return {
+        queue["name"]
+        for queue in queues
+        if queue["name"].startswith(f"{GATEWAY_PUBLIC_READS.queue}-") and queue.get("consumers", 0) > 0
+    }
+
+
 def on_fresh_connections(url: str, count: int) -> list[int]:
     """`count` requests, each on a connection of its own: each is a new choice of process for the kernel."""
     return [requests.get(f"{url}/healthz", timeout=10).status_code for _ in range(count)]
@@ -66,9 +79,10 @@ def test_two_gateway_processes_answer_on_one_port_and_a_killed_one_is_started_ag
     listen = f"127.0.0.1:{free_port()}"
     url = f"http://{listen}"
     logs = tmp_path / "var" / "log"
+    env = system_environment(rabbit_vhosts, tmp_path, {"GATEWAY_PROCESSES": "2"})
     run = subprocess.Popen(
         [sys.executable, "-m", "diasporahub.cli", "run", "--listen", listen],
-        env=system_environment(rabbit_vhosts, tmp_path, {"GATEWAY_PROCESSES": "2"}),
+        env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -88,6 +102,11 @@ def test_two_gateway_processes_answer_on_one_port_and_a_killed_one_is_started_ag
         assert set(on_fresh_connections(url, FRESH_CONNECTIONS)) == {200}
         assert all(answered(logs / name) > before[name] for name in gateways), before
         others = other_processes(run.pid)
+        queues = wait_until(
+            lambda: len(found := public_reads_queues(rabbit_vhosts, env["DIASPORAHUB_AMQP_URI"])) == 2 and found,
+            60,
+            "each gateway process consuming association events from a queue of its own",
+        )
 
         os.kill(gateways["gateway-2.log"], signal.SIGKILL)
         wait_until(lambda: dead(gateways["gateway-2.log"]), 10, "the second gateway process ending")
@@ -112,6 +131,12 @@ def test_two_gateway_processes_answer_on_one_port_and_a_killed_one_is_started_ag
             "the restarted gateway process answering",
         )
         assert ready(url)
+        renewed = wait_until(
+            lambda: len(found := public_reads_queues(rabbit_vhosts, env["DIASPORAHUB_AMQP_URI"])) == 2 and found,
+            60,
+            "the restarted gateway process consuming association events from a new queue",
+        )
+        assert len(renewed & queues) == 1, (queues, renewed)
         print(f"gateway-2 pid {gateways['gateway-2.log']} killed, {restarted} started again and answering")
         assert run.poll() is None
     finally:
