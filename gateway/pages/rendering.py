@@ -10,6 +10,7 @@ before the page method runs. Another site can neither read the cookie nor guess 
 """
 
 import hmac
+import inspect
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from contracts.errors import (
     Unavailable,
 )
 from gateway.auth import SESSION_COOKIE
-from gateway.http import JsonWebServer, read_body, refuse_cross_site_writes
+from gateway.http import ApiEndpoint, JsonWebServer, read_body, refuse_cross_site_writes
 from gateway.pages.compression import compress_page
 from gateway.pages.locales import environment, language_of
 
@@ -124,7 +125,11 @@ class PageEndpoint(HttpRequestHandler):
     server = JsonWebServer()
 
     def __init__(self, method: str, url: str):
+        self.signature: inspect.Signature | None = None
         super().__init__(method, url, expected_exceptions=DiasporaHubError)
+
+    # The page method's signature read once, as the API's routes do (inspect.getcallargs on every page cost more).
+    check_signature = ApiEndpoint.check_signature
 
     def handle_request(self, request: Request) -> Response:
         request.shallow = False
