@@ -12,7 +12,7 @@ from functools import partial
 
 import eventlet
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer, QueueConsumer
+from nameko.messaging import Consumer
 from pydantic import ValidationError
 
 from contracts.events import EventEnvelope
@@ -21,13 +21,15 @@ from servicekit import event_metrics
 from servicekit.bus import subscription_queue
 from servicekit.database import AlreadyHandled
 from servicekit.dead_letters import DeadLetterPurge
+from servicekit.queue_consumer import ResilientQueueConsumer
 
 log = logging.getLogger(__name__)
 
 
-class DeadLetteringQueueConsumer(QueueConsumer):
-    """nameko's QueueConsumer, but a message whose body cannot be decoded (not JSON, say) goes to its dead-letter
-    queue: nameko's would leave it unacknowledged on the channel for ever, neither handled nor dead-lettered."""
+class DeadLetteringQueueConsumer(ResilientQueueConsumer):
+    """A QueueConsumer that survives a broker restart, and sends a message whose body cannot be decoded (not JSON,
+    say) to its dead-letter queue: nameko's would leave it unacknowledged on the channel for ever, neither handled
+    nor dead-lettered."""
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
@@ -118,8 +120,7 @@ class EventConsumer(Consumer):
         self._spawn(message, event, attempt)
 
     def _reject(self, message) -> None:
-        if message.channel.connection:
-            message.reject(requeue=False)
+        self.queue_consumer.reject_message(message)
 
 
 event_consumer = EventConsumer.decorator

@@ -36,6 +36,7 @@ from pydantic_core import PydanticSerializationError
 from contracts.errors import Forbidden, Unavailable
 from contracts.validation import invalid_payload
 from servicekit.bus import rpc_queue
+from servicekit.queue_consumer import ResilientQueueConsumer
 from servicekit.rpc_client import RpcClient
 from servicekit.rpc_connection import CONNECTION_ERRORS, RETURNED, RpcConnection
 from servicekit.settings import BusSettings, broker_user_of
@@ -62,7 +63,10 @@ def reply_body(message, result: Any, exc_info) -> tuple[bytes, str, str, Any, An
 
 
 class BoundedRpcConsumer(nameko_rpc.RpcConsumer):
-    """nameko's RpcConsumer on servicekit.bus's RPC queue: as nameko's, bounded in length and in its requests' age."""
+    """nameko's RpcConsumer on servicekit.bus's RPC queue: as nameko's, bounded in length and in its requests' age,
+    on a queue consumer that survives a broker restart."""
+
+    queue_consumer = ResilientQueueConsumer()
 
     def setup(self) -> None:
         if self.queue is None:
@@ -146,15 +150,19 @@ class Rpc(nameko_rpc.Rpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         body, content_type, content_encoding, result, exc_info = reply_body(message, result, exc_info)
-        # If this raises, the worker's error kills the container, as in nameko: the
-        # request, not acknowledged, goes back to the queue for another instance.
-        self.rpc_connection.reply(
-            body,
-            routing_key=message.properties["reply_to"],
-            correlation_id=message.properties.get("correlation_id"),
-            content_type=content_type,
-            content_encoding=content_encoding,
-        )
+        try:
+            self.rpc_connection.reply(
+                body,
+                routing_key=message.properties["reply_to"],
+                correlation_id=message.properties.get("correlation_id"),
+                content_type=content_type,
+                content_encoding=content_encoding,
+            )
+        except CONNECTION_ERRORS as exc:
+            # RabbitMQ is away (restarting): the reply is lost, as one that comes after the caller's timeout is.
+            # The work is done, so the request is still acknowledged (if its channel lives), never run twice;
+            # raising here would kill the container, and with it every other request it was serving.
+            log.warning("the reply to %s.%s was lost: %s", self.container.service_name, self.method_name, exc)
         self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -6,6 +6,10 @@ starts one of these per service.
 SIGTERM stops it gracefully: it takes no new requests or events and lets the work in flight finish (RPC replies
 sent, events handled and acknowledged) for at most `DIASPORAHUB_STOP_GRACE_SECONDS`; what is still running then is
 killed, and its requests and events, not acknowledged, go back to their queues for another instance.
+
+A container that dies (nameko kills it when one of its threads raises) ends the process with exit code 1, so that
+`diasporahub run`'s supervisor, systemd or Kubernetes starts it again: left running, the process would take no
+request and no event while its health port, if any, still answered.
 """
 
 from servicekit.runtime import prepare_green_runtime
@@ -16,6 +20,7 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import sys  # noqa: E402
 
 import eventlet  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
@@ -52,17 +57,33 @@ def main(argv: list[str] | None = None) -> None:
     runner = ServiceRunner(bus.nameko_config(WEB_SERVER_ADDRESS=args.listen))
     runner.add_service(service_cls)
 
-    stopping = eventlet.event.Event()
+    # Sent None on SIGTERM or SIGINT, or the error a container died of.
+    ended = eventlet.event.Event()
 
     def request_stop(_signum, _frame):
-        if not stopping.ready():
-            stopping.send()
+        if not ended.ready():
+            ended.send(None)
+
+    def watch_containers():
+        try:
+            runner.wait()
+        except Exception as exc:
+            died_of = exc
+        else:
+            died_of = RuntimeError("its container stopped unasked")
+        if not ended.ready():
+            ended.send(died_of)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     runner.start()
-    logging.getLogger(__name__).info("started %s", service_cls.name)
-    stopping.wait()
+    eventlet.spawn_n(watch_containers)
+    log = logging.getLogger(__name__)
+    log.info("started %s", service_cls.name)
+    died_of = ended.wait()
+    if died_of is not None:
+        log.critical("%s died (%r); ending the process so that it is started again", service_cls.name, died_of)
+        sys.exit(1)
     stop_gracefully(runner, service_cls.name, StopSettings().stop_grace_seconds)
 
 
