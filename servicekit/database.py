@@ -1,14 +1,15 @@
 """Engines, a unit of work, and the nameko provider that hands one to each worker."""
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.errors import Unavailable
@@ -16,10 +17,17 @@ from contracts.events import EventEnvelope
 from servicekit import answered_requests, inbox, outbox
 from servicekit.settings import BusSettings, DatabaseSettings
 
+# libpq gives up a connection not made by then, in a process without eventlet (a relay, the CLI): green psycopg2
+# connects asynchronously, and libpq leaves the timeout to the caller (servicekit.metrics bounds readiness's).
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+
 
 def create_database_engine(url: str) -> Engine:
     """Statements that fail are logged without their parameters: those may hold hashes and personal data."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True,
+                             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS})  # fmt: skip
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
@@ -49,6 +57,46 @@ def is_disk_full(exc: OperationalError) -> bool:
         return True
     # psycopg2 names the SQLSTATE `pgcode`, psycopg 3 `sqlstate`.
     return POSTGRES_DISK_FULL in (getattr(cause, "pgcode", None), getattr(cause, "sqlstate", None))
+
+
+UNREACHABLE_MESSAGE = "The service cannot reach its database just now (it may be restarting). Try again in a moment."
+# SQLSTATEs of a server that is not there for us: class 08 (connection exceptions), and 57P01-57P03 (shutting down,
+# crashed, starting up).
+POSTGRES_SERVER_AWAY = ("57P01", "57P02", "57P03")
+
+
+def is_unreachable(exc: DBAPIError) -> bool:
+    """The database cannot be reached: the connection was refused, cut under a statement (a restart), or the
+    server is shutting down or not yet accepting."""
+    if exc.connection_invalidated:
+        return True
+    cause = exc.orig
+    code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+    if code:
+        return code.startswith("08") or code in POSTGRES_SERVER_AWAY
+    # libpq failed before any server answered (refused, reset, timed out): psycopg gives no SQLSTATE then.
+    return isinstance(exc, OperationalError) and type(cause).__module__.startswith("psycopg")
+
+
+def unavailable_instead(exc: BaseException | None) -> Unavailable | None:
+    """The 503 a person gets, with a sentence, for a database error that is neither a bug nor their doing: the disk
+    full, or the database unreachable. The log keeps the driver's error."""
+    if isinstance(exc, OperationalError) and is_disk_full(exc):
+        return Unavailable(DISK_FULL_MESSAGE)
+    if isinstance(exc, DBAPIError) and is_unreachable(exc):
+        return Unavailable(UNREACHABLE_MESSAGE)
+    return None
+
+
+@contextmanager
+def unavailable_on_outage() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        unavailable = unavailable_instead(exc)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
 
 
 class AlreadyHandled(Exception):
@@ -87,16 +135,23 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
-        if self._handling is not None:
-            consumer, handled_event = self._handling
-            if not inbox.record_first_delivery(self.session, self._metadata, consumer, handled_event):
-                self.session.close()
-                raise AlreadyHandled(f"{consumer} already handled event {handled_event.event_id}")
-        if self._request is not None:
-            self._request.begin(self.session)
+        try:
+            with unavailable_on_outage():
+                self._begin()
+        except BaseException:
+            self.session.close()
+            raise
         for name, repository in self._repositories.items():
             setattr(self, name, repository(self.session))
         return self
+
+    def _begin(self) -> None:
+        if self._handling is not None:
+            consumer, handled_event = self._handling
+            if not inbox.record_first_delivery(self.session, self._metadata, consumer, handled_event):
+                raise AlreadyHandled(f"{consumer} already handled event {handled_event.event_id}")
+        if self._request is not None:
+            self._request.begin(self.session)
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         try:
@@ -104,12 +159,15 @@ class UnitOfWork:
                 self.commit()
             else:
                 self._raised_events = []
-                self.session.rollback()
+                with unavailable_on_outage():
+                    self.session.rollback()
         finally:
             self.session.close()
-        # SQLite finds the disk full at the statement that grows the file, PostgreSQL often only at commit.
-        if isinstance(exc, OperationalError) and is_disk_full(exc):
-            raise Unavailable(DISK_FULL_MESSAGE) from exc
+        # SQLite finds the disk full at the statement that grows the file, PostgreSQL often only at commit; a
+        # statement in the block may find the database gone.
+        unavailable = unavailable_instead(exc)
+        if unavailable is not None:
+            raise unavailable from exc
 
     def add_event(self, raised: EventEnvelope) -> None:
         """The event is written to the outbox with the transaction's other changes, at commit."""
@@ -117,17 +175,12 @@ class UnitOfWork:
 
     def commit(self) -> None:
         raised, self._raised_events = self._raised_events, []
-        if raised:
-            outbox.add_all(self.session, self._metadata, raised, headers=self._event_headers)
-        if self._request is not None:
-            self._request.record_if_written(self.session, raised_events=bool(raised))
-        try:
+        with unavailable_on_outage():
+            if raised:
+                outbox.add_all(self.session, self._metadata, raised, headers=self._event_headers)
+            if self._request is not None:
+                self._request.record_if_written(self.session, raised_events=bool(raised))
             self.session.commit()
-        except OperationalError as exc:
-            # Not a bug and not the person's fault: they get a 503 and a sentence, the log keeps the driver's error.
-            if is_disk_full(exc):
-                raise Unavailable(DISK_FULL_MESSAGE) from exc
-            raise
         if raised:
             self._on_events_committed()
 

@@ -232,11 +232,15 @@ def _broker_answers(amqp_uri: str) -> bool:
 
 
 def _database_answers(engine: Engine) -> bool:
+    """Within READINESS_TIMEOUT_SECONDS: a database that takes a connection but does not answer (starting, or a
+    network path that drops packets) would otherwise hold the probe until the prober gives up, saying nothing.
+    A greenthread timeout, since under eventlet psycopg2 connects asynchronously and libpq's connect_timeout is
+    not applied; SQLAlchemy discards a connection interrupted so."""
     try:
-        with engine.connect() as connection:
+        with eventlet.Timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.warning("readiness: the database does not answer: %s", exc)
+    except (Exception, eventlet.Timeout) as exc:
+        log.warning("readiness: the database does not answer: %r", exc)
         return False
     return True
 
