@@ -20,25 +20,26 @@ RABBIT_AMQP = os.environ.get("TEST_RABBIT_AMQP", "amqp://guest:guest@127.0.0.1:5
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
-def _management(method: str, path: str, **kwargs) -> None:
-    response = requests.request(method, f"{RABBIT_MANAGEMENT}/api/{path}", timeout=10, **kwargs)
-    response.raise_for_status()
-
-
 class RabbitVhosts:
     """Creates RabbitMQ vhosts of the test session's own and deletes them all at the end, with the broker users
-    made for them."""
+    made for them; on the shared broker unless given another's URLs (the chaos suite's node of its own)."""
 
-    def __init__(self):
+    def __init__(self, management_url: str = RABBIT_MANAGEMENT, amqp_url: str = RABBIT_AMQP):
+        self.management_url = management_url
+        self.amqp_url = amqp_url
         self.created: list[str] = []
         self.users: list[str] = []
 
+    def _management(self, method: str, path: str, **kwargs) -> None:
+        response = requests.request(method, f"{self.management_url}/api/{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+
     def create(self) -> str:
         encoded = quote(f"diasporahub-test-{uuid.uuid4().hex[:10]}", safe="")
-        _management("PUT", f"vhosts/{encoded}")
-        _management("PUT", f"permissions/{encoded}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
+        self._management("PUT", f"vhosts/{encoded}")
+        self._management("PUT", f"permissions/{encoded}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
         self.created.append(encoded)
-        return f"{RABBIT_AMQP}/{encoded}"
+        return f"{self.amqp_url}/{encoded}"
 
     def service_users_env(self, amqp_uri: str) -> dict[str, str]:
         """The environment that gives every service of the catalogue its own broker user in `amqp_uri`'s vhost, as
@@ -51,7 +52,7 @@ class RabbitVhosts:
         prefix = f"test-{uuid.uuid4().hex[:8]}-"
         server, _, vhost = amqp_uri.rpartition("/")
         host = server.rpartition("@")[2]
-        env = {"DIASPORAHUB_BROKER_USER_PREFIX": prefix, "DIASPORAHUB_RABBITMQ_MANAGEMENT_URL": RABBIT_MANAGEMENT}
+        env = {"DIASPORAHUB_BROKER_USER_PREFIX": prefix, "DIASPORAHUB_RABBITMQ_MANAGEMENT_URL": self.management_url}
         for entry in CATALOGUE:
             user = f"{prefix}{entry.name}"
             self.users.append(user)
@@ -60,9 +61,9 @@ class RabbitVhosts:
 
     def delete_all(self) -> None:
         for encoded in self.created:
-            _management("DELETE", f"vhosts/{encoded}")
+            self._management("DELETE", f"vhosts/{encoded}")
         for user in self.users:
-            requests.delete(f"{RABBIT_MANAGEMENT}/api/users/{quote(user, safe='')}", timeout=10)
+            requests.delete(f"{self.management_url}/api/users/{quote(user, safe='')}", timeout=10)
 
 
 @pytest.fixture(scope="session")
