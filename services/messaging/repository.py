@@ -129,9 +129,9 @@ class MessageRepository:
     def message(self, message_id: UUID) -> MessageRecord | None:
         return self.session.get(MessageRecord, message_id)
 
-    @staticmethod
-    def view_of(record: MessageRecord) -> MessageV1:
-        return message_of(record)
+    def messages(self, message_ids: set[UUID]) -> dict[UUID, MessageRecord]:
+        """Many at once (a sender's batch holds a post's deliveries, each of another message)."""
+        return self._by_ids(MessageRecord.id, list(message_ids))
 
     def message_view(self, message_id: UUID) -> MessageV1:
         return message_of(self.session.get(MessageRecord, message_id))

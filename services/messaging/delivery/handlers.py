@@ -236,7 +236,7 @@ def claim(
             return []
         contacts = _contacts(work, {row.recipient for row in claimed}, now=now, new_key=new_key,
                              cell_email=cell_email)  # fmt: skip
-        messages = {row.message_id: work.messages.message(row.message_id) for row in claimed}
+        messages = work.messages.messages({row.message_id for row in claimed})
         outgoing = []
         for row in claimed:
             contact, message = contacts.get(row.recipient, Contact(name="", email=None)), messages[row.message_id]
