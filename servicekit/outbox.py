@@ -6,8 +6,8 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from amqp.exceptions import AMQPError
-from kombu import Connection
+from amqp.exceptions import AMQPError, MessageNacked
+from kombu import Connection, Producer
 from kombu.exceptions import KombuError
 from sqlalchemy import JSON as JSONType
 from sqlalchemy import (
@@ -129,6 +129,65 @@ class CommitWatch:
             self._connection = None
 
 
+class ConfirmedPublisher:
+    """Publishes on a channel in confirm mode and waits for RabbitMQ's confirms once for a whole batch: kombu's
+    `confirm_publish` waits a round trip after each message, which cost the relay and the broker more than the
+    publishing itself. `publish(key, …)` as kombu's Producer.publish; `wait_for_confirms()`, then
+    `take_confirmed()` gives the keys of the messages RabbitMQ has taken (also after a wait cut short)."""
+
+    def __init__(self, connection: Connection, *, confirm_timeout: float = 30.0):
+        self._connection = connection
+        self._confirm_timeout = confirm_timeout
+        # A channel of its own: delivery tags count the messages published on the channel from 1.
+        channel = connection.channel()
+        self._producer = Producer(channel)
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        self._published = 0  # on this channel: the delivery tag of the latest message
+        self._awaited: dict[int, object] = {}  # delivery tag → key
+        self._confirmed: list = []
+        self._refused: list = []
+
+    def publish(self, key, body, **options) -> None:
+        tag = self._published + 1
+        # Awaited before it is sent: on a connection that waits for each confirm, the confirm comes within.
+        self._awaited[tag] = key
+        try:
+            self._producer.publish(body, retry=False, **options)
+        except BaseException:
+            del self._awaited[tag]
+            raise
+        self._published = tag
+
+    def wait_for_confirms(self) -> None:
+        """Until RabbitMQ has confirmed or refused every message published; TimeoutError (an OSError) after
+        `confirm_timeout` seconds, or MessageNacked if it refused any."""
+        deadline = time.monotonic() + self._confirm_timeout
+        while self._awaited:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"RabbitMQ did not confirm {len(self._awaited)} messages")
+            self._connection.drain_events(timeout=remaining)
+        if self._refused:
+            refused, self._refused = len(self._refused), []
+            raise MessageNacked(f"RabbitMQ refused {refused} messages")
+
+    def take_confirmed(self) -> list:
+        confirmed, self._confirmed = self._confirmed, []
+        return confirmed
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._confirmed.extend(self._settled(tag, multiple))
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._refused.extend(self._settled(tag, multiple))
+
+    def _settled(self, tag: int, multiple: bool) -> list:
+        tags = [awaited for awaited in self._awaited if awaited <= tag] if multiple else [tag]
+        return [self._awaited.pop(settled) for settled in tags if settled in self._awaited]
+
+
 class OutboxRelay:
     """Publishes unsent outbox rows in order, marks them sent once RabbitMQ confirms them.
 
@@ -171,18 +230,16 @@ class OutboxRelay:
         backoff = 0.5
         while not self._stopping:
             try:
-                with Connection(
-                    self._amqp_uri, ssl=self._tls, transport_options={"confirm_publish": True}
-                ) as connection:
+                with Connection(self._amqp_uri, ssl=self._tls) as connection:
                     declare_topology(connection)
-                    producer = connection.Producer()
+                    publisher = ConfirmedPublisher(connection, confirm_timeout=self._lease.total_seconds() / 2)
                     backoff = 0.5
                     while not self._stopping:
                         self._wake.clear()
-                        if not self._changes.maybe_new() or self.relay_batch(producer) < self._batch_size:
+                        if not self._changes.maybe_new() or self.relay_batch(publisher) < self._batch_size:
                             self._prune_sent()
                             self._wake.wait(self._poll_seconds)
-            except (OSError, AMQPError, KombuError) as exc:
+            except (OSError, AMQPError, KombuError, MessageNacked) as exc:
                 log.warning("outbox relay lost RabbitMQ (%s); retrying in %.1f s", exc, backoff)
                 self._wake.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -193,13 +250,14 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
         self._changes.close()
 
-    def relay_batch(self, producer) -> int:
-        """Publish one claimed batch; return how many rows were claimed."""
+    def relay_batch(self, publisher: ConfirmedPublisher) -> int:
+        """Publish one claimed batch, then wait for its confirms; return how many rows were claimed. Confirmed rows
+        are marked sent, the others (refused, or the connection lost) are left for the next batch."""
         rows = self._claim_batch()
-        published: list[int] = []
         try:
             for row in rows:
-                producer.publish(
+                publisher.publish(
+                    row.id,
                     row.body,
                     exchange=row.exchange,
                     routing_key=row.routing_key,
@@ -208,12 +266,14 @@ class OutboxRelay:
                     delivery_mode=2,
                     message_id=row.event_id,
                     headers=row.headers,
-                    retry=False,
                 )
-                published.append(row.id)
-                event_metrics.event_published(row.exchange)
+            publisher.wait_for_confirms()
         finally:
-            self._settle(published, [row.id for row in rows[len(published) :]])
+            confirmed = publisher.take_confirmed()
+            exchanges = {row.id: row.exchange for row in rows}
+            for row_id in confirmed:
+                event_metrics.event_published(exchanges[row_id])
+            self._settle(confirmed, [row.id for row in rows if row.id not in set(confirmed)])
         return len(rows)
 
     def _claim_batch(self) -> list:

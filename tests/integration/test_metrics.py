@@ -15,7 +15,7 @@ from servicekit.bus import subscription_queue
 from servicekit.consumer import event_consumer
 from servicekit.database import Database
 from servicekit.metrics import Metrics, outbox_backlog
-from servicekit.outbox import OutboxRelay, add_outbox_table
+from servicekit.outbox import ConfirmedPublisher, OutboxRelay, add_outbox_table
 from servicekit.settings import DatabaseSettings
 from servicekit.sqltypes import utcnow
 from services.registry.db import Base
@@ -43,7 +43,7 @@ def test_the_relay_counts_what_it_published_and_the_backlog_is_read_from_the_out
     before = counted("diasporahub_events_published_total", exchange="registry.events")
 
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        OutboxRelay(registry_engine, Base.metadata, amqp_uri).relay_batch(connection.Producer())
+        OutboxRelay(registry_engine, Base.metadata, amqp_uri).relay_batch(ConfirmedPublisher(connection))
 
     assert backlog["diasporahub_outbox_backlog"] == 3
     assert backlog["diasporahub_outbox_oldest_unsent_age_seconds"] > 0

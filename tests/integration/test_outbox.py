@@ -2,7 +2,8 @@
 
 import eventlet
 import pytest
-from kombu import Connection
+from amqp.exceptions import MessageNacked
+from kombu import Connection, Exchange, Queue
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -10,7 +11,7 @@ from contracts.topology import SEARCH_INDEXER
 from servicekit.bus import subscription_queue
 from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
-from servicekit.outbox import OutboxRelay, unsent_count
+from servicekit.outbox import ConfirmedPublisher, OutboxRelay, unsent_count
 from servicekit.sqltypes import utcnow
 from services.registry.associations import domain
 from services.registry.associations.repository import AssociationRepository
@@ -76,17 +77,43 @@ def test_a_failed_transaction_keeps_neither_state_nor_event(registry_engine):
     assert unsent_count(registry_engine, Base.metadata) == 0
 
 
-def test_relay_publishes_in_order_and_marks_sent(registry_engine, bus, amqp_uri):
+@pytest.mark.parametrize("confirm_each", [False, True], ids=["confirms-per-batch", "confirm-publish-connection"])
+def test_relay_publishes_in_order_and_marks_sent(registry_engine, bus, amqp_uri, confirm_each):
     events = [register(registry_engine, f"Association {number}") for number in range(5)]
     relay = OutboxRelay(registry_engine, Base.metadata, amqp_uri)
 
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        assert relay.relay_batch(connection.Producer()) == 5
+    with Connection(amqp_uri, transport_options={"confirm_publish": confirm_each}) as connection:
+        assert relay.relay_batch(ConfirmedPublisher(connection)) == 5
 
     assert unsent_count(registry_engine, Base.metadata) == 0
     delivered = drain(amqp_uri, subscription_queue(SEARCH_INDEXER))
     assert [message.payload["event_id"] for message in delivered] == [str(event.event_id) for event in events]
     assert all(message.delivery_info["routing_key"] == "association_registered.v1" for message in delivered)
+
+
+def test_events_the_broker_refuses_stay_in_the_outbox_and_those_it_confirms_are_sent(registry_engine, bus, amqp_uri):
+    events = [register(registry_engine, f"Association {number}") for number in range(5)]
+    relay = OutboxRelay(registry_engine, Base.metadata, amqp_uri)
+    # A queue that takes two messages and refuses more: RabbitMQ nacks the publishes routed to it once full.
+    full = Queue(
+        "test.outbox-full",
+        Exchange("registry.events", type="topic", passive=True),
+        routing_key="association_registered.v1",
+        queue_arguments={"x-max-length": 2, "x-overflow": "reject-publish"},
+    )
+
+    with Connection(amqp_uri) as connection:
+        full(connection.default_channel).declare()
+        with pytest.raises(MessageNacked):
+            relay.relay_batch(ConfirmedPublisher(connection))
+        assert unsent_count(registry_engine, Base.metadata) == 3
+        full(connection.default_channel).delete()
+        # The refused ones go again (at least once: the queues that took them get them twice).
+        assert relay.relay_batch(ConfirmedPublisher(connection)) == 3
+
+    assert unsent_count(registry_engine, Base.metadata) == 0
+    delivered = [message.payload["event_id"] for message in drain(amqp_uri, subscription_queue(SEARCH_INDEXER))]
+    assert delivered == [str(event.event_id) for event in events + events[2:]]
 
 
 def test_events_wait_in_the_outbox_while_the_broker_is_unreachable(registry_engine, bus, amqp_uri):
