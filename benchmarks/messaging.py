@@ -7,7 +7,8 @@ prepare_green_runtime()
 # a real SMTP server (aiosmtpd, its own process). It times, for several Cell broadcasts to all 1,000: the time
 # until every inbox copy is written (the broadcast's answer comes after the commit that writes them all; counted
 # in the database to be sure) and until every e-mail reached the SMTP server; then message posting through the
-# gateway with 16 clients on kept-alive connections, with the CPU milliseconds each process spent per post (on a
+# gateway with 16 clients on kept-alive connections, each the admin of an association of its own speaking in its
+# conversation (posts are limited per account), with the CPU milliseconds each process spent per post (on a
 # shared machine these say more than the rate does). It prints figures and asserts nothing.
 #
 #     .venv/bin/python benchmarks/messaging.py
@@ -150,38 +151,51 @@ def enrolled_cell(api: str, headers: dict) -> dict:
     return headers
 
 
-def posting_setup(system: System) -> tuple[str, dict]:
-    """Two verified associations with an admin each, and a conversation between them: (its id, A's headers)."""
+def registered_association(api: str, cell: dict, name: str) -> tuple[str, dict]:
+    """A verified association and its admin's headers."""
+    admin = sign_in(api, f"bench-{name.lower()}-{uuid.uuid4().hex[:6]}@example.org")
+    registered = requests.post(f"{api}/api/v1/associations", headers=admin, timeout=30, json={
+        "name": f"Benchmark Fellowship {name}", "country": "IN", "city": "Bengaluru", "languages": ["lus"],
+        "email": f"{name.lower()}@example.org"})  # fmt: skip
+    registered.raise_for_status()
+    association_id = registered.json()["id"]
+    requests.post(f"{api}/api/v1/associations/{association_id}/verification", headers=cell, timeout=30,
+                  json={"decision": "verify"}).raise_for_status()  # fmt: skip
+    return association_id, admin
+
+
+def posting_setup(system: System, speakers: int) -> list[tuple[str, dict]]:
+    """`speakers` verified associations, each with its own admin, each in a conversation with one more association:
+    (conversation id, the speaking admin's headers) for each. Posts are limited per account, so each client posts as
+    an account of its own, as people do; one account posting hundreds a second would only measure the count of its
+    own recent posts (the benchmark lifts the limit)."""
     api = system.url
     cell_email = f"cell-{uuid.uuid4().hex[:6]}@mizoram.gov.in"
     subprocess.run([sys.executable, "-m", "diasporahub.cli", "admin", "create", "--email", cell_email],
                    input=f"{PASSWORD}\n", text=True, capture_output=True, env=system.env, check=True)  # fmt: skip
     cell = enrolled_cell(api, sign_in(api, cell_email))
-    ids = []
-    for name in ("a", "b"):
-        admin = sign_in(api, f"bench-{name}-{uuid.uuid4().hex[:6]}@example.org")
-        registered = requests.post(f"{api}/api/v1/associations", headers=admin, timeout=30, json={
-            "name": f"Benchmark Fellowship {name.upper()}", "country": "IN", "city": "Bengaluru",
-            "languages": ["lus"], "email": f"{name}@example.org"})  # fmt: skip
-        registered.raise_for_status()
-        ids.append((registered.json()["id"], admin))
-        requests.post(f"{api}/api/v1/associations/{ids[-1][0]}/verification", headers=cell, timeout=30,
-                      json={"decision": "verify"}).raise_for_status()  # fmt: skip
-    (a, admin_a), (b, _) = ids
-    body = {"from_association_id": a, "participants": [b], "subject": "Benchmark", "body": "Hello"}
+    listener, _ = registered_association(api, cell, "Listener")
+    conversations = []
+    for number in range(speakers):
+        speaker, admin = registered_association(api, cell, f"Speaker{number}")
+        body = {"from_association_id": speaker, "participants": [listener], "subject": "Benchmark", "body": "Hello"}
 
-    def started():
-        answer = requests.post(f"{api}/api/v1/conversations", headers=admin_a, json=body, timeout=30)
-        return answer.json()["id"] if answer.status_code == 201 else None
+        def started(admin=admin, body=body):
+            answer = requests.post(f"{api}/api/v1/conversations", headers=admin, json=body, timeout=30)
+            return answer.json()["id"] if answer.status_code == 201 else None
 
-    return wait_for(started, 30, "the conversation", 0.2), admin_a
+        conversations.append((wait_for(started, 30, "the conversation", 0.2), admin))
+    return conversations
 
 
-def time_posting(port: int, conversation_id: str, headers: dict, count: int, clients: int, path: str | None = None):
+def time_posting(port: int, conversations: list[tuple[str, dict]], count: int, clients: int, path: str | None = None):
     body = json.dumps({"body": "A message posted by the benchmark, with *a little* Markdown."})
-    post = Call("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body, headers=headers)
-    call = post if path is None else Call("GET", path, headers=headers)
-    latencies, rate, failures = drive(port, [call] * count, clients)
+    if path is None:
+        calls = [Call("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body, headers=headers)
+                 for conversation_id, headers in conversations]  # fmt: skip
+    else:
+        calls = [Call("GET", path, headers=headers) for _, headers in conversations]
+    latencies, rate, failures = drive(port, [calls[number % len(calls)] for number in range(count)], clients)
     if failures:
         print(f"  {len(failures)} calls failed, such as {failures[0]}")
     return latencies, rate
@@ -217,13 +231,12 @@ def run(args, workdir: Path) -> None:
             wait_for(projected, 120, "the directory", 0.1)
             print(f"{args.broadcasts} Cell broadcasts to {args.associations} associations, each with e-mail:")
             answered, inboxes, emails = time_broadcasts(args, env, engine, smtp)
-            conversation_id, headers = posting_setup(system)
-            time_posting(port, conversation_id, headers, 200, args.clients)  # warm-up
+            conversations = posting_setup(system, args.clients)
+            time_posting(port, conversations, 200, args.clients)  # warm-up
             meter = CpuMeter(system_pids(system.processes))
-            latencies, rate = time_posting(port, conversation_id, headers, args.posts, args.clients)
+            latencies, rate = time_posting(port, conversations, args.posts, args.clients)
             cpu = meter.ms_per(args.posts)
-            me_latencies, me_rate = time_posting(port, conversation_id, headers, args.posts, args.clients,
-                                                 path="/api/v1/me")  # fmt: skip
+            me_latencies, me_rate = time_posting(port, conversations, args.posts, args.clients, path="/api/v1/me")
         finally:
             engine.dispose()
             system.stop_all()

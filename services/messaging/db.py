@@ -94,7 +94,8 @@ class MessageRecord(Base):
     # webhooks (delivery/planning.py). Broadcasts and notifications plan theirs in their own transaction.
     deliveries_planned: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), index=True)
 
-    __table_args__ = (Index("ix_messages_sender_account_id_posted_at", "sender_account_id", "posted_at"),)
+    # The rate limits count an account's recent posts (or broadcasts) from this index alone.
+    __table_args__ = (Index("ix_messages_sender_account_id_kind_posted_at", "sender_account_id", "kind", "posted_at"),)
 
 
 class InboxRecord(Base):

@@ -41,7 +41,7 @@ class PostContext:
 _recent_posts = (
     select(func.count())
     .select_from(
-        select(MessageRecord.id)
+        select(MessageRecord.posted_at)  # in the index with the conditions: the rows themselves are not read
         .where(
             MessageRecord.sender_account_id == bindparam("account_id"),
             MessageRecord.posted_at >= bindparam("since"),

@@ -140,7 +140,7 @@ class MessageRepository:
         """Counted up to `at_most` only (the rate limit): an account at its limit costs no more than one below it."""
         kind = ("broadcast",) if broadcasts else ("message",)
         recent = (
-            select(MessageRecord.id)
+            select(MessageRecord.posted_at)  # in the index with the conditions: the rows themselves are not read
             .where(
                 MessageRecord.sender_account_id == account_id,
                 MessageRecord.posted_at >= since,
