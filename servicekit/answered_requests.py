@@ -14,12 +14,28 @@ its queue within the RPC timeout, so a delivery cannot come later than that.
 
 import logging
 from datetime import timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import eventlet
 from nameko.exceptions import deserialize, serialize
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import JSON, Column, Engine, MetaData, String, Table, delete, event, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Insert,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    event,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,12 +93,14 @@ class RequestRecord:
         self.method = method
         self.wait_seconds = wait_seconds
         self.recorded = False
+        self._engine: Engine | None = None  # the recording session's, once recorded
 
     def begin(self, session: Session) -> None:
         """Raises AlreadyCarriedOut if an earlier delivery wrote; otherwise notes whether `session` writes."""
         if self.recorded:
             return
-        if session.scalar(select(self._table.c.request_id).where(self._table.c.request_id == self.request_id)):
+        statements = _statements(self._table, session.get_bind().dialect.name)
+        if session.connection().scalar(statements.recorded, {"the_request_id": self.request_id}):
             session.close()
             raise AlreadyCarriedOut(f"request {self.request_id} to {self.method} was carried out before")
         event.listen(session, "after_flush", _note_write)
@@ -95,25 +113,22 @@ class RequestRecord:
         wrote = raised_events or session.info.get(_WROTE) or session.new or session.dirty or session.deleted
         if not wrote:
             return
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = (
-            insert(self._table)
-            .values(request_id=self.request_id, method=self.method, recorded_at=utcnow())
-            .on_conflict_do_nothing()
-        )
+        engine = session.get_bind()
+        record = _statements(self._table, engine.dialect.name).record
+        row = {"request_id": self.request_id, "method": self.method, "recorded_at": utcnow()}
         # On PostgreSQL a delivery running at the same time waits on the row's lock, then sees the conflict.
-        if session.execute(statement).rowcount != 1:
+        if session.connection().execute(record, row).rowcount != 1:
             raise AlreadyCarriedOut(f"request {self.request_id} to {self.method} was carried out at the same time")
         self.recorded = True
+        self._engine = engine
 
     def keep_answer(self, result: Any, exc_info) -> None:
         """Stored before the reply is sent; if it cannot be, a later delivery is told Conflict, never run again."""
         answer = {"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None}
+        keep = _statements(self._table, self._engine.dialect.name).keep_answer
         try:
-            with self._session_factory() as session, session.begin():
-                session.execute(
-                    update(self._table).where(self._table.c.request_id == self.request_id).values(answer=answer)
-                )
+            with self._engine.begin() as connection:
+                connection.execute(keep, {"the_request_id": self.request_id, "the_answer": answer})
         except Exception:
             log.exception("could not store the answer to request %s to %s", self.request_id, self.method)
 
@@ -133,6 +148,26 @@ class RequestRecord:
             return answer["result"], None
         error = deserialize(answer["error"])
         return None, (type(error), error, None)
+
+
+class _Statements(NamedTuple):
+    recorded: Select
+    record: Insert
+    keep_answer: Update
+
+
+@lru_cache(maxsize=16)
+def _statements(table: Table, dialect: str) -> _Statements:
+    """Built once per table: every rpc_write runs them, and building and compiling a statement each time cost
+    more than the database's work. Core, on the session's connection, not through the ORM, for the same reason."""
+    # Not named after a column: an UPDATE keeps those names for the values it sets.
+    request_id = table.c.request_id == bindparam("the_request_id")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return _Statements(
+        recorded=select(table.c.request_id).where(request_id),
+        record=insert(table).on_conflict_do_nothing(),
+        keep_answer=update(table).where(request_id).values(answer=bindparam("the_answer")),
+    )
 
 
 def _note_write(session: Session, _flush_context) -> None:
