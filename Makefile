@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 # Faults injected under load, then proof that nothing accepted was lost or doubled (tests/chaos/; a few minutes).
-# CHAOS_BROKER_RESTARTS=1 also restarts RabbitMQ and PostgreSQL: only on a machine no one else is testing on.
+# RabbitMQ and PostgreSQL are restarted too: a node and a cluster the suite starts for itself, never the shared ones.
 chaos: $(STAMP)
 	scripts/test-prerequisites
 	$(VENV)/bin/python -m pytest tests/chaos -s

@@ -1,19 +1,16 @@
-"""The faults the chaos suite injects, one per row: each process killed, the test vhost's connections dropped,
-poison published to every consumer, the embedded SQLite folder's disk filled then freed, the outbox relays held
-then let catch up; RabbitMQ and PostgreSQL restarted only with CHAOS_BROKER_RESTARTS=1 (they would break the tests
-of others sharing the machine)."""
+"""The faults the chaos suite injects, one per row: each process killed, every broker connection dropped, poison
+published to every consumer, the outbox relays held then let catch up, the embedded SQLite folder's disk filled
+then freed, RabbitMQ restarted (`stop_app`/`start_app`) and PostgreSQL restarted. The broker and PostgreSQL are the
+suite's own (tests/private_servers.py), never the machine's shared ones."""
 
 import errno
 import json
-import os
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 from kombu import Connection
 from sqlalchemy import create_engine, text
@@ -21,10 +18,11 @@ from sqlalchemy import create_engine, text
 from contracts.topology import SUBSCRIPTIONS, events_exchange
 from diasporahub.system import System
 from services.catalogue import processes
+from tests.private_servers import PrivatePostgres, PrivateRabbitNode
 
-BROKER_RESTARTS = os.environ.get("CHAOS_BROKER_RESTARTS") == "1"
 DISK_FULL_SECONDS = 2.5
 RELAYS_HELD_SECONDS = 4.0
+SERVER_DOWN_SECONDS = 2.0
 CATCH_UP_SECONDS = 60.0
 DATABASES = ("REGISTRY_DATABASE_URL", "MESSAGING_DATABASE_URL", "ALERTS_DATABASE_URL")
 # Lines printed under the table: what a fault measured besides the load's answers.
@@ -42,20 +40,9 @@ def kill(name: str) -> Fault:
     return Fault(f"SIGKILL {name}", lambda system: system.processes[name].send_signal(signal.SIGKILL))
 
 
-def vhost_of(system: System) -> str:
-    return unquote(system.env["DIASPORAHUB_AMQP_URI"].rpartition("/")[2])
-
-
-def drop_connections(system: System) -> None:
-    """Close every client connection of the system's own vhost (never others': other tests share the broker)."""
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "vhost", "pid"], capture_output=True, text=True, check=True
-    )
-    vhost = vhost_of(system)
-    for line in listed.stdout.splitlines():
-        connection_vhost, _, pid = line.partition("\t")
-        if connection_vhost == vhost:
-            subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "chaos test"], capture_output=True)
+def drop_connections(broker: PrivateRabbitNode) -> Callable[[System], None]:
+    """Close every client connection of the suite's broker node (all of them the system's)."""
+    return lambda _system: broker.ctl("close_all_connections", "chaos test")
 
 
 def malformed_targets() -> set[tuple[str, str]]:
@@ -86,15 +73,33 @@ def publish_poison(system: System) -> None:
             producer.publish(json.dumps(unknown), exchange="", routing_key=subscription.queue, **properties)
 
 
-def restart_rabbitmq(_system: System) -> None:
-    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
-    time.sleep(2)
-    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+def restart_rabbitmq(broker: PrivateRabbitNode) -> Callable[[System], None]:
+    """`rabbitmqctl stop_app`, a pause, `start_app`: every connection is closed, exclusive queues go."""
+
+    def inject(_system: System) -> None:
+        stopping = time.monotonic()
+        broker.stop_app()
+        stopped = time.monotonic()
+        time.sleep(SERVER_DOWN_SECONDS)
+        starting = time.monotonic()
+        broker.start_app()
+        NOTES.append(f"RabbitMQ restart: stop_app took {stopped - stopping:.1f} s, {SERVER_DOWN_SECONDS:g} s away, "
+                     f"start_app until the management API answered {time.monotonic() - starting:.1f} s")  # fmt: skip
+
+    return inject
 
 
-def restart_postgresql(_system: System) -> None:
-    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+def restart_postgresql(database: PrivatePostgres) -> Callable[[System], None]:
+    """A fast shutdown (every connection closed, transactions in flight rolled back), a pause, a start."""
+
+    def inject(_system: System) -> None:
+        stopped = time.monotonic()
+        database.stop_server()
+        time.sleep(SERVER_DOWN_SECONDS)
+        database.start_server()
+        NOTES.append(f"PostgreSQL restart: the server was away {time.monotonic() - stopped:.1f} s")
+
+    return inject
 
 
 def fill_disk(folder: Path) -> Callable[[System], None]:
@@ -174,12 +179,14 @@ def hold_relays(system: System) -> None:
     )
 
 
-def all_faults(listen: str, small_disk: Path | None) -> list[Fault]:
+def all_faults(
+    listen: str, small_disk: Path | None, broker: PrivateRabbitNode, database: PrivatePostgres
+) -> list[Fault]:
     faults = [kill(name) for name in processes(listen)]
-    faults += [Fault("drop connections", drop_connections), Fault("poison messages", publish_poison)]
+    faults += [Fault("drop connections", drop_connections(broker)), Fault("poison messages", publish_poison)]
     faults += [Fault("relays held, catch-up", hold_relays)]
     if small_disk is not None:
         faults.append(Fault("SQLite disk full", fill_disk(small_disk)))
-    if BROKER_RESTARTS:
-        faults += [Fault("restart RabbitMQ", restart_rabbitmq), Fault("restart PostgreSQL", restart_postgresql)]
+    faults += [Fault("restart RabbitMQ", restart_rabbitmq(broker))]
+    faults += [Fault("restart PostgreSQL", restart_postgresql(database))]
     return faults
