@@ -100,6 +100,17 @@ class MembershipChangedV1(EventEnvelope):
     individual: IndividualProfileV1 | None = None
 
 
+class AccountDeletedV1(EventEnvelope):
+    """An account deleted itself (with its profile, if it had one: `individual_deleted.v1` says so too). The aggregate
+    is the account. `administered`: the associations it was an admin of, which it is no longer (the associations
+    stay, with their other admins)."""
+
+    source = "registry"
+    routing_key = "account_deleted.v1"
+
+    administered: list[UUID] = []
+
+
 class MessagingEvent(EventEnvelope):
     source = "messaging"
 

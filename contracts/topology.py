@@ -14,6 +14,7 @@ from contracts.events import (
     ASSOCIATION_EVENTS,
     INDIVIDUAL_EVENTS,
     MESSAGING_EVENTS,
+    AccountDeletedV1,
     DeliveryFailedV1,
     DeliverySentV1,
     EventEnvelope,
@@ -41,7 +42,11 @@ class Subscription:
 SEARCH_INDEXER = Subscription(queue="search.index-associations", events=ASSOCIATION_EVENTS)
 SEARCH_PEOPLE_INDEXER = Subscription(queue="search.index-individuals", events=INDIVIDUAL_EVENTS)
 
-MESSAGING_DIRECTORY = Subscription(queue="messaging.directory-associations", events=ASSOCIATION_EVENTS)
+# With the account deletions that take admins away from associations, on the same queue so that they come after the
+# association events they follow.
+MESSAGING_DIRECTORY = Subscription(
+    queue="messaging.directory-associations", events=(*ASSOCIATION_EVENTS, AccountDeletedV1)
+)
 MESSAGING_MEMBERSHIPS = Subscription(queue="messaging.directory-memberships", events=(MembershipChangedV1,))
 # Messaging forgets how it reached a person as a member (their account's e-mail address and name) once they deleted
 # their profile (and with it their account).
@@ -92,7 +97,7 @@ BROADCASTS: tuple[Broadcast, ...] = (GATEWAY_PUBLIC_READS,)
 # Every event each service publishes on its exchange, whether or not a subscription above listens to it yet (messaging's
 # reports, decisions and sending blocks wait for one, an audit log say): what a new consumer may bind to.
 PUBLISHED: dict[str, tuple[type[EventEnvelope], ...]] = {
-    "registry": (*ASSOCIATION_EVENTS, *INDIVIDUAL_EVENTS, MembershipChangedV1),
+    "registry": (*ASSOCIATION_EVENTS, *INDIVIDUAL_EVENTS, MembershipChangedV1, AccountDeletedV1),
     "messaging": MESSAGING_EVENTS,
     "alerts": (*HELP_REQUEST_EVENTS, *ADVISORY_EVENTS),
 }

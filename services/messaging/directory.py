@@ -70,6 +70,15 @@ class DirectoryRepository:
         )
         return True
 
+    def remove_admin(self, account_id: UUID, association_ids: list[UUID]) -> None:
+        """The account administers none of these any more (removing it twice changes nothing)."""
+        gone = str(account_id)
+        for record in self.session.scalars(
+            select(DirectoryAssociation).where(DirectoryAssociation.id.in_(association_ids)).with_for_update()
+        ):
+            if gone in record.admin_account_ids:
+                record.admin_account_ids = [kept for kept in record.admin_account_ids if kept != gone]
+
     def put_membership(self, membership: MembershipV1, version: int) -> bool:
         stored = self.session.get(DirectoryMembership, membership.id, with_for_update=True)
         columns = {

@@ -14,6 +14,7 @@ from contracts.accounts import Principal
 from contracts.associations import AssociationV1
 from contracts.errors import Forbidden, Invalid, NotFound
 from contracts.events import (
+    AccountDeletedV1,
     AssociationEvent,
     ConversationStartedV1,
     IndividualDeletedV1,
@@ -44,6 +45,11 @@ REBUILD_PAGE = 500
 def project_association(*, unit_of_work: Callable, event: AssociationEvent) -> bool:
     with unit_of_work() as work:
         return work.directory.put_association(event.association, event.admin_account_ids)
+
+
+def forget_admin(*, unit_of_work: Callable, event: AccountDeletedV1) -> None:
+    with unit_of_work() as work:
+        work.directory.remove_admin(event.aggregate_id, event.administered)
 
 
 def project_membership(*, unit_of_work: Callable, event: MembershipChangedV1) -> bool:

@@ -10,7 +10,13 @@ from uuid import UUID
 
 from contracts.accounts import Principal
 from contracts.errors import EXPECTED_ERRORS, NotFound
-from contracts.events import AssociationEvent, DeliveryFailedV1, IndividualDeletedV1, MembershipChangedV1
+from contracts.events import (
+    AccountDeletedV1,
+    AssociationEvent,
+    DeliveryFailedV1,
+    IndividualDeletedV1,
+    MembershipChangedV1,
+)
 from contracts.messaging import (
     BroadcastDraft,
     BroadcastV1,
@@ -104,8 +110,11 @@ class MessagingService(Pingable):
     metrics = Metrics(collectors=(deliveries_by_channel_and_state,))
 
     @event_consumer(MESSAGING_DIRECTORY)
-    def on_association_event(self, event: AssociationEvent) -> None:
-        handlers.project_association(unit_of_work=self.unit_of_work, event=event)
+    def on_directory_event(self, event: AssociationEvent | AccountDeletedV1) -> None:
+        if isinstance(event, AccountDeletedV1):
+            handlers.forget_admin(unit_of_work=self.unit_of_work, event=event)
+        else:
+            handlers.project_association(unit_of_work=self.unit_of_work, event=event)
 
     @event_consumer(MESSAGING_MEMBERSHIPS)
     def on_membership_changed(self, event: MembershipChangedV1) -> None:

@@ -1,7 +1,7 @@
 # ruff: noqa: F811 (the fixtures imported from test_messaging_service are arguments of the tests)
 """Messaging over the real broker: reports, decisions and sending blocks are announced through its outbox; an
 association's new e-mail address, from the registry's event, is where its e-mails go; a person who deleted their
-account is written to no more."""
+account is written to no more; an admin who deleted their account is no longer one of their associations' admins."""
 
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, select
 
 from contracts.accounts import Principal
 from contracts.events import (
+    AccountDeletedV1,
+    AssociationRegisteredV1,
     AssociationUpdatedV1,
     IndividualDeletedV1,
     MessageReportedV1,
@@ -21,7 +23,7 @@ from contracts.events import (
 )
 from contracts.topology import PUBLISHED
 from servicekit.outbox import TABLE_NAME
-from services.messaging.db import Base, DeliveryRecord, MemberSettingsRecord
+from services.messaging.db import Base, DeliveryRecord, DirectoryAssociation, MemberSettingsRecord
 from tests.integration.search_contract.events import association_event, publish
 from tests.integration.test_messaging_retries_members_reports import _broadcast_to_all, member, rows
 from tests.integration.test_messaging_service import (  # noqa: F401 (its fixtures, used by name)
@@ -118,3 +120,15 @@ def test_a_person_who_deleted_their_account_is_written_to_no_more(amqp_uri, rpc,
     )
     wait_until(lambda: rows(messaging_env, member_settings) == [])
     assert rows(messaging_env, select(DeliveryRecord.id).where(DeliveryRecord.recipient == party)) == []
+
+
+def test_an_admin_who_deleted_their_account_leaves_their_associations_admins(amqp_uri, messaging, messaging_env):
+    leaving, staying = uuid4(), uuid4()
+    registered = association_event(AssociationRegisteredV1, status="pending", name="New fellowship", country="IN",
+                                   city="Pune", email="new@example.org")  # fmt: skip
+    deleted = AccountDeletedV1(event_id=uuid4(), occurred_at=datetime.now(UTC), aggregate_id=leaving,
+                               aggregate_version=1, administered=[registered.aggregate_id])  # fmt: skip
+    publish(amqp_uri, registered.model_copy(update={"admin_account_ids": [leaving, staying]}), deleted, deleted)
+
+    admins = select(DirectoryAssociation.admin_account_ids).where(DirectoryAssociation.id == registered.aggregate_id)
+    wait_until(lambda: rows(messaging_env, admins) == [([str(staying)],)])

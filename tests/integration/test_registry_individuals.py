@@ -188,7 +188,7 @@ class IndividualSuite(RegistrySuite):
 
         service.delete_individual(person.token, profile["id"], {"password": CALLER_PASSWORD})
 
-        assert registry.events()[before:] == ["individual_deleted.v1"]
+        assert registry.events()[before:] == ["individual_deleted.v1", "account_deleted.v1"]
         assert not registry.account_exists(person.account_id)
         assert registry.open_sessions(person.account_id) == 0
         with registry() as work:

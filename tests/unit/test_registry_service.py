@@ -9,6 +9,7 @@ import pytest
 
 from contracts.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthenticated
 from contracts.events import (
+    AccountDeletedV1,
     AssociationDissolvedV1,
     AssociationMergedV1,
     AssociationRegisteredV1,
@@ -636,7 +637,10 @@ def test_deleting_removes_the_person_and_their_account_and_anonymises_membership
     assert registry.open_sessions(person.account_id) == 0
     assert registry.state.individuals == {}
     assert registry.state.memberships[membership_id]["individual_id"] is None
-    assert isinstance(registry.committed_events[-1], IndividualDeletedV1)
+    deleted_profile, deleted_account = registry.committed_events[-2:]
+    assert isinstance(deleted_profile, IndividualDeletedV1) and deleted_profile.aggregate_id == uuid_of(profile)
+    assert isinstance(deleted_account, AccountDeletedV1) and deleted_account.aggregate_id == person.account_id
+    assert deleted_account.administered == []
     with pytest.raises(Unauthenticated):
         service.whoami(person.token)
     with pytest.raises(NotFound):
@@ -817,6 +821,8 @@ def test_an_account_without_a_profile_exports_and_deletes_itself(service, regist
     assert not registry.account_exists(admin.account_id)
     assert registry.open_sessions(admin.account_id) == 0
     assert registry.state.associations[uuid_of(association)].name == MWA["name"]  # the association stays
+    [announced] = [event for event in registry.committed_events if isinstance(event, AccountDeletedV1)]
+    assert (announced.aggregate_id, announced.administered) == (admin.account_id, [uuid_of(association)])
     with pytest.raises(Unauthenticated):
         service.whoami(admin.token)
 
@@ -829,5 +835,6 @@ def test_an_account_with_a_profile_exports_it_and_deleting_the_account_deletes_i
 
     assert registry.state.individuals == {}
     assert not registry.account_exists(person.account_id)
-    assert isinstance(registry.committed_events[-1], IndividualDeletedV1)
-    assert registry.committed_events[-1].aggregate_id == uuid_of(profile)
+    deleted_profile, deleted_account = registry.committed_events[-2:]
+    assert isinstance(deleted_profile, IndividualDeletedV1) and deleted_profile.aggregate_id == uuid_of(profile)
+    assert isinstance(deleted_account, AccountDeletedV1) and deleted_account.aggregate_id == person.account_id

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 from contracts.accounts import Principal
 from contracts.errors import Conflict
 from contracts.events import (
+    AccountDeletedV1,
     IndividualDeletedV1,
     IndividualRegisteredV1,
     IndividualUpdatedV1,
@@ -117,6 +118,11 @@ def updated_event(profile: dict, association_ids: list[UUID], now: datetime) -> 
 
 def deleted_event(profile: dict, now: datetime) -> IndividualDeletedV1:
     return IndividualDeletedV1(**_envelope(profile["id"], profile["version"] + 1, now))
+
+
+def account_deleted_event(account: Principal, now: datetime) -> AccountDeletedV1:
+    return AccountDeletedV1(**_envelope(account.account_id, 1, now),
+                            administered=[association.id for association in account.administers])  # fmt: skip
 
 
 def membership_event(

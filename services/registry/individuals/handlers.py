@@ -114,6 +114,7 @@ def delete_individual(
         profile = _own_profile(work, actor, individual_id)
         work.individuals.delete_with_account(profile)
         work.add_event(domain.deleted_event(profile, now))
+        work.add_event(domain.account_deleted_event(actor, now))
 
 
 def delete_account(
@@ -135,6 +136,7 @@ def delete_account(
         else:
             work.individuals.delete_with_account(profile)
             work.add_event(domain.deleted_event(profile, now))
+        work.add_event(domain.account_deleted_event(actor, now))
 
 
 def export_account(*, unit_of_work: Callable, now: datetime, token: str | None) -> AccountExport:
