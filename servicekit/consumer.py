@@ -2,8 +2,10 @@
 
 The method receives the validated event model. A failing handler is retried a
 few times with a pause; then the message goes to the subscription's
-dead-letter queue, never dropped and never looping forever. A repeat of an
-event already handled (servicekit.database.AlreadyHandled) is acknowledged. Dead letters are dropped after a
+dead-letter queue, never dropped and never looping forever. A handler that raises Unavailable (its database
+restarting or its disk full, another service away) is not at fault, nor is the event: it is tried again, with
+pauses that grow to UNAVAILABLE_PAUSE_MAX_SECONDS, for as long as that lasts, never dead-lettered for it. A repeat
+of an event already handled (servicekit.database.AlreadyHandled) is acknowledged. Dead letters are dropped after a
 retention period (servicekit.dead_letters).
 """
 
@@ -15,6 +17,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 from pydantic import ValidationError
 
+from contracts.errors import Unavailable
 from contracts.events import EventEnvelope
 from contracts.topology import Subscription
 from servicekit import event_metrics
@@ -24,6 +27,7 @@ from servicekit.dead_letters import DeadLetterPurge
 from servicekit.queue_consumer import ResilientQueueConsumer
 
 log = logging.getLogger(__name__)
+UNAVAILABLE_PAUSE_MAX_SECONDS = 10.0
 
 
 class DeadLetteringQueueConsumer(ResilientQueueConsumer):
@@ -84,25 +88,31 @@ class EventConsumer(Consumer):
             raise LookupError(f"{self.subscription.queue} does not subscribe to {routing_key!r}")
         return event_type.model_validate(body)
 
-    def _spawn(self, message, event: EventEnvelope, attempt: int) -> None:
+    def _spawn(self, message, event: EventEnvelope, attempt: int, waits: int = 0) -> None:
         try:
             self.container.spawn_worker(
                 self,
                 (event,),
                 {},
                 context_data=self.unpack_message_headers(message),
-                handle_result=partial(self._settle, message, event, attempt),
+                handle_result=partial(self._settle, message, event, attempt, waits),
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def _settle(self, message, event, attempt, worker_ctx, result=None, exc_info=None):
+    def _settle(self, message, event, attempt, waits, worker_ctx, result=None, exc_info=None):
         if exc_info is None or isinstance(exc_info[1], AlreadyHandled):
             event_metrics.event_consumed(self.subscription.queue, repeat=exc_info is not None)
             self.queue_consumer.ack_message(message)
+        elif isinstance(exc_info[1], Unavailable):
+            pause = min(self.retry_delay_seconds * 2 ** min(waits, 16), UNAVAILABLE_PAUSE_MAX_SECONDS)
+            log.warning("event %s on %s waits %.1f s: %s", event.event_id, self.subscription.queue, pause, exc_info[1])
+            event_metrics.event_retried(self.subscription.queue)
+            self.container.spawn_managed_thread(partial(self._retry, pause, message, event, attempt, waits + 1))
         elif attempt < self.attempts:
             event_metrics.event_retried(self.subscription.queue)
-            self.container.spawn_managed_thread(partial(self._retry, message, event, attempt + 1))
+            pause = self.retry_delay_seconds * attempt
+            self.container.spawn_managed_thread(partial(self._retry, pause, message, event, attempt + 1, waits))
         else:
             log.error(
                 "dead-lettering event %s on %s after %d attempts: %r",
@@ -115,9 +125,9 @@ class EventConsumer(Consumer):
             self._reject(message)
         return result, exc_info
 
-    def _retry(self, message, event, attempt: int) -> None:
-        eventlet.sleep(self.retry_delay_seconds * attempt)
-        self._spawn(message, event, attempt)
+    def _retry(self, pause: float, message, event, attempt: int, waits: int) -> None:
+        eventlet.sleep(pause)
+        self._spawn(message, event, attempt, waits)
 
     def _reject(self, message) -> None:
         self.queue_consumer.reject_message(message)
