@@ -6,11 +6,13 @@ prepare_green_runtime()
 
 import os  # noqa: E402
 import uuid  # noqa: E402
+from functools import partialmethod  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from kombu.mixins import ConsumerMixin  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import servicekit.rpc  # noqa: E402,F401  (our error types cross RPC as themselves)
@@ -18,6 +20,17 @@ import servicekit.rpc  # noqa: E402,F401  (our error types cross RPC as themselv
 RABBIT_MANAGEMENT = os.environ.get("TEST_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
 RABBIT_AMQP = os.environ.get("TEST_RABBIT_AMQP", "amqp://guest:guest@127.0.0.1:5672")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def consumers_that_stop_at_once():
+    """A nameko consumer sees that it was told to stop only between two reads from the broker, and kombu waits up
+    to 1 s (its `safety_interval`) for each read: every test that ran a service waited that second at teardown.
+    In the tests the wait is 50 ms. Services started as processes (tests/e2e) keep kombu's default."""
+    original = ConsumerMixin.consume
+    ConsumerMixin.consume = partialmethod(original, safety_interval=0.05)
+    yield
+    ConsumerMixin.consume = original
 
 
 class RabbitVhosts:
