@@ -1,6 +1,8 @@
 """The ids of events a consumer has handled, so that a repeat changes nothing."""
 
-from sqlalchemy import Column, MetaData, String, Table
+from functools import lru_cache
+
+from sqlalchemy import Column, Insert, MetaData, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,12 +28,13 @@ def record_first_delivery(session: Session, metadata: MetaData, consumer: str, h
     On PostgreSQL a concurrent repeat waits on the row lock until the first
     delivery commits, then sees the conflict: the event is handled once.
     """
-    table = metadata.tables[TABLE_NAME]
-    dialect = session.get_bind().dialect.name
+    record = _record_statement(metadata.tables[TABLE_NAME], session.get_bind().dialect.name)
+    row = {"consumer": consumer, "event_id": str(handled.event_id), "handled_at": utcnow()}
+    return session.connection().execute(record, row).rowcount == 1
+
+
+@lru_cache(maxsize=16)
+def _record_statement(table: Table, dialect: str) -> Insert:
+    """Built once per table: every handled event runs it, and building it each time cost more than the insert."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(consumer=consumer, event_id=str(handled.event_id), handled_at=utcnow())
-        .on_conflict_do_nothing()
-    )
-    return session.execute(statement).rowcount == 1
+    return insert(table).on_conflict_do_nothing()

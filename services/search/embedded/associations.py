@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.search.db import AssociationRow
@@ -13,6 +13,13 @@ from services.search.embedded.generations import IndexGenerations
 
 ASSOCIATIONS = AssociationRow.__table__
 ASSOCIATION_INDEX = "associations"
+
+# An indexed event's statements, built once and run on the session's connection (see generations.py).
+_STORED = select(ASSOCIATIONS.c.key, ASSOCIATIONS.c.version).where(
+    ASSOCIATIONS.c.generation == bindparam("the_generation"), ASSOCIATIONS.c.id == bindparam("the_id")
+)
+_INSERT = insert(ASSOCIATIONS)
+_REPLACE = update(ASSOCIATIONS).where(ASSOCIATIONS.c.key == bindparam("the_key"))
 
 
 class StoredAssociations:
@@ -57,11 +64,8 @@ class StoredAssociations:
             yield AssociationDocument.model_validate(document), version
 
     def _put(self, generation: int, document: AssociationDocument, version: int) -> bool:
-        stored = self.session.execute(
-            select(ASSOCIATIONS.c.key, ASSOCIATIONS.c.version).where(
-                ASSOCIATIONS.c.generation == generation, ASSOCIATIONS.c.id == document.id
-            )
-        ).first()
+        connection = self.session.connection()
+        stored = connection.execute(_STORED, {"the_generation": generation, "the_id": document.id}).first()
         if stored is not None and stored.version >= version:
             return False
         values = {
@@ -70,9 +74,9 @@ class StoredAssociations:
             "document": document.model_dump(mode="json"),
         }
         if stored is None:
-            self.session.execute(insert(ASSOCIATIONS).values(generation=generation, id=document.id, **values))
+            connection.execute(_INSERT, {"generation": generation, "id": document.id, **values})
         else:
-            self.session.execute(update(ASSOCIATIONS).where(ASSOCIATIONS.c.key == stored.key).values(**values))
+            connection.execute(_REPLACE, {"the_key": stored.key, **values})
         return True
 
     def _drop_generation(self, generation: int) -> None:

@@ -9,7 +9,7 @@ one may begin only once it has finished, or has written nothing for REBUILD_LEAS
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.search.db import Generations
@@ -86,25 +86,26 @@ class IndexGenerations:
 
     def record_write(self) -> int:
         """Counts a write (see Generations.changes) and returns the new count."""
-        return self.session.execute(
-            update(Generations)
-            .where(Generations.index == self.index)
-            .values(changes=Generations.changes + 1)
-            .returning(Generations.changes)
-        ).scalar_one()
+        return self.session.connection().execute(_RECORD_WRITE, {"the_index": self.index}).scalar_one()
 
     def record_removal(self) -> None:
         self._set(resets=Generations.resets + 1)
 
     def _row(self):
-        return self.session.execute(
-            select(Generations.live, Generations.building, Generations.rebuild_active_at).where(
-                Generations.index == self.index
-            )
-        ).one()
+        return self.session.connection().execute(_CURRENT, {"the_index": self.index}).one()
 
     def _set(self, **values) -> None:
         self.session.execute(update(Generations).where(Generations.index == self.index).values(**values))
+
+
+# Every indexed event runs these two: built once, and run on the session's connection rather than through the ORM,
+# whose building and handling of each cost more than SQLite's work.
+_GENERATIONS = Generations.__table__
+_OF_INDEX = _GENERATIONS.c.index == bindparam("the_index")
+_CURRENT = select(_GENERATIONS.c.live, _GENERATIONS.c.building, _GENERATIONS.c.rebuild_active_at).where(_OF_INDEX)
+_RECORD_WRITE = (
+    update(_GENERATIONS).where(_OF_INDEX).values(changes=_GENERATIONS.c.changes + 1).returning(_GENERATIONS.c.changes)
+)
 
 
 def _stored(moment: datetime) -> datetime:
