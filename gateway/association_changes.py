@@ -5,7 +5,10 @@ with the connection) to `registry.events` for the association events only (contr
 the gateway's broker user may bind nothing else there, servicekit/broker_access.py). Hearing an event only
 forgets: a repeat or a late one changes nothing, so no acknowledgement or record of handled events is needed.
 While the connection is down the cache serves nothing (gateway/public_reads.py), since events sent meanwhile are
-not heard; it serves again once a new queue is bound, with nothing kept from before.
+not heard; it serves again once a new queue is bound, with nothing kept from before. After RabbitMQ restarts the
+exclusive queue is gone with the connection: the listener connects again (with backoff) and binds a new one. Opening
+is given up after OPEN_TIMEOUT_SECONDS, as servicekit.rpc_connection's is: a broker that takes the connection but
+does not answer (starting up) would otherwise hold the listener, and the cache would never serve again.
 """
 
 import logging
@@ -18,12 +21,13 @@ from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, HEARTBEAT
 
 from contracts.topology import GATEWAY_PUBLIC_READS, events_exchange
 from gateway.public_reads import PublicReadCache, PublicReads, association_key
-from servicekit.rpc_connection import CONNECTION_ERRORS
+from servicekit.rpc_connection import CONNECTION_ERRORS, BrokerNotAnswering
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 HEARTBEAT_SECONDS = 30
 TICK_SECONDS = 1.0
+OPEN_TIMEOUT_SECONDS = 5.0
 
 
 def changes_queue() -> Queue:
@@ -60,6 +64,7 @@ class AssociationChanges(PublicReads):
             "hostname": config[AMQP_URI_CONFIG_KEY],
             "ssl": config.get(AMQP_SSL_CONFIG_KEY),
             "heartbeat": config.get(HEARTBEAT_CONFIG_KEY, HEARTBEAT_SECONDS),
+            "connect_timeout": OPEN_TIMEOUT_SECONDS,
             "transport_options": {"client_properties": {"connection_name": "gateway public reads"}},
         }
         self.listener = None
@@ -93,20 +98,21 @@ class AssociationChanges(PublicReads):
 
     def listen_once(self) -> None:
         with Connection(**self.connection_params) as connection:
-            channel = connection.channel()
-            consumer = Consumer(
-                channel,
-                queues=[changes_queue()],
-                callbacks=[lambda body, _message: forget_changed(self.cache, body)],
-                on_decode_error=lambda message, exc: log.warning("dropped an event that cannot be decoded: %s", exc),
-                accept=["json"],
-                no_ack=True,
-            )
-            with consumer:
-                self.cache.forget_all()
-                self.cache.serving = True
-                log.info("hearing association events: public reads are kept")
-                while True:
-                    with suppress(TimeoutError):
-                        connection.drain_events(timeout=TICK_SECONDS)
-                    connection.heartbeat_check()
+            not_answering = BrokerNotAnswering(f"RabbitMQ did not open a connection within {OPEN_TIMEOUT_SECONDS:g} s")
+            with eventlet.Timeout(OPEN_TIMEOUT_SECONDS, not_answering):
+                Consumer(
+                    connection.channel(),
+                    queues=[changes_queue()],
+                    callbacks=[lambda body, _message: forget_changed(self.cache, body)],
+                    on_decode_error=lambda _message, exc: log.warning("dropped an undecodable event: %s", exc),
+                    accept=["json"],
+                    no_ack=True,
+                ).consume()
+            # Consuming until the connection breaks; closing it ends the consumer and deletes the queue.
+            self.cache.forget_all()
+            self.cache.serving = True
+            log.info("hearing association events: public reads are kept")
+            while True:
+                with suppress(TimeoutError):
+                    connection.drain_events(timeout=TICK_SECONDS)
+                connection.heartbeat_check()

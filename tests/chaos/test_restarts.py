@@ -6,8 +6,9 @@ RabbitMQ, stopped while registrations are in flight (workers then finish with th
 acknowledgement or reply killed the registry's and search's containers, and the processes lived on serving
 nothing): while it is away a write is answered 503 with Retry-After at once; after `start_app` the system is ready
 again, an RPC works, an event published after the restart is consumed (search finds a new association), an event
-written to the registry's outbox while the broker was away is published and consumed, and every registration
-accepted around the restart is found. PostgreSQL: while it
+written to the registry's outbox while the broker was away is published and consumed, every registration accepted
+around the restart is found, and the gateway has bound a new queue for the association events it listens to (its
+exclusive queue went with the broker). PostgreSQL: while it
 is away the registry's writes are answered 503 with Retry-After and its own /readyz says its database is false;
 after the restart both are fine again."""
 
@@ -140,6 +141,13 @@ def registering_meanwhile(secretary: Person) -> Iterator[list[str]]:
             thread.join()
 
 
+def gateway_listens(broker, system) -> bool:
+    """The gateway's exclusive queue of association events (gateway/association_changes.py) is there."""
+    vhost = system.env["DIASPORAHUB_AMQP_URI"].rpartition("/")[2]  # as the URI has it: quoted
+    queues = requests.get(f"{broker.management_url}/api/queues/{vhost}", timeout=10).json()
+    return any(queue["name"].startswith("gateway.public-reads-") for queue in queues)
+
+
 def started_processes(system) -> dict[str, int]:
     return {name: process.pid for name, process in system.processes.items() if process.poll() is None}
 
@@ -168,6 +176,7 @@ def test_the_system_recovers_by_itself_after_rabbitmq_restarts(system, broker, p
     eventually(lambda: found_by_search(cell, name_written_meanwhile), "the event written meanwhile published")
     for name in accepted:
         eventually(lambda name=name: found_by_search(cell, name), f"{name}, accepted around the restart, found")
+    eventually(lambda: gateway_listens(broker, system), "the gateway listening to association events again")
     assert started_processes(system) == before
 
 
