@@ -107,10 +107,9 @@ _PRINCIPAL_BY_SESSION = (
         _ASSOCIATIONS.c.verification_due_at,
     )
     .join(_ACCOUNTS, _SESSIONS.c.account_id == _ACCOUNTS.c.id)
-    .outerjoin(
-        _ADMINS.join(_ASSOCIATIONS, _ASSOCIATIONS.c.id == _ADMINS.c.association_id),
-        _ADMINS.c.account_id == _ACCOUNTS.c.id,
-    )
+    # Two outer joins, not one onto a nested join: SQLite would build the nested join whole, every admin's.
+    .outerjoin(_ADMINS, _ADMINS.c.account_id == _ACCOUNTS.c.id)
+    .outerjoin(_ASSOCIATIONS, _ASSOCIATIONS.c.id == _ADMINS.c.association_id)
     .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
     .order_by(_ASSOCIATIONS.c.id)
 )
