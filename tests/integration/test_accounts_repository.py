@@ -12,7 +12,7 @@ from servicekit.database import UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from services.registry.accounts import domain
 from services.registry.accounts.domain import AccountPolicy, LoginSession
-from services.registry.accounts.repository import AccountRepository
+from services.registry.accounts.repository import PRINCIPAL_BY_SESSION, AccountRepository
 from services.registry.db import AssociationAdminRecord, AssociationRecord, Base, IndividualRecord
 from tests.accounts_fakes import InMemoryAccountStore
 
@@ -301,3 +301,22 @@ def test_the_principal_lists_what_the_account_administers_and_its_individual(sql
 
     assert {(item.id, item.verified) for item in found.administers} == {(verified_id, True), (pending_id, False)}
     assert found.individual_id == individual_id
+
+
+def test_the_sign_in_query_reads_only_the_accounts_own_rows_by_their_indexes(tmp_path):
+    """Its cost must not grow with the directory: no table is scanned whole (a join onto a nested join was, in
+    SQLite, every admin of every association for each signed-in request)."""
+    database_url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    upgrade("services.registry", database_url)
+    engine = create_database_engine(database_url)
+    try:
+        statement = PRINCIPAL_BY_SESSION.compile(engine)
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", tuple(statement.construct_params({"token_hash": "x"}).values())
+            ).all()
+    finally:
+        engine.dispose()
+    steps = [step.detail for step in plan]
+    assert any(step.startswith("SEARCH association_admins USING INDEX") for step in steps)
+    assert not [step for step in steps if step.startswith("SCAN") or "MATERIALIZE" in step]

@@ -90,7 +90,7 @@ def _principal(
 _SESSIONS, _ACCOUNTS = SessionRecord.__table__, AccountRecord.__table__
 _ADMINS, _ASSOCIATIONS = AssociationAdminRecord.__table__, AssociationRecord.__table__
 # The session, its account, the account's profile and what it administers, for principal_for_session.
-_PRINCIPAL_BY_SESSION = (
+PRINCIPAL_BY_SESSION = (
     select(
         *_SESSIONS.c,
         _ACCOUNTS.c.email,
@@ -229,7 +229,7 @@ class AccountRepository(SecondFactorQueries):
         One Core query (a row per administered association, or one row without): every signed-in request pays
         for it, and the ORM's loading of the two records with two more queries cost more than the database's work.
         """
-        rows = self.session.connection().execute(_PRINCIPAL_BY_SESSION, {"token_hash": token_hash}).all()
+        rows = self.session.connection().execute(PRINCIPAL_BY_SESSION, {"token_hash": token_hash}).all()
         if not rows:
             return None
         first = rows[0]
