@@ -48,7 +48,8 @@ class GuardedWebServer(WebServer):
         self.open_connections = 0
 
     def start(self) -> None:
-        """nameko's start, with the address bound by every gateway process of the machine at once."""
+        """nameko's start, binding the address with SO_REUSEPORT so that the machine's other gateway processes may
+        bind it as well (a port of 0, chosen by the system, is never shared)."""
         if self._starting:
             return
         self._starting = True
