@@ -49,8 +49,9 @@ class AssociationRepository:
     def add(self, association: AssociationV1, *, import_key: str | None = None) -> None:
         """The association, and its names in the duplicate finder's index."""
         self.session.flush()  # what the session holds goes first
+        # The row as parameters, not .values(): the statement stays the same one, compiled once.
         self.session.execute(
-            ASSOCIATIONS.insert().values(id=association.id, import_key=import_key, **_columns(association))
+            ASSOCIATIONS.insert(), {"id": association.id, "import_key": import_key, **_columns(association)}
         )
         if is_open(association):  # new: it has no names in the index yet
             insert_names(self.session, association.id, association.country, association_names(association))
@@ -175,7 +176,7 @@ class AssociationRepository:
     def add_admin(self, association_id: UUID, account_id: UUID, now: datetime) -> None:
         self.session.flush()  # the association row first: no ORM relationship tells SQLAlchemy the order
         self.session.execute(
-            ADMINS.insert().values(association_id=association_id, account_id=account_id, granted_at=now)
+            ADMINS.insert(), {"association_id": association_id, "account_id": account_id, "granted_at": now}
         )
 
     def admin_ids(self, association_id: UUID) -> set[UUID]:
