@@ -6,12 +6,14 @@ prepare_green_runtime()
 
 import os  # noqa: E402
 import uuid  # noqa: E402
-from functools import partialmethod  # noqa: E402
+from functools import partial, partialmethod  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
+import eventlet  # noqa: E402
 import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from eventlet import tpool  # noqa: E402
 from kombu.mixins import ConsumerMixin  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -19,6 +21,7 @@ import servicekit.rpc  # noqa: E402,F401  (our error types cross RPC as themselv
 
 RABBIT_MANAGEMENT = os.environ.get("TEST_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
 RABBIT_AMQP = os.environ.get("TEST_RABBIT_AMQP", "amqp://guest:guest@127.0.0.1:5672")
+DATABASES_DROPPED_AT_ONCE = 10
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
@@ -122,8 +125,12 @@ class PostgresDatabases:
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
-        for name in self.created:
-            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """Dropped side by side: each DROP DATABASE waits for a checkpoint (about 0.5 s), and drops that wait
+        together share one. In real threads, since psycopg2 blocks the green ones."""
+        statements = [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.created]
+        drops = eventlet.GreenPool(DATABASES_DROPPED_AT_ONCE)
+        for _ in drops.imap(partial(tpool.execute, self._execute), statements):
+            pass
 
 
 @pytest.fixture(scope="session")
