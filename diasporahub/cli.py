@@ -77,11 +77,10 @@ def run(listen: str) -> int:
         print(f"diasporahub: {exc}", file=sys.stderr)
         system.stop_all()
         return 1
-    print(
-        f"DiasporaHub is running at {system.url} ({gateways} gateway process{'es' if gateways > 1 else ''}; "
-        "logs in var/log/). Press Ctrl-C to stop.",
-        flush=True,
-    )
+    print(f"DiasporaHub is running at {system.url} (logs in var/log/). Press Ctrl-C to stop.")
+    # By the names the supervisor's messages and the log files use: gateway, gateway-2… share the address.
+    print("Processes: " + ", ".join(f"{name} (pid {process.pid})" for name, process in system.processes.items()))
+    sys.stdout.flush()
     # A process that dies is started again (with backoff); one that keeps dying stops everything.
     if Supervisor(system).run(stopping=lambda: stopping) != 0:
         return 1

@@ -143,7 +143,7 @@ def test_two_gateway_processes_answer_on_one_port_and_a_killed_one_is_started_ag
         run.send_signal(signal.SIGTERM)
         out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
-    assert "(2 gateway processes; logs in var/log/)" in out
+    assert f"gateway (pid {gateways['gateway.log']}), gateway-2 (pid {gateways['gateway-2.log']})" in out
     assert "the gateway-2 process ended (exit code -9)" in err
     assert "started the gateway-2 process again" in err
     assert "the gateway process ended" not in err
