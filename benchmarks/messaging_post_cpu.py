@@ -80,67 +80,69 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="messaging-post-cpu-") as folder:
         url = scratch_url(args.postgres, folder)
-        upgrade("services.messaging", url)
-        engine = create_database_engine(url)
-        session_factory = sessionmaker(engine, expire_on_commit=False)
-        statements = [0]
-        event.listen(engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
-        a, b = association("A"), association("B")
-        plain = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES)
-        with plain() as work:
-            work.directory.put_association(a, None)
-            work.directory.put_association(b, None)
-        admin = Principal(account_id=uuid.uuid4(), email="admin@example.org", display_name="Admin",
-                          administers=[AdministeredAssociation(id=a.id, country="IN", verified=True)])  # fmt: skip
-        # The default limit, 30 posts a minute, and a clock that moves 2.5 s a post: an account always near its
-        # limit, whose recent posts (24) are counted at each post, as the service counts them.
-        policy = Policy(retry_window=timedelta(days=1))
-        clock = itertools.count()
-        start = datetime.now(UTC)
+        try:
+            upgrade("services.messaging", url)
+            engine = create_database_engine(url)
+            session_factory = sessionmaker(engine, expire_on_commit=False)
+            statements = [0]
+            event.listen(engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
+            a, b = association("A"), association("B")
+            plain = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES)
+            with plain() as work:
+                work.directory.put_association(a, None)
+                work.directory.put_association(b, None)
+            admin = Principal(account_id=uuid.uuid4(), email="admin@example.org", display_name="Admin",
+                              administers=[AdministeredAssociation(id=a.id, country="IN", verified=True)])  # fmt: skip
+            # The default limit, 30 posts a minute, and a clock that moves 2.5 s a post: an account always near its
+            # limit, whose recent posts (24) are counted at each post, as the service counts them.
+            policy = Policy(retry_window=timedelta(days=1))
+            clock = itertools.count()
+            start = datetime.now(UTC)
 
-        def now() -> datetime:
-            return start + timedelta(seconds=2.5 * next(clock))
+            def now() -> datetime:
+                return start + timedelta(seconds=2.5 * next(clock))
 
-        draft = ConversationDraft(from_association_id=a.id, participants=[b.id], subject="Benchmark", body="Hello")
-        started = handlers.start_conversation(unit_of_work=plain, now=now(), principal=admin, draft=draft,
-                                              render=render, policy=policy)  # fmt: skip
-        message = MessageDraft(body=BODY)
+            draft = ConversationDraft(from_association_id=a.id, participants=[b.id], subject="Benchmark", body="Hello")
+            started = handlers.start_conversation(unit_of_work=plain, now=now(), principal=admin, draft=draft,
+                                                  render=render, policy=policy)  # fmt: skip
+            message = MessageDraft(body=BODY)
 
-        def post() -> None:
-            """As rpc_write runs it: the request recorded with the first write, the answer dumped and stored."""
-            record = answered_requests.RequestRecord(session_factory, Base.metadata, request_id=str(uuid.uuid4()),
-                                                     method="messaging.post_message", wait_seconds=5)  # fmt: skip
-            unit_of_work = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES,
-                                   request=record)  # fmt: skip
-            posted = handlers.post_message(unit_of_work=unit_of_work, now=now(), principal=admin,
-                                           conversation_id=started.id, draft=message, render=render,
-                                           policy=policy)  # fmt: skip
-            record.keep_answer(posted.model_dump(mode="json"), None)
+            def post() -> None:
+                """As rpc_write runs it: the request recorded with the first write, the answer dumped and stored."""
+                record = answered_requests.RequestRecord(session_factory, Base.metadata, request_id=str(uuid.uuid4()),
+                                                         method="messaging.post_message", wait_seconds=5)  # fmt: skip
+                unit_of_work = partial(UnitOfWork, session_factory, Base.metadata, repositories=REPOSITORIES,
+                                       request=record)  # fmt: skip
+                posted = handlers.post_message(unit_of_work=unit_of_work, now=now(), principal=admin,
+                                               conversation_id=started.id, draft=message, render=render,
+                                               policy=policy)  # fmt: skip
+                record.keep_answer(posted.model_dump(mode="json"), None)
 
-        def plan_all() -> None:
-            """The delivery sender's part of a post: its deliveries planned, 200 messages at a time."""
-            while planning.plan_posted_messages(unit_of_work=plain, policy=policy, limit=200):
-                pass
+            def plan_all() -> None:
+                """The delivery sender's part of a post: its deliveries planned, 200 messages at a time."""
+                while planning.plan_posted_messages(unit_of_work=plain, policy=policy, limit=200):
+                    pass
 
-        for _ in range(min(200, args.posts)):  # warm-up: caches, the statements' compiled forms
-            post()
-        plan_all()
-        statements[0] = 0
-        profiler = cProfile.Profile() if args.profile else None
-        cpu, wall = time.process_time(), time.perf_counter()
-        if profiler:
-            profiler.enable()
-        for _ in range(args.posts):
-            post()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        posting_statements, statements[0] = statements[0], 0
-        planning_cpu = time.process_time()
-        plan_all()
-        planning_cpu = time.process_time() - planning_cpu
-        if profiler:
-            profiler.disable()
-        engine.dispose()
-        drop_scratch(url)
+            for _ in range(min(200, args.posts)):  # warm-up: caches, the statements' compiled forms
+                post()
+            plan_all()
+            statements[0] = 0
+            profiler = cProfile.Profile() if args.profile else None
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            for _ in range(args.posts):
+                post()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            posting_statements, statements[0] = statements[0], 0
+            planning_cpu = time.process_time()
+            plan_all()
+            planning_cpu = time.process_time() - planning_cpu
+            if profiler:
+                profiler.disable()
+            engine.dispose()
+        finally:
+            drop_scratch(url)
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"post_message on {backend}, {args.posts} posts: {cpu * 1000 / args.posts:.2f} CPU ms per post "
           f"({wall * 1000 / args.posts:.2f} ms wall), {posting_statements / args.posts:.1f} SQL statements per post; "
