@@ -5,6 +5,8 @@ import os
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from amqp.exceptions import AMQPError, MessageNacked
 from kombu import Connection, Producer
@@ -17,9 +19,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    Update,
+    bindparam,
     delete,
     func,
     or_,
@@ -278,30 +283,21 @@ class OutboxRelay:
 
     def _claim_batch(self) -> list:
         now = utcnow()
-        table = self._table
+        statements = _relay_statements(self._table)
         with self._engine.begin() as connection:
-            rows = connection.execute(
-                select(table)
-                .where(table.c.sent_at.is_(None), or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
-                .order_by(table.c.id)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+            rows = connection.execute(statements.claimable, {"now": now, "batch_size": self._batch_size}).all()
             if rows:
-                connection.execute(
-                    update(table)
-                    .where(table.c.id.in_([row.id for row in rows]))
-                    .values(claimed_until=now + self._lease)
-                )
+                claim = {"ids": [row.id for row in rows], "until": now + self._lease}
+                connection.execute(statements.claim, claim)
         return rows
 
     def _settle(self, published: list[int], unpublished: list[int]) -> None:
-        table = self._table
+        statements = _relay_statements(self._table)
         with self._engine.begin() as connection:
             if published:
-                connection.execute(update(table).where(table.c.id.in_(published)).values(sent_at=utcnow()))
+                connection.execute(statements.mark_sent, {"ids": published, "now": utcnow()})
             if unpublished:
-                connection.execute(update(table).where(table.c.id.in_(unpublished)).values(claimed_until=None))
+                connection.execute(statements.unclaim, {"ids": unpublished})
 
     def _prune_sent(self) -> None:
         now = utcnow()
@@ -310,6 +306,33 @@ class OutboxRelay:
         self._next_prune = now + timedelta(minutes=10)
         with self._engine.begin() as connection:
             prune_sent(connection, self._table.metadata, sent_before=now - SENT_RETENTION)
+
+
+class _RelayStatements(NamedTuple):
+    claimable: Select
+    claim: Update
+    mark_sent: Update
+    unclaim: Update
+
+
+@lru_cache(maxsize=8)
+def _relay_statements(table: Table) -> _RelayStatements:
+    """Built once per outbox table: a relay runs them for every batch, often of one event, and building them cost
+    about as much as the database's work."""
+    claimed_rows = table.c.id.in_(bindparam("ids", expanding=True))
+    return _RelayStatements(
+        claimable=select(table)
+        .where(
+            table.c.sent_at.is_(None),
+            or_(table.c.claimed_until.is_(None), table.c.claimed_until < bindparam("now", type_=UTCDateTime)),
+        )
+        .order_by(table.c.id)
+        .limit(bindparam("batch_size", type_=Integer))
+        .with_for_update(skip_locked=True),
+        claim=update(table).where(claimed_rows).values(claimed_until=bindparam("until", type_=UTCDateTime)),
+        mark_sent=update(table).where(claimed_rows).values(sent_at=bindparam("now", type_=UTCDateTime)),
+        unclaim=update(table).where(claimed_rows).values(claimed_until=None),
+    )
 
 
 def prune_sent(connection, metadata: MetaData, *, sent_before: datetime) -> int:
