@@ -14,6 +14,11 @@ begun within SEARCH_SETTLE_SECONDS of an event is not kept; but when search lags
 an index repaired without events) or hides a lapsed association by its own clock (a hit does not show the due
 date), only those seconds end a kept search.
 
+A missing or expired key is loaded once however many requests ask for it meanwhile: those arriving while its load is
+under way wait for that one call (at most the RPC timeout) and get its answer or its error, as they would have got
+their own. A request joins a call only while that call's answer could still be kept (no entry forgotten since it
+began, and for a search not begun within SEARCH_SETTLE_SECONDS of an event); otherwise it makes a call of its own.
+
 Nothing is served from here while the listener for those events is not connected (at start, or after the broker
 connection broke): everything kept until then is forgotten and each read goes to the registry or search. So an
 association that stops being public (hidden, dissolved, merged, lapsed) is no longer served once its event has
@@ -25,13 +30,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+import eventlet
 from nameko.extensions import DependencyProvider
 
+from contracts.errors import Unavailable
 from gateway.errors import json_text
 from gateway.settings import GatewaySettings
+from servicekit.settings import BusSettings
 
 Answer = dict  # as the registry or search gave it (JSON-able)
 SEARCH_PREFIX = "search:"
@@ -41,12 +50,33 @@ SEARCH_PREFIX = "search:"
 SEARCH_SETTLE_SECONDS = 1.0
 
 
+@dataclass(eq=False)
+class LoadUnderWay:
+    """One load of a key, begun at `started` when `forgettings` entries had been forgotten, that later requests for
+    the key wait for. `done` is sent the JSON text, the error with its traceback, or nothing (the loading request
+    was ended before its answer came)."""
+
+    forgettings: int
+    started: float
+    done: eventlet.Event = field(default_factory=eventlet.Event)
+
+    def answered(self, text: str) -> None:
+        self.done.send(("answered", text, None))
+
+    def failed(self, error: Exception) -> None:
+        self.done.send(("failed", error, error.__traceback__))
+
+    def abandoned(self) -> None:
+        self.done.send(("abandoned", None, None))
+
+
 class PublicReadCache:
     """Answers by key, kept as the JSON text the gateway sends (gateway.errors.json_text: encoded once), each
     believed until its own expiry (monotonic seconds); at most `max_entries` associations and `max_searches`
     searches (search_key), each kind bounded apart so that many distinct searches cannot push the associations out;
     the least recently used go first. A read that was under way when an entry was forgotten does not keep its
-    answer: it may have been made before the change that caused the forgetting."""
+    answer: it may have been made before the change that caused the forgetting. Requests for a key whose load is
+    under way wait for it, each at most `wait_seconds` (the RPC timeout)."""
 
     def __init__(
         self,
@@ -56,6 +86,7 @@ class PublicReadCache:
         max_searches: int = 1_000,
         search_seconds: float | None = None,
         search_settle_seconds: float = SEARCH_SETTLE_SECONDS,
+        wait_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.seconds = seconds
@@ -63,17 +94,19 @@ class PublicReadCache:
         self.max_searches = max_searches
         self.search_seconds = seconds if search_seconds is None else search_seconds
         self.search_settle_seconds = search_settle_seconds
+        self.wait_seconds = wait_seconds
         self.clock = clock
         self.serving = False  # set by the listener for association events while it is connected
         self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._searches: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._searches_settle_at = float("-inf")  # a search begun before then is not kept
         self._forgettings = 0
+        self._loads: dict[str, LoadUnderWay] = {}
         self._lock = threading.Lock()
 
     def read(self, key: str, load: Callable[[], Answer]) -> str:
-        """The kept answer for `key` as JSON text, or `load()`'s, kept unless the key was forgotten while it loaded,
-        and never past the answer's `verification_due_at`."""
+        """The kept answer for `key` as JSON text, else the answer of the load of it under way, else `load()`'s,
+        kept unless an entry was forgotten while it loaded, and never past the answer's `verification_due_at`."""
         entries, _, seconds = self._kind_of(key)
         if not self.serving or seconds <= 0:
             return json_text(load())
@@ -83,11 +116,57 @@ class PublicReadCache:
             if entry is not None and entry[0] > now:
                 entries.move_to_end(key)
                 return entry[1]
-            forgettings_before = self._forgettings
-        answer = load()
-        text = json_text(answer)
-        self._keep(key, text, answer.get("verification_due_at"), forgettings_before, now)
+            under_way = self._loads.get(key)
+            shared = under_way is not None and self._may_share(under_way, entries)
+            if not shared:
+                under_way = self._loads[key] = LoadUnderWay(self._forgettings, now)
+        if shared:
+            return self._wait_for(under_way, load)
+        return self._load(key, under_way, load)
+
+    def _load(self, key: str, mine: LoadUnderWay, load: Callable[[], Answer]) -> str:
+        """`load()`'s answer, kept as its rules allow and handed to the requests that waited for it."""
+        try:
+            answer = load()
+            text = json_text(answer)
+            self._keep(key, text, answer.get("verification_due_at"), mine.forgettings, mine.started)
+        except Exception as error:
+            self._end_load(key, mine)
+            mine.failed(error)
+            raise
+        except BaseException:  # this request was ended (its greenthread killed): the waiters load for themselves
+            self._end_load(key, mine)
+            mine.abandoned()
+            raise
+        self._end_load(key, mine)
+        mine.answered(text)
         return text
+
+    def _end_load(self, key: str, load: LoadUnderWay) -> None:
+        with self._lock:
+            if self._loads.get(key) is load:
+                del self._loads[key]
+
+    def _wait_for(self, under_way: LoadUnderWay, load: Callable[[], Answer]) -> str:
+        """The answer of the load under way, its error raised here, or `load()`'s if its request was ended."""
+        outcome = under_way.done.wait(self.wait_seconds)
+        if outcome is None:
+            raise Unavailable(
+                f"the same read, asked for by another request, was not answered within {self.wait_seconds:g} s"
+            )
+        how, value, traceback = outcome
+        if how == "answered":
+            return value
+        if how == "failed":
+            raise value.with_traceback(traceback)
+        return json_text(load())
+
+    def _may_share(self, under_way: LoadUnderWay, entries: OrderedDict) -> bool:
+        """Whether a load's answer may be given to a request that comes while it is under way: only while it could
+        still be kept, i.e. nothing was forgotten since it began, and a search did not begin while settling."""
+        if under_way.forgettings != self._forgettings:
+            return False
+        return entries is not self._searches or under_way.started >= self._searches_settle_at
 
     def forget(self, *keys: str | None) -> None:
         with self._lock:
@@ -158,7 +237,9 @@ class PublicReads(DependencyProvider):
     def setup(self) -> None:
         settings = GatewaySettings()
         self.cache = PublicReadCache(
-            settings.public_read_cache_seconds, search_seconds=settings.public_search_cache_seconds
+            settings.public_read_cache_seconds,
+            search_seconds=settings.public_search_cache_seconds,
+            wait_seconds=BusSettings().rpc_timeout_seconds,
         )
 
     def get_dependency(self, worker_ctx) -> PublicReadCache:

@@ -1,13 +1,16 @@
 """The gateway keeps the registry's answer to an anonymous read, and search's answer to an anonymous association
 search, for a few seconds; it forgets them when an association changes (a read also when its verification falls
-due), and keeps nothing while the association events are not heard."""
+due), and keeps nothing while the association events are not heard. Requests for an answer not kept that arrive
+while it is being asked for wait for that one call."""
 
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import eventlet
 import pytest
 
+from contracts.errors import Unavailable
 from gateway.association_changes import forget_changed
 from gateway.public_reads import PublicReadCache, association_key, search_key
 
@@ -305,3 +308,142 @@ def test_searches_have_seconds_of_their_own(clock):
 
     assert search.searches == 2
     assert json.loads(kept) == association
+
+
+# Requests for a key that is not kept, arriving while its load is under way, wait for that one load.
+
+
+class HeldSearch:
+    """Counts the searches asked of it and answers none until `release()`, then each with its own results (named
+    by its number) or the error of that moment."""
+
+    def __init__(self):
+        self.searches = 0
+        self.error: Exception | None = None
+        self.released = eventlet.Event()
+
+    def search_associations(self) -> dict:
+        self.searches += 1
+        number = self.searches
+        self.released.wait()
+        if self.error is not None:
+            raise self.error
+        return {"total": 1, "items": [{"name": f"Mizo Welfare Association {number}"}]}
+
+    def release(self) -> None:
+        self.released.send(None)
+
+
+def readers(cache: PublicReadCache, key: str, load, count: int) -> list[eventlet.greenthread.GreenThread]:
+    """`count` requests reading `key` at once, each started and waiting by the time this returns."""
+    started = [eventlet.spawn(cache.read, key, load) for _ in range(count)]
+    eventlet.sleep(0)
+    return started
+
+
+def test_requests_missing_one_key_at_once_make_one_call_and_share_its_answer(cache):
+    search = HeldSearch()
+    key = search_key({"q": "mizo"})
+
+    waiting = readers(cache, key, search.search_associations, 5)
+    search.release()
+    answers = [reader.wait() for reader in waiting]
+    cache.read(key, search.search_associations)
+
+    assert search.searches == 1
+    assert [json.loads(answer)["items"] for answer in answers] == [[{"name": "Mizo Welfare Association 1"}]] * 5
+
+
+def test_the_error_of_the_one_call_reaches_every_request_that_waited_for_it(cache):
+    search = HeldSearch()
+    search.error = Unavailable("the search service did not answer within 5 s")
+    key = search_key({"q": "mizo"})
+
+    waiting = readers(cache, key, search.search_associations, 4)
+    search.release()
+    errors = []
+    for reader in waiting:
+        with pytest.raises(Unavailable) as raised:
+            reader.wait()
+        errors.append(str(raised.value))
+    search.error = None
+    cache.read(key, search.search_associations)
+
+    assert errors == ["the search service did not answer within 5 s"] * 4
+    assert search.searches == 2  # the error was not kept
+
+
+def test_the_answer_of_a_call_during_which_its_association_changed_is_given_to_its_waiters_but_not_kept(cache):
+    """They asked before the change's event came, as they would have with calls of their own."""
+    registry = HeldSearch()
+    association_id = str(uuid4())
+    key = association_key(association_id)
+
+    waiting = readers(cache, key, registry.search_associations, 3)
+    forget_changed(cache, {"aggregate_id": association_id})
+    registry.release()
+    answers = [json.loads(reader.wait())["items"][0]["name"] for reader in waiting]
+    next_answer = json.loads(cache.read(key, registry.search_associations))["items"][0]["name"]
+
+    assert answers == ["Mizo Welfare Association 1"] * 3
+    assert next_answer == "Mizo Welfare Association 2"
+    assert registry.searches == 2
+
+
+def test_a_request_arriving_after_a_change_does_not_wait_for_the_call_begun_before_it(cache):
+    registry = HeldSearch()
+    association_id = str(uuid4())
+    key = association_key(association_id)
+
+    before_the_change = readers(cache, key, registry.search_associations, 2)
+    forget_changed(cache, {"aggregate_id": association_id})
+    after_the_change = readers(cache, key, registry.search_associations, 2)
+    registry.release()
+    answers = [json.loads(reader.wait())["items"][0]["name"] for reader in before_the_change + after_the_change]
+
+    assert answers == ["Mizo Welfare Association 1"] * 2 + ["Mizo Welfare Association 2"] * 2
+    assert registry.searches == 2
+
+
+def test_a_search_begun_soon_after_an_event_is_not_shared_with_later_requests(cache):
+    """It may not show the event yet (search indexes it a little later): each request searches for itself."""
+    search = HeldSearch()
+    key = search_key({"q": "mizo"})
+
+    forget_changed(cache, {"aggregate_id": str(uuid4())})
+    waiting = readers(cache, key, search.search_associations, 3)
+    search.release()
+    for reader in waiting:
+        reader.wait()
+
+    assert search.searches == 3
+
+
+def test_a_request_waits_for_the_call_under_way_no_longer_than_the_rpc_timeout(clock):
+    cache = PublicReadCache(2, wait_seconds=0.05, clock=clock)
+    cache.serving = True
+    search = HeldSearch()
+    key = search_key({"q": "mizo"})
+
+    first, second = readers(cache, key, search.search_associations, 2)
+    with pytest.raises(Unavailable) as raised, eventlet.Timeout(10):  # a request that waits on would hang the test
+        second.wait()
+    search.release()
+    first.wait()
+
+    assert str(raised.value) == "the same read, asked for by another request, was not answered within 0.05 s"
+    assert search.searches == 1
+
+
+def test_requests_that_waited_for_a_request_ended_before_its_answer_make_their_own_call(cache):
+    search = HeldSearch()
+    key = search_key({"q": "mizo"})
+
+    first, *others = readers(cache, key, search.search_associations, 3)
+    first.kill()
+    eventlet.sleep(0)
+    search.release()
+    answers = [json.loads(reader.wait())["total"] for reader in others]
+
+    assert answers == [1, 1]
+    assert search.searches == 3
