@@ -22,8 +22,9 @@ test: $(STAMP)
 	scripts/test-prerequisites
 	$(VENV)/bin/python -m pytest
 
-# Faults injected under load, then proof that nothing accepted was lost or doubled (tests/chaos/; a few minutes).
-# RabbitMQ and PostgreSQL are restarted too: a node and a cluster the suite starts for itself, never the shared ones.
+# Faults injected under load, then proof that nothing accepted was lost or doubled (tests/chaos/; about ten minutes).
+# RabbitMQ and PostgreSQL are restarted too: a node and a cluster the suite starts for itself, never the shared ones;
+# PostgreSQL's restart on a system with every SQL database on it. Two gateway processes, each killed in turn.
 chaos: $(STAMP)
 	scripts/test-prerequisites
 	$(VENV)/bin/python -m pytest tests/chaos -s

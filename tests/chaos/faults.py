@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 
 from contracts.topology import SUBSCRIPTIONS, events_exchange
 from diasporahub.system import System
-from services.catalogue import processes
 from tests.private_servers import PrivatePostgres, PrivateRabbitNode
 
 DISK_FULL_SECONDS = 2.5
@@ -182,14 +181,18 @@ def hold_relays(system: System) -> None:
     )
 
 
-def all_faults(
-    listen: str, small_disk: Path | None, broker: PrivateRabbitNode, database: PrivatePostgres
-) -> list[Fault]:
-    faults = [kill(name) for name in processes(listen)]
+def embedded_faults(system: System, small_disk: Path | None, broker: PrivateRabbitNode) -> list[Fault]:
+    """The rows of the system whose messaging, alerts and search keep their SQLite databases on the small disk:
+    every process it runs killed (each gateway process among them), then the broker's faults and the disk's."""
+    faults = [kill(name) for name in system.plan]
     faults += [Fault("drop connections", drop_connections(broker)), Fault("poison messages", publish_poison)]
     faults += [Fault("relays held, catch-up", hold_relays)]
     if small_disk is not None:
         faults.append(Fault("SQLite disk full", fill_disk(small_disk)))
     faults += [Fault("restart RabbitMQ", restart_rabbitmq(broker))]
-    faults += [Fault("restart PostgreSQL", restart_postgresql(database))]
     return faults
+
+
+def postgresql_faults(database: PrivatePostgres) -> list[Fault]:
+    """The row of the system whose every SQL database is on the suite's PostgreSQL cluster."""
+    return [Fault("restart PostgreSQL", restart_postgresql(database))]

@@ -1,7 +1,13 @@
 """The chaos suite's load: a few clients doing what people do, through the gateway, each answer recorded.
 
 Every write carries a name or text of its own (a uuid), so that afterwards each accepted one can be looked for
-and counted: it must be there once."""
+and counted: it must be there once.
+
+A request whose connection fails is asked again on a new connection only when that cannot double a write: a read
+(GET) whatever happened, a write only when its connection was never made (nothing was sent). A write whose
+connection broke after it was sent (a gateway process killed while it was in flight, or while the connection
+waited in that process's accept queue) may or may not have been done: it is recorded as 'no answer' and not asked
+again; if it was done, it must be there once, as any write."""
 
 import random
 import threading
@@ -10,10 +16,12 @@ import uuid
 from dataclasses import dataclass, field
 
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from tests.e2e.conftest import Person
 
 HELP_COUNTRY, HELP_CITY = "KW", "Kuwait City"
+ATTEMPTS_AFTER_A_BROKEN_CONNECTION = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Load:
         self.stage = stage
         self.clients = clients
         self.answers: list[Answer] = []
+        self.asked_again: list[tuple[str, str]] = []  # (fault, operation) of each request asked again
         self.fault = "none"
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -72,7 +81,7 @@ class Load:
     def _client(self, seed: int) -> None:
         chooser = random.Random(seed)
         operations = [self.sign_up, self.register, self.edit, self.post_message, self.raise_and_claim_help,
-                      self.broadcast]  # fmt: skip
+                      self.broadcast, self.search]  # fmt: skip
         while not self._stopping.is_set():
             chooser.choice(operations)()
 
@@ -80,7 +89,7 @@ class Load:
         headers = (person.headers if person else {}) | kwargs.pop("headers", {})
         started = time.monotonic()
         try:
-            response = requests.request(method, f"{self.stage.api}{path}", headers=headers, timeout=15, **kwargs)
+            response = self._request(operation, method, f"{self.stage.api}{path}", headers=headers, **kwargs)
         except requests.RequestException:
             answer = Answer(self.fault, operation, 0, time.monotonic() - started, key)
         else:
@@ -92,6 +101,20 @@ class Load:
         with self._lock:
             self.answers.append(answer)
         return answer
+
+    def _request(self, operation: str, method: str, url: str, **kwargs) -> requests.Response:
+        """One request, each on a connection of its own (the kernel then chooses a gateway process for each), asked
+        again on a new one after a broken connection only when that cannot double a write."""
+        attempts = 1
+        while True:
+            try:
+                return requests.request(method, url, timeout=15, **kwargs)
+            except requests.ConnectionError as exc:
+                if attempts == ATTEMPTS_AFTER_A_BROKEN_CONNECTION or not (method == "GET" or never_sent(exc)):
+                    raise
+            attempts += 1
+            with self._lock:
+                self.asked_again.append((self.fault, operation))
 
     def sign_up(self) -> None:
         email = f"chaos-{uuid.uuid4().hex[:12]}@example.org"
@@ -127,6 +150,10 @@ class Load:
         self._send("broadcast", subject, "POST", "/api/v1/broadcasts", self.stage.cell, json=body,
                    headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
 
+    def search(self) -> None:
+        """A public read, which may be asked again."""
+        self._send("search", "", "GET", "/api/v1/search/associations", params={"q": "chaos fellowship"})
+
     def raise_and_claim_help(self) -> None:
         requester = self.stage.secretary
         raised = self._send("raise help", "", "POST", "/api/v1/alerts", requester, json=help_request())
@@ -139,6 +166,12 @@ class Load:
         admin, association_id = self.stage.helpers[1]
         self._send("claim help", raised.body["id"], "POST", f"/api/v1/alerts/{raised.body['id']}/claim", admin,
                    json={"association_id": association_id})  # fmt: skip
+
+
+def never_sent(exc: requests.ConnectionError) -> bool:
+    """The connection was never made (refused: no process listening), so the server saw nothing of the request."""
+    reason = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else None
+    return isinstance(reason, NewConnectionError)
 
 
 def help_request() -> dict:
