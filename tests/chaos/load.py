@@ -22,6 +22,7 @@ from tests.e2e.conftest import Person
 
 HELP_COUNTRY, HELP_CITY = "KW", "Kuwait City"
 ATTEMPTS_AFTER_A_BROKEN_CONNECTION = 3
+RETRY_DELAY_SECONDS = 0.25  # times the attempts made: a refused connection is refused again at once
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Load:
             except requests.ConnectionError as exc:
                 if attempts == ATTEMPTS_AFTER_A_BROKEN_CONNECTION or not (method == "GET" or never_sent(exc)):
                     raise
+            time.sleep(RETRY_DELAY_SECONDS * attempts)
             attempts += 1
             with self._lock:
                 self.asked_again.append((self.fault, operation))

@@ -32,7 +32,7 @@ from tests.chaos.faults import NOTES, Fault, embedded_faults, expected_dead_lett
 from tests.chaos.help_requests import help_requests_lost
 from tests.chaos.inboxes import inbox_copies_lost_and_duplicated
 from tests.chaos.load import HELP_CITY, HELP_COUNTRY, Answer, Load, Stage
-from tests.chaos.readiness import wait_until_ready
+from tests.chaos.readiness import wait_until_every_gateway_listens, wait_until_ready
 from tests.chaos.report import table
 from tests.conftest import PostgresDatabases, RabbitVhosts
 from tests.e2e.conftest import Person, new_cell_staff
@@ -46,6 +46,7 @@ SETTLE_SECONDS = 90.0
 SMALL_DISK_SIZE = "96m"
 # Two gateway processes on one port (SO_REUSEPORT): killing either leaves the other answering.
 GATEWAY_PROCESSES = 2
+STAGING_ATTEMPTS = 3
 LOAD_SETTINGS = {
     "REGISTRY_SIGN_UPS_PER_ADDRESS": "100000",
     "ALERTS_REQUESTS_PER_HOUR_PER_ADDRESS": "100000",
@@ -139,6 +140,7 @@ def under_load(system: System, faults: list[Fault]) -> Rows:
         time.sleep(LOAD_SECONDS - FAULT_AFTER_SECONDS)
         load.stop()
         wait_until_ready(system, f"after {fault.name}")
+        wait_until_every_gateway_listens(system, f"after {fault.name}")
     lost, duplicated = find_lost_and_duplicated(load.answers, scene, cell, system.env["REGISTRY_DATABASE_URL"])
     lost_copies, duplicated_copies = inbox_copies_lost_and_duplicated(
         load.answers, scene, system.env["MESSAGING_DATABASE_URL"], SETTLE_SECONDS
@@ -150,9 +152,9 @@ def under_load(system: System, faults: list[Fault]) -> Rows:
 def stage(system) -> tuple[Stage, Person]:
     """A secretary, three verified associations near the help requests' city, and a conversation of two others (so
     that the helpers' inboxes hold only what help requests told them)."""
-    cell = new_cell_staff(system)
-    helpers = [verified_association(system, cell, HELP_COUNTRY, HELP_CITY) for _ in range(3)]
-    talking = [verified_association(system, cell, "AE", "Dubai") for _ in range(2)]
+    cell = staged(lambda: new_cell_staff(system))
+    helpers = [staged(lambda: verified_association(system, cell, HELP_COUNTRY, HELP_CITY)) for _ in range(3)]
+    talking = [staged(lambda: verified_association(system, cell, "AE", "Dubai")) for _ in range(2)]
     body = {"from_association_id": talking[0][1], "participants": [talking[1][1]], "subject": "Chaos", "body": "Hi"}
     started = eventually(
         lambda: (
@@ -164,6 +166,18 @@ def stage(system) -> tuple[Stage, Person]:
     secretary = Person(system.url, f"chaos-secretary-{uuid.uuid4().hex[:8]}@example.org")
     conversation = f"/api/v1/conversations/{started.json()['id']}"
     return Stage(system.url, cell, secretary, conversation, talking[0][0], helpers), cell
+
+
+def staged(step):
+    """A step of staging (not measured), taken again while a call in it is answered 503 because the loaded machine
+    made a service miss the RPC timeout (signing up hashes a password: seconds of CPU on a busy machine)."""
+    for attempt in range(1, STAGING_ATTEMPTS + 1):
+        try:
+            return step()
+        except AssertionError as exc:
+            if attempt == STAGING_ATTEMPTS or '"unavailable"' not in str(exc):
+                raise
+        time.sleep(2)
 
 
 def verified_association(system, cell: Person, country: str, city: str) -> tuple[Person, str]:
@@ -230,6 +244,8 @@ def find_lost_and_duplicated(answers: list[Answer], scene: Stage, cell: Person, 
             lost.append((answer.fault, answer.operation, answer.key))
         if stored > 1:
             duplicated.append((answer.fault, answer.operation, answer.key))
+        if answer.status == 0:  # its connection broke after it was sent: done or not, never twice
+            NOTES.append(f"no answer, then stored {stored} time(s): {answer.operation} {answer.key} ({answer.fault})")
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
