@@ -138,7 +138,7 @@ def _post(work, principal, conversation_id, message_id, sender, sender_name, sub
         sender_name=sender_name, sender_account_id=principal.account_id, subject=subject, body=body, html=html,
         contact=contact, posted_at=now,
     )  # fmt: skip
-    work.posting.deliver_to_inboxes(message_id, recipients, now)
+    work.messages.deliver_to_inboxes(message_id, recipients, now)
     return MessageV1(id=message_id, conversation_id=conversation_id, broadcast_id=None, sender=domain.party_of(sender,
                      sender_name), body=body, html=html, posted_at=now, contact=contact)  # fmt: skip
 

@@ -74,7 +74,6 @@ _READ_FOR_POST = (
     .where(ConversationRecord.id == bindparam("conversation_id"))
 )
 _INSERT_MESSAGE = insert(MessageRecord.__table__)
-_INSERT_INBOX_COPY = insert(InboxRecord.__table__)
 # Counted last in a post: the conversation's row is locked from here to the commit only.
 _conversations = ConversationRecord.__table__
 _COUNT_MESSAGE = (
@@ -125,11 +124,6 @@ class PostingRepository:
     def add_message(self, **fields) -> None:
         """A conversation's message, whose deliveries the sender plans (`deliveries_planned` false)."""
         self.session.connection().execute(_INSERT_MESSAGE, fields | {"deliveries_planned": False})
-
-    def deliver_to_inboxes(self, message_id: UUID, owners: list[str], now: datetime) -> None:
-        rows = [{"owner": owner, "message_id": message_id, "received_at": now, "read_at": None} for owner in owners]
-        if rows:
-            self.session.connection().execute(_INSERT_INBOX_COPY, rows)
 
     def claim_unplanned(self, limit: int) -> dict[UUID, datetime]:
         """Up to `limit` messages whose deliveries are not planned, marked planned (when each was posted): SKIP

@@ -20,6 +20,7 @@ from services.messaging.db import (
 from services.messaging.domain import party_of
 
 CHUNK = 500
+_INSERT_INBOX_COPY = insert(InboxRecord.__table__)
 
 
 def message_of(record: MessageRecord) -> MessageV1:
@@ -151,9 +152,12 @@ class MessageRepository:
         return self.session.execute(select(func.count()).select_from(recent.subquery())).scalar_one()
 
     def deliver_to_inboxes(self, message_id: UUID, owners: list[str], now: datetime) -> None:
+        """Core, built once, on the session's connection: every post runs it (services.messaging.posting_repository).
+        The session is flushed first, for a message added through it."""
+        self.session.flush()
         rows = [{"owner": owner, "message_id": message_id, "received_at": now, "read_at": None} for owner in owners]
         for start in range(0, len(rows), CHUNK):
-            self.session.execute(insert(InboxRecord), rows[start : start + CHUNK])
+            self.session.connection().execute(_INSERT_INBOX_COPY, rows[start : start + CHUNK])
 
     def inbox(self, owners: set[str], *, unread_only: bool, limit: int = 200) -> list[InboxItem]:
         query = (
