@@ -25,11 +25,11 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 def create_database_engine(url: str) -> Engine:
     """Statements that fail are logged without their parameters: those may hold hashes and personal data."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True,
-                             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS})  # fmt: skip
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+        psycopg2 = parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2"
+        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS} if psycopg2 else {}
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True,
+                             connect_args=connect_args)  # fmt: skip
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, hide_parameters=True)
