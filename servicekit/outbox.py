@@ -278,7 +278,8 @@ class OutboxRelay:
             exchanges = {row.id: row.exchange for row in rows}
             for row_id in confirmed:
                 event_metrics.event_published(exchanges[row_id])
-            self._settle(confirmed, [row.id for row in rows if row.id not in set(confirmed)])
+            confirmed_ids = set(confirmed)
+            self._settle(confirmed, [row.id for row in rows if row.id not in confirmed_ids])
         return len(rows)
 
     def _claim_batch(self) -> list:
