@@ -1,8 +1,10 @@
 """The directory projection's queries: associations and memberships as the registry's events describe them."""
 
+from functools import lru_cache
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.associations import AssociationV1
@@ -56,19 +58,11 @@ class DirectoryRepository:
 
     def put_association(self, association: AssociationV1, admin_account_ids: list[UUID] | None) -> bool:
         """Keep the newest version only; False if a newer (or the same) one is stored already."""
-        columns = directory_columns(association) | {"version": association.version}
+        row = {"id": association.id, "version": association.version, **directory_columns(association)}
         if admin_account_ids is not None:
-            columns["admin_account_ids"] = [str(account_id) for account_id in admin_account_ids]
-        stored = self.session.get(DirectoryAssociation, association.id, with_for_update=True)
-        if stored is None:
-            self.session.add(DirectoryAssociation(id=association.id, **({"admin_account_ids": []} | columns)))
-            return True
-        if stored.version >= association.version:
-            return False
-        self.session.execute(
-            update(DirectoryAssociation).where(DirectoryAssociation.id == association.id).values(**columns)
-        )
-        return True
+            row["admin_account_ids"] = [str(account_id) for account_id in admin_account_ids]
+        upsert = _newer_version_upsert(self.session.get_bind().dialect.name, admin_account_ids is not None)
+        return self.session.execute(upsert, {"admin_account_ids": []} | row).rowcount == 1
 
     def remove_admin(self, account_id: UUID, association_ids: list[UUID]) -> None:
         """The account administers none of these any more (removing it twice changes nothing)."""
@@ -131,3 +125,21 @@ class DirectoryRepository:
                 )
             )
         ]
+
+
+_ASSOCIATIONS = DirectoryAssociation.__table__
+
+
+@lru_cache(maxsize=8)
+def _newer_version_upsert(dialect: str, sets_admins: bool) -> Insert:
+    """One statement per event instead of the ORM's read, then insert or update: an insert of a new association,
+    or an update of a stored one only where its version is older (its row locked meanwhile on PostgreSQL). Built
+    once: every association event runs it. Without admins the stored ones are kept (a new one gets none)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_ASSOCIATIONS)
+    kept = {"id"} if sets_admins else {"id", "admin_account_ids"}
+    return statement.on_conflict_do_update(
+        index_elements=[_ASSOCIATIONS.c.id],
+        set_={column.name: statement.excluded[column.name] for column in _ASSOCIATIONS.c if column.name not in kept},
+        where=_ASSOCIATIONS.c.version < statement.excluded.version,
+    )
