@@ -227,11 +227,12 @@ def _contacts(
 
 
 def claim(
-    *, unit_of_work: Callable, now: datetime, retrying: Retrying, new_key: Callable[[], str],
+    *, unit_of_work: Callable, now: datetime, retrying: Retrying, limit: int, new_key: Callable[[], str],
     cell_email: str | None = None,
 ) -> list[Outgoing]:  # fmt: skip
+    """Up to `limit` due deliveries, leased to this sender for `retrying.lease`, with what sending them needs."""
     with unit_of_work() as work:
-        claimed = work.deliveries.claim_due(now=now, lease=retrying.lease, limit=retrying.batch)
+        claimed = work.deliveries.claim_due(now=now, lease=retrying.lease, limit=limit)
         if not claimed:
             return []
         contacts = _contacts(work, {row.recipient for row in claimed}, now=now, new_key=new_key,
