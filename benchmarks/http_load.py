@@ -1,10 +1,19 @@
-"""Clients hammering the gateway on kept-alive connections, for the benchmarks: latencies, rate, failures."""
+"""Clients hammering the gateway on kept-alive connections, for the benchmarks: latencies, rate, failures.
+
+`drive` runs the clients as threads of the benchmark's own process, whose GIL and CPU are shared with the
+machine's other work: on 2 cores they take a part of what they measure. `drive_with_wrk` runs them in wrk (C, one
+thread and connection per client), where they cost little CPU and wait for no interpreter.
+"""
 
 import http.client
+import json
+import shutil
 import statistics
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -52,3 +61,66 @@ def drive(port: int, calls: list[Call], clients: int, ok=(200, 201)) -> tuple[li
     for thread in threads:
         thread.join()
     return latencies, len(calls) / (time.perf_counter() - started), failures
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests: int
+    rate: float
+    p50: float
+    p99: float
+    failures: int  # answers of 4xx or 5xx, and socket errors
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _lua_string(text: str) -> str:
+    if "]==]" in text:
+        raise ValueError(f"cannot quote {text!r} for Lua")
+    return f"[==[{text}]==]"
+
+
+def _wrk_script(calls: list[Call]) -> str:
+    """Client number n (a wrk thread with one connection) repeats `calls[n % len(calls)]`."""
+    entries = []
+    for call in calls:
+        headers = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (call.headers or {}).items())
+        body = _lua_string(call.body) if call.body is not None else "nil"
+        entries.append(f"  {{{_lua_string(call.method)}, {_lua_string(call.path)}, {{{headers}}}, {body}}},")
+    return "\n".join([
+        "local calls = {", *entries, "}",
+        "local threads = 0",
+        "function setup(thread) thread:set('client', threads); threads = threads + 1 end",
+        "function init(args)",
+        "  local call = calls[client % #calls + 1]",
+        "  request_bytes = wrk.format(call[1], call[2], call[3], call[4])",
+        "end",
+        "function request() return request_bytes end",
+        "function done(summary, latency, requests)",
+        "  local e = summary.errors",
+        "  io.write(string.format('{\"requests\": %d, \"seconds\": %f, \"p50_us\": %f, \"p99_us\": %f, '",
+        "    .. '\"failures\": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50),",
+        "    latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))",
+        "end",
+    ])  # fmt: skip
+
+
+def drive_with_wrk(port: int, calls: list[Call], clients: int, seconds: float, folder: Path) -> WrkRun:
+    """`clients` wrk clients for `seconds`, client n repeating `calls[n % len(calls)]` on its kept-alive connection."""
+    script = folder / "wrk_calls.lua"
+    script.write_text(_wrk_script(calls))
+    finished = subprocess.run(
+        ["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(script),
+         f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary = json.loads(finished.stdout.strip().splitlines()[-1])
+    return WrkRun(
+        requests=summary["requests"],
+        rate=summary["requests"] / summary["seconds"],
+        p50=summary["p50_us"] / 1000,
+        p99=summary["p99_us"] / 1000,
+        failures=summary["failures"],
+    )

@@ -9,7 +9,8 @@ prepare_green_runtime()
 # in the database to be sure) and until every e-mail reached the SMTP server; then message posting through the
 # gateway with 16 clients on kept-alive connections, each the admin of an association of its own speaking in its
 # conversation (posts are limited per account), with the CPU milliseconds each process spent per post (on a
-# shared machine these say more than the rate does). It prints figures and asserts nothing.
+# shared machine these say more than the rate does): first from threads of this process, then, if wrk is installed,
+# from wrk, whose clients take little of the 2 cores and wait for no GIL. It prints figures and asserts nothing.
 #
 #     .venv/bin/python benchmarks/messaging.py
 #     .venv/bin/python benchmarks/messaging.py --associations 200 --broadcasts 2 --posts 500   # quicker
@@ -29,7 +30,7 @@ from pathlib import Path  # noqa: E402
 import psycopg2  # noqa: E402
 import pyotp  # noqa: E402
 import requests  # noqa: E402
-from http_load import Call, drive, percentile  # noqa: E402
+from http_load import Call, drive, drive_with_wrk, percentile, wrk_available  # noqa: E402
 from kombu import Connection  # noqa: E402
 from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
@@ -188,11 +189,15 @@ def posting_setup(system: System, speakers: int) -> list[tuple[str, dict]]:
     return conversations
 
 
-def time_posting(port: int, conversations: list[tuple[str, dict]], count: int, clients: int, path: str | None = None):
+def posting_calls(conversations: list[tuple[str, dict]]) -> list[Call]:
     body = json.dumps({"body": "A message posted by the benchmark, with *a little* Markdown."})
+    return [Call("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body, headers=headers)
+            for conversation_id, headers in conversations]  # fmt: skip
+
+
+def time_posting(port: int, conversations: list[tuple[str, dict]], count: int, clients: int, path: str | None = None):
     if path is None:
-        calls = [Call("POST", f"/api/v1/conversations/{conversation_id}/messages", body=body, headers=headers)
-                 for conversation_id, headers in conversations]  # fmt: skip
+        calls = posting_calls(conversations)
     else:
         calls = [Call("GET", path, headers=headers) for _, headers in conversations]
     latencies, rate, failures = drive(port, [calls[number % len(calls)] for number in range(count)], clients)
@@ -236,6 +241,11 @@ def run(args, workdir: Path) -> None:
             meter = CpuMeter(system_pids(system.processes))
             latencies, rate = time_posting(port, conversations, args.posts, args.clients)
             cpu = meter.ms_per(args.posts)
+            wrk = None
+            if wrk_available():
+                meter = CpuMeter(system_pids(system.processes))
+                wrk = drive_with_wrk(port, posting_calls(conversations), args.clients, args.wrk_seconds, workdir)
+                wrk_cpu = meter.ms_per(wrk.requests)
             me_latencies, me_rate = time_posting(port, conversations, args.posts, args.clients, path="/api/v1/me")
         finally:
             engine.dispose()
@@ -248,6 +258,13 @@ def run(args, workdir: Path) -> None:
           f"(target ≤ 50 ms)")  # fmt: skip
     print(f"CPU ms per post, each process (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}): "
           f"{describe(cpu)}")  # fmt: skip
+    if wrk is None:
+        print("posting with wrk: not measured, wrk is not installed")
+    else:
+        print(f"posting through the gateway from wrk, {args.clients} clients for {args.wrk_seconds:g} s, "
+              f"{wrk.requests} posts: {wrk.rate:,.0f} requests/s, p50 {wrk.p50:.1f} ms, p99 {wrk.p99:.1f} ms"
+              + (f", {wrk.failures} failed" if wrk.failures else ""))  # fmt: skip
+        print(f"CPU ms per post from wrk, each process: {describe(wrk_cpu)}")
     me_p50, me_p99 = percentile(me_latencies, 50), percentile(me_latencies, 99)
     print(f"for comparison, GET /api/v1/me (the gateway and the registry's whoami, no messaging): {me_rate:,.0f} "
           f"requests/s, p50 {me_p50:.1f} ms, p99 {me_p99:.1f} ms")  # fmt: skip
@@ -259,6 +276,7 @@ def main() -> None:
     parser.add_argument("--broadcasts", type=int, default=5)
     parser.add_argument("--posts", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--wrk-seconds", type=float, default=10.0, help="how long wrk posts")
     parser.add_argument("--postgres", help="a PostgreSQL server URL: registry and messaging databases made on it")
     add_broker_options(parser)
     args = parser.parse_args()
