@@ -103,12 +103,19 @@ def _insert_into(table: Table) -> Insert:
     return table.insert()
 
 
+# Read by the index on (sent_at, id), on the watch's own connection, outside any transaction.
+_ANY_UNSENT = f"SELECT 1 FROM {TABLE_NAME} WHERE sent_at IS NULL LIMIT 1"
+
+
 class CommitWatch:
     """Whether the database may hold new outbox rows since the last look, so that a relay polling often (a relay
     process, which the service's commits cannot wake) does not run an empty claim every time.
 
-    On SQLite, `PRAGMA data_version` on a connection of its own changes when another connection commits; elsewhere
-    (and at least every `LOOK_ANYWAY_SECONDS`, for rows whose lease ran out) the answer is always yes."""
+    On SQLite, `PRAGMA data_version` on a connection of its own changes when another connection commits, and then
+    only a commit that left an unsent row counts: most of a service's commits write no event (messaging's relay
+    claimed nothing after each association event its directory kept), and the relay's own claims and marks are
+    commits too. Elsewhere (and at the first look, and at least every `LOOK_ANYWAY_SECONDS`, for rows whose lease
+    ran out) the answer is always yes."""
 
     LOOK_ANYWAY_SECONDS = 1.0
 
@@ -126,14 +133,18 @@ class CommitWatch:
         cursor = self._connection.cursor()
         try:
             version = cursor.execute("PRAGMA data_version").fetchone()[0]
+            first, changed, self._version = self._version is None, version != self._version, version
+            now = time.monotonic()
+            if first or now - self._looked_at >= self.LOOK_ANYWAY_SECONDS or (changed and self._unsent(cursor)):
+                self._looked_at = now
+                return True
+            return False
         finally:
             cursor.close()
-        now = time.monotonic()
-        changed, self._version = version != self._version, version
-        if changed or now - self._looked_at >= self.LOOK_ANYWAY_SECONDS:
-            self._looked_at = now
-            return True
-        return False
+
+    @staticmethod
+    def _unsent(cursor) -> bool:
+        return cursor.execute(_ANY_UNSENT).fetchone() is not None
 
     def close(self) -> None:
         if self._connection is not None:

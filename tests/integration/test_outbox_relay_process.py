@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 from nameko.testing.utils import get_extension
 
@@ -79,3 +80,33 @@ def test_on_sqlite_the_relay_claims_again_only_after_another_connection_commits(
         engine.dispose()
 
     assert (first_look, idle, after_a_commit, idle_again) == (True, False, True, False)
+
+
+def test_on_sqlite_a_commit_that_leaves_no_unsent_event_is_no_reason_to_claim(tmp_path):
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
+    Base.metadata.create_all(engine)
+    watch = CommitWatch(engine)
+    watch.LOOK_ANYWAY_SECONDS = 3600
+    outbox = Base.metadata.tables["outbox_messages"]
+    try:
+        register(engine, "Mizo Fellowship Oslo")
+        first_look = watch.maybe_new()
+        with engine.begin() as connection:
+            connection.execute(outbox.update().values(sent_at=outbox.c.created_at))
+        after_the_relay_marked_it_sent = watch.maybe_new()
+        with engine.begin() as connection:
+            row = {"request_id": "r-1", "method": "registry.whoami", "recorded_at": datetime.now(UTC)}
+            connection.execute(Base.metadata.tables["answered_requests"].insert(), row)
+        after_a_commit_without_events = watch.maybe_new()
+        register(engine, "Mizo Fellowship Bergen")
+        after_an_event = watch.maybe_new()
+    finally:
+        watch.close()
+        engine.dispose()
+
+    assert (first_look, after_the_relay_marked_it_sent, after_a_commit_without_events, after_an_event) == (
+        True,
+        False,
+        False,
+        True,
+    )
