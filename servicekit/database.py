@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.errors import Unavailable
 from contracts.events import EventEnvelope
-from servicekit import answered_requests, inbox, outbox
+from servicekit import answered_requests, inbox, outbox, wal_checkpoints
 from servicekit.settings import BusSettings, DatabaseSettings
 
 # libpq gives up a connection not made by then, in a process without eventlet (a relay, the CLI): green psycopg2
@@ -39,6 +39,7 @@ def create_database_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={wal_checkpoints.AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -210,6 +211,8 @@ class Database(DependencyProvider):
         self.engine: Engine
         self.relay: outbox.OutboxRelay | None = None
         self.purge = None
+        self.checkpointer: wal_checkpoints.WalCheckpointer | None = None
+        self.checkpoints = None
 
     def setup(self) -> None:
         self.engine = create_database_engine(self.settings_class().database_url)
@@ -221,8 +224,12 @@ class Database(DependencyProvider):
         if not self.records_requests and any(getattr(e, "idempotent", False) for e in self.container.entrypoints):
             raise RuntimeError(f"{self.container.service_name}: rpc_write needs the answered_requests table")
         self.rpc_timeout_seconds = BusSettings().rpc_timeout_seconds
+        if wal_checkpoints.checkpointed_file(self.engine):
+            self.checkpointer = wal_checkpoints.WalCheckpointer(self.engine)
 
     def start(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpoints = self.container.spawn_managed_thread(self.checkpointer.run, identifier="wal_checkpoints")
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
         if self.records_requests:
@@ -234,6 +241,9 @@ class Database(DependencyProvider):
             self.purge.kill()  # a purge cut short rolls back; the next start purges again
         if self.relay is not None:
             self.relay.stop()
+        if self.checkpoints is not None:
+            self.checkpointer.stop()
+            self.checkpoints.wait()  # its connection closed before the engine goes
         self.engine.dispose()
 
     def kill(self) -> None:
