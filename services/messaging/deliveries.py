@@ -3,13 +3,20 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import DeliveryV1
 from services.messaging.db import DeliveryRecord
 
 CHUNK = 500
+_deliveries = DeliveryRecord.__table__
+_MARK_SENT = (
+    update(_deliveries)
+    .where(_deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state="sent", sent_at=bindparam("now", type_=_deliveries.c.sent_at.type), lease_token=None,
+            lease_until=None, next_attempt_at=None)
+)  # fmt: skip
 
 
 def delivery_of(record: DeliveryRecord) -> DeliveryV1:
@@ -84,10 +91,10 @@ class DeliveryRepository:
                     found[record.id] = record
         return found
 
-    @staticmethod
-    def mark_sent(record: DeliveryRecord, now: datetime) -> None:
-        record.state, record.sent_at = "sent", now
-        record.lease_token, record.lease_until, record.next_attempt_at = None, None, None
+    def mark_sent(self, ids: list[UUID], now: datetime) -> None:
+        """All at once, in Core: the ORM's flush of each row cost three times the rest of settling a batch."""
+        if ids:
+            self.session.connection().execute(_MARK_SENT, {"ids": ids, "now": now})
 
     @staticmethod
     def mark_failed_attempt(record: DeliveryRecord, error: str, next_attempt_at: datetime | None) -> None:

@@ -258,7 +258,7 @@ def settle(
     *, unit_of_work: Callable, now: datetime, retrying: Retrying, results: list[tuple[Outgoing, str | None]]
 ) -> tuple[int, int]:
     """`results`: each claimed delivery with None (sent) or the error. Returns (sent, failed for good)."""
-    sent = failed = 0
+    sent_ids, failed = [], 0
     with unit_of_work() as work:
         leased = work.deliveries.leased({outgoing.delivery_id: outgoing.lease_token for outgoing, _ in results})
         for outgoing, error in results:
@@ -269,8 +269,7 @@ def settle(
                       "message_id": outgoing.message_id, "recipient": outgoing.recipient,
                       "channel": outgoing.channel, "reference": outgoing.reference}  # fmt: skip
             if error is None:
-                work.deliveries.mark_sent(record, now)
-                sent += 1
+                sent_ids.append(record.id)
                 if outgoing.reference is not None:  # a notification another service asked for: it hears back
                     work.add_event(
                         DeliverySentV1(**common, aggregate_version=record.attempts, attempts=record.attempts)
@@ -286,4 +285,5 @@ def settle(
                 work.add_event(
                     DeliveryFailedV1(**common, aggregate_version=record.attempts, attempts=record.attempts, error=error)
                 )
-    return sent, failed
+        work.deliveries.mark_sent(sent_ids, now)
+    return len(sent_ids), failed
