@@ -66,12 +66,15 @@ def _principal(
     account_id: UUID, account, administered, now: datetime, individual_id: UUID | None, must_enrol_second_factor
 ) -> Principal:
     """`account` has the account's `email`, `display_name` and `is_cell_staff`; each of `administered` an
-    association's `association_id`, `country`, `status`, `merged_into` and `verification_due_at`."""
-    return Principal(
+    association's `association_id`, `country`, `status`, `merged_into` and `verification_due_at`.
+
+    Built without validation: every value is of its field's type, read from our own tables, and the e-mail address
+    was validated when it was stored; validating it again (email_validator) cost every signed-in request 0.1 ms."""
+    return Principal.model_construct(
         account_id=account_id,
         email=account.email,
         display_name=account.display_name,
-        is_cell_staff=account.is_cell_staff,
+        is_cell_staff=bool(account.is_cell_staff),
         administers=[
             AdministeredAssociation(
                 id=row.association_id,
