@@ -7,8 +7,10 @@ prepare_green_runtime()
 # into the registry's database before the services start, through its repository, so the duplicate finder's index
 # holds them), then clients registering new ones in that country through the gateway. For every 201 it times
 # how long until the association is searchable by the Cell (a watcher polls the Cell's search for the newest
-# pending associations). Run with 8 clients, then with 1. It prints figures and asserts nothing. With `--profile DIR`,
-# py-spy samples the registry, the gateway and search for the first seconds of the 8-client run.
+# pending associations). Run with 8 clients, then with 1. It prints figures and asserts nothing. CPU per registration
+# is printed as measured, and less what each process spends idle and on the watcher's polls (measured before).
+# With `--profile DIR`, py-spy samples the registry, the gateway, search and messaging for the first seconds of the
+# 8-client run.
 # Targets: ≥ 150 registrations/s with 8 clients, lag from 201 to searchable p99 ≤ 1 s.
 #
 #     .venv/bin/python benchmarks/registration_load.py
@@ -51,8 +53,9 @@ CITIES = ["Delhi", "Bengaluru", "Aizawl", "Shillong", "Imphal", "Lunglei", "Mumb
 KINDS = ["Welfare Association", "Fellowship", "Students Union", "Youth", "Women's Group", "Kristian Fellowship"]
 WORDS = ["Ṭhalai", "Zoram", "Lunglei", "Champhai", "Saiha", "Kolasib", "Serchhip", "Mamit", "Lawngtlai", "Hnahthial"]
 WATCH_INTERVAL_SECONDS = 0.02
-PROFILED = ("registry", "gateway", "search")
-PROFILE_SECONDS = 4
+PROFILED = ("registry", "gateway", "search", "messaging")
+PROFILE_SECONDS = 8
+IDLE_SECONDS = 3
 
 
 def association_name(chooser: random.Random) -> tuple[str, str]:
@@ -92,6 +95,7 @@ class SearchWatcher:
         self.port = port
         self.headers = cell_headers
         self.seen: dict[str, float] = {}
+        self.polls = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.watch)
 
@@ -102,6 +106,7 @@ class SearchWatcher:
             connection.request("GET", path, headers=self.headers)
             response = connection.getresponse()
             body = response.read()
+            self.polls += 1
             now = time.monotonic()
             if response.status == 200:
                 for item in json.loads(body)["items"]:
@@ -116,6 +121,34 @@ class SearchWatcher:
     def __exit__(self, *exc_info) -> None:
         self.stopping.set()
         self.thread.join()
+
+
+class IdleCost:
+    """What each process spends with no registration under way: CPU ms per second (timers, polling), measured
+    before the watcher starts, and per poll of the watcher, measured while it polls. Taken out of the figures per
+    registration, which otherwise grow as the rate falls (on a loaded machine), and with the watcher's polls,
+    whose number per registration changes with the rate and with how often the loaded watcher gets to poll."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        meter = CpuMeter(pids)
+        time.sleep(IDLE_SECONDS)
+        self.per_second = {name: ms / IDLE_SECONDS for name, ms in meter.ms_per(1).items()}
+        self.per_poll = dict.fromkeys(pids, 0.0)
+
+    def measure_polls(self, watcher: "SearchWatcher") -> None:
+        meter, polls = CpuMeter(self.pids), watcher.polls
+        time.sleep(IDLE_SECONDS)
+        polls = max(watcher.polls - polls, 1)
+        self.per_poll = {
+            name: (ms - self.per_second[name] * IDLE_SECONDS) / polls for name, ms in meter.ms_per(1).items()
+        }
+
+    def taken_out(self, cpu: dict[str, float], *, seconds: float, polls: int, count: int) -> dict[str, float]:
+        return {
+            name: ms - (self.per_second[name] * seconds + self.per_poll[name] * polls) / count
+            for name, ms in cpu.items()
+        }
 
 
 def admin_tokens(engine, count: int, label: str) -> list[str]:
@@ -181,12 +214,17 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
         for number, token in enumerate(tokens)
     ]
     port = int(system.url.rpartition(":")[2])
+    pids = system_pids(system.processes)
+    idle = IdleCost(pids) if report else None
     with SearchWatcher(port, cell) as watcher:
-        meter = CpuMeter(system_pids(system.processes))
+        if idle is not None:
+            idle.measure_polls(watcher)
+        meter, started, polls = CpuMeter(pids), time.monotonic(), watcher.polls
         # Sampled for the first seconds of the run only: py-spy must stop before the clients do.
         profiles = start_profiles(system.processes, profile, PROFILE_SECONDS, PROFILED) if profile else []
         answered, rate, failures = register_all(port, clients, calls)
         cpu = meter.ms_per(count)
+        run = {"seconds": time.monotonic() - started, "polls": watcher.polls - polls, "count": count}
         for sampler in profiles:
             sampler.wait()
         deadline = time.monotonic() + 60
@@ -197,12 +235,15 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
     lags = [max(lag, 0.0) for lag in lags]
     if not report:
         return
+    busy = idle.taken_out(cpu, **run)
     print(f"{clients} client(s), {count} registrations: {rate:,.1f} registrations/s; from 201 to searchable by "
           f"the Cell p50 {percentile(lags, 50):,.0f} ms, p99 {percentile(lags, 99):,.0f} ms, max {max(lags):,.0f} ms"
           f"{f'; {missing} never seen' if missing else ''}"
           f"{f'; {len(failures)} failed: {failures[0]}' if failures else ''}"
           f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]\n"
-          f"  CPU ms per registration: {describe(cpu)}", flush=True)  # fmt: skip
+          f"  CPU ms per registration: {describe(cpu)}  (all: {sum(cpu.values()):.1f})\n"
+          f"  less what each process spends idle (timers, polling) and on the watcher's {run['polls']} polls: "
+          f"{describe(busy)}  (all: {sum(busy.values()):.1f})", flush=True)  # fmt: skip
     for name in PROFILED if profile else ():
         print_profile(profile / f"{name}.txt")
 
