@@ -35,13 +35,17 @@ class WalCheckpointer:
         self._stopping = False
 
     def run(self) -> None:
-        connection = None
+        connection, seen = None, None
         try:
             while not self._stopping:
                 eventlet.sleep(CHECKPOINT_EVERY_SECONDS)
                 try:
                     connection = connection or self._engine.raw_connection()
-                    tpool.execute(_checkpoint, connection.driver_connection)
+                    # Changed by every other connection's commit: an idle service's thread is not woken for nothing.
+                    version = connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+                    if version != seen:
+                        tpool.execute(_checkpoint, connection.driver_connection)
+                        seen = version
                 except Exception as exc:
                     log.warning("could not checkpoint the SQLite log (tried again later): %s", exc)
         finally:
