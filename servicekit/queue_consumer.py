@@ -7,6 +7,7 @@ from functools import partial
 
 import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from eventlet.semaphore import Semaphore
 from nameko.messaging import QueueConsumer
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class ResilientQueueConsumer(QueueConsumer):
         self._unsettled: dict[object, set[int]] = {}  # channel → delivery tags handed to workers, not yet settled
         self._acks_due: dict[object, dict[int, object]] = {}  # channel → delivery tag → handled message
         self._ack_flush: eventlet.greenthread.GreenThread | None = None
+        self._flushing = Semaphore()
 
     def handle_message(self, provider, body, message) -> None:
         self._unsettled.setdefault(message.channel, set()).add(message.delivery_tag)
@@ -60,7 +62,13 @@ class ResilientQueueConsumer(QueueConsumer):
         self._settle(message, "reject", lambda: message.reject(requeue=False))
 
     def flush_acks(self) -> None:
-        """Send the acknowledgements due."""
+        """Send the acknowledgements due. One flush at a time: a flush whose socket write yields has taken its
+        messages out of the unsettled ones, and a `multiple` ack of another flush must not cover them before they
+        are sent (RabbitMQ closes a channel acknowledged twice for one message, and gives back all it had sent)."""
+        with self._flushing:
+            self._flush_acks()
+
+    def _flush_acks(self) -> None:
         if self._ack_flush is not None:
             self._ack_flush.cancel()
             self._ack_flush = None

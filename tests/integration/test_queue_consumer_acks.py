@@ -1,11 +1,21 @@
 """Acknowledgements that go together (servicekit.queue_consumer) never cover a message still being handled: killed
-while one event is being handled, a consumer gets that one again, and none of the events it had handled."""
+while one event is being handled, a consumer gets that one again, and none of the events it had handled. Nor do they
+acknowledge a message twice when a socket write yields (RabbitMQ would close the channel and give back everything
+unacknowledged on it, carried out again)."""
+
+import random
+from collections import Counter
 
 import eventlet
 import pytest
+from kombu import Connection
+from kombu.message import Message
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from contracts.topology import SEARCH_INDEXER
+from servicekit.bus import rpc_queue
 from servicekit.consumer import event_consumer
+from servicekit.rpc import rpc
 from tests.integration.factories import association_event
 from tests.integration.test_event_consumer import publish, wait_until
 
@@ -49,3 +59,38 @@ def test_a_killed_consumer_gets_again_only_the_event_it_was_handling(
 
     mine = [event_id for event_id in Recorder.handled if event_id in {event.event_id for event in events}]
     assert sorted(map(str, mine)) == sorted(str(event.event_id) for event in events)
+
+
+class Worker:
+    name = "ack_worker"
+    carried_out: list = []
+
+    @rpc
+    def work(self, number: int, seconds: float) -> int:
+        eventlet.sleep(seconds)
+        Worker.carried_out.append(number)
+        return number
+
+
+def test_requests_are_carried_out_once_when_acknowledgements_wait_on_the_socket(
+    amqp_uri, nameko_config, container_factory, monkeypatch
+):
+    acknowledge = Message.ack
+
+    def acknowledge_after_a_blocked_write(message, multiple=False):
+        eventlet.sleep(0.005)  # a socket write that would block yields to other greenthreads, flushes among them
+        return acknowledge(message, multiple)
+
+    monkeypatch.setattr(Message, "ack", acknowledge_after_a_blocked_write)
+    Worker.carried_out = []
+    container = container_factory(Worker, nameko_config)
+    container.start()
+    chooser = random.Random(1)
+    with ClusterRpcProxy(nameko_config, timeout=30) as proxy:
+        replies = [proxy.ack_worker.work.call_async(number, chooser.random() * 0.03) for number in range(600)]
+        assert sorted(reply.result() for reply in replies) == list(range(600))
+    container.kill()  # a request given back by a closed channel and not yet carried out again stays in the queue
+
+    with Connection(amqp_uri) as connection:
+        assert rpc_queue("ack_worker")(connection.default_channel).queue_declare(passive=True).message_count == 0
+    assert {number for number, times in Counter(Worker.carried_out).items() if times > 1} == set()
