@@ -64,5 +64,8 @@ def system_environment(rabbit_vhosts, home: Path, settings: dict[str, str]) -> d
         "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
         "MESSAGING_MAIL_FOLDER": str(home / "mail"),
         "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        # The suite signs up and logs in hundreds of people; at about 0.2 s of CPU a hash, the default profile
+        # would cost minutes. test_production_configuration runs the default.
+        "REGISTRY_PASSWORD_HASHING": "fast-for-tests-only",
         **settings,
     }

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
 
 from contracts.topology import SUBSCRIPTIONS
 from tests.e2e.conftest import Person, new_cell_staff
@@ -32,6 +33,7 @@ def gateways(rabbit_vhosts, postgres_databases, tmp_path_factory):
         # What every replica must share (deploy/README.md): the keys that seal alerts' data and sign unsubscribe links.
         "ALERTS_DATA_KEYS": Fernet.generate_key().decode(),
         "MESSAGING_UNSUBSCRIBE_SECRET": uuid.uuid4().hex,
+        "REGISTRY_PASSWORD_HASHING": "rfc9106-low-memory",  # the default, which the other test systems change
     }
     first = prepared_system(rabbit_vhosts, home, settings)
     with started(first, replica_of(first, home / "replica-log")) as (first, second):
@@ -138,3 +140,15 @@ def test_a_help_request_raised_through_one_gateway_is_claimed_once_when_two_clai
             ((other, first_admin), (one, second_admin))]  # fmt: skip
     assert seen[0]["status"] == seen[1]["status"] == "claimed"
     assert seen[0]["claimed_by"] == seen[1]["claimed_by"]
+
+
+def test_passwords_are_stored_with_the_default_hashing_parameters(gateways):
+    system, (one, _other) = gateways
+    email = f"hashed-{uuid.uuid4().hex[:8]}@example.org"
+    Person(one, email)
+
+    with create_engine(system.env["REGISTRY_DATABASE_URL"]).connect() as connection:
+        stored = connection.execute(text("SELECT password_hash FROM accounts WHERE email = :email"), {"email": email})
+        password_hash = stored.scalar_one()
+
+    assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

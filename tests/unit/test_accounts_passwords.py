@@ -98,3 +98,19 @@ def test_no_more_hashes_run_at_once_than_there_are_slots_and_one_left_waiting_is
         thread.join()
     assert most[0] == 2
     assert passwords.verify(passwords.hash(PASSWORD), PASSWORD)
+
+
+def test_the_fast_profile_for_tests_hashes_with_tiny_parameters_and_verifies():
+    passwords = Argon2Passwords.of_profile("fast-for-tests-only")
+    password_hash = passwords.hash(PASSWORD)
+
+    assert password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert passwords.verify(password_hash, PASSWORD)
+
+
+def test_weaker_parameters_never_replace_a_stronger_hash_and_the_default_replaces_a_weak_one():
+    fast = Argon2Passwords.of_profile("fast-for-tests-only")
+    default = Argon2Passwords.of_profile("rfc9106-low-memory")
+
+    assert not fast.needs_rehash(default.hash(PASSWORD))
+    assert default.needs_rehash(fast.hash(PASSWORD))

@@ -50,8 +50,16 @@ def account_policy_from_settings() -> AccountPolicy:
 def green_passwords() -> Argon2Passwords:
     """Hashes in eventlet's pool of OS threads: argon2 releases the GIL, so the process's other workers go on.
     At most REGISTRY_CONCURRENT_PASSWORD_HASHES run at once; one that waits too long for its turn is a 503."""
-    slots = Semaphore(RegistrySettings().concurrent_password_hashes)
-    return Argon2Passwords(offload=bounded(tpool.execute, slots, wait_seconds=HASH_SLOT_WAIT_SECONDS))
+    settings = RegistrySettings()
+    if settings.password_hashing != "rfc9106-low-memory":
+        log.warning(
+            "Passwords are hashed with the %r profile: new passwords can be guessed quickly from a copy of the "
+            "database. Unset REGISTRY_PASSWORD_HASHING anywhere real people sign up.",
+            settings.password_hashing,
+        )
+    slots = Semaphore(settings.concurrent_password_hashes)
+    offload = bounded(tpool.execute, slots, wait_seconds=HASH_SLOT_WAIT_SECONDS)
+    return Argon2Passwords.of_profile(settings.password_hashing, offload=offload)
 
 
 class AccountEntrypoints:
