@@ -1,8 +1,10 @@
 # The one-RPC read of issue 10: the whole system (`diasporahub run`'s processes) in a scratch RabbitMQ vhost and a
 # scratch directory, one verified association, and `GET /api/v1/associations/{id}` from wrk (Debian's `wrk`, an
-# external load generator: `apt-get install wrk`) with 16 connections. Prints requests/s, latency percentiles and
-# the CPU milliseconds per request of each process (from /proc, RabbitMQ's too). With `--profile DIR`, py-spy
-# samples the gateway and the registry during the run and the most costly frames are printed. It asserts nothing.
+# external load generator: `apt-get install wrk`) with 16 connections: first with the gateway keeping no answers,
+# so that every request is an RPC to the registry, then as deployed, where the gateway keeps anonymous reads. Prints
+# requests/s, latency percentiles and the CPU milliseconds per request of each process (from /proc, RabbitMQ's too).
+# With `--profile DIR`, py-spy samples the gateway and the registry during each run and the most costly frames are
+# printed. It asserts nothing.
 # Targets: ≥ 1,000 requests/s, p99 ≤ 40 ms.
 #
 #     .venv/bin/python benchmarks/read_path.py
@@ -111,28 +113,37 @@ def print_profile(path: Path, top: int = 25) -> None:
 
 
 def run(args, workdir: Path) -> None:
-    with ScratchVhost(args.amqp_uri, args.management_url, "read_path_bench") as vhost:
-        env = scratch_environment(vhost.amqp_uri, workdir)
-        registry_url = env["REGISTRY_DATABASE_URL"]
-        system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
-        system.prepare()
-        url = f"{system.url}/api/v1/associations/{verified_association(registry_url)}"
-        system.start_all()
-        try:
-            wrk(url, 3, args.connections)  # warm-up
-            meter = CpuMeter(system_pids(system.processes))
-            profiles = start_profiles(system.processes, args.profile, args.seconds) if args.profile else []
-            requests, rate, percentiles, report = wrk(url, args.seconds, args.connections)
-            cpu = meter.ms_per(requests)
-            for profile in profiles:
-                profile.wait()
-        finally:
-            system.stop_all()
+    """The read with every request an RPC to the registry (the gateway keeps no answers: what the target is about),
+    then as deployed, where the gateway keeps anonymous reads for GATEWAY_PUBLIC_READ_CACHE_SECONDS."""
+    for folder, settings, what in (("rpc", {"GATEWAY_PUBLIC_READ_CACHE_SECONDS": "0"}, "every request an RPC"),
+                                       ("kept", {}, "kept by the gateway, as deployed")):  # fmt: skip
+        (workdir / folder).mkdir()
+        with ScratchVhost(args.amqp_uri, args.management_url, "read_path_bench") as vhost:
+            env = scratch_environment(vhost.amqp_uri, workdir / folder) | settings
+            measure(args, env, workdir / folder, what)
+
+
+def measure(args, env: dict[str, str], workdir: Path, what: str) -> None:
+    registry_url = env["REGISTRY_DATABASE_URL"]
+    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
+    system.prepare()
+    url = f"{system.url}/api/v1/associations/{verified_association(registry_url)}"
+    system.start_all()
+    try:
+        wrk(url, 3, args.connections)  # warm-up
+        meter = CpuMeter(system_pids(system.processes))
+        profiles = start_profiles(system.processes, args.profile, args.seconds) if args.profile else []
+        requests, rate, percentiles, report = wrk(url, args.seconds, args.connections)
+        cpu = meter.ms_per(requests)
+        for profile in profiles:
+            profile.wait()
+    finally:
+        system.stop_all()
     print(report)
-    print(f"GET /api/v1/associations/{{id}}, {args.connections} connections, {args.seconds} s: {rate:,.0f} requests/s "
-          f"(target ≥ 1,000), p50 {percentiles['50']:.1f} ms, p99 {percentiles['99']:.1f} ms (target ≤ 40 ms)"
-          f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")  # fmt: skip
-    print(f"CPU ms per request: {describe(cpu)}")
+    print(f"GET /api/v1/associations/{{id}}, {what}, {args.connections} connections, {args.seconds} s: "
+          f"{rate:,.0f} requests/s (target ≥ 1,000), p50 {percentiles['50']:.1f} ms, p99 {percentiles['99']:.1f} ms "
+          f"(target ≤ 40 ms)  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")  # fmt: skip
+    print(f"CPU ms per request: {describe(cpu)}\n")
     if args.profile:
         for name in PROFILED:
             print_profile(args.profile / f"{name}.txt")
