@@ -120,10 +120,11 @@ def run(args, workdir: Path) -> None:
         (workdir / folder).mkdir()
         with ScratchVhost(args.amqp_uri, args.management_url, "read_path_bench") as vhost:
             env = scratch_environment(vhost.amqp_uri, workdir / folder) | settings
-            measure(args, env, workdir / folder, what)
+            profile = args.profile / folder if args.profile else None
+            measure(args, env, workdir / folder, what, profile)
 
 
-def measure(args, env: dict[str, str], workdir: Path, what: str) -> None:
+def measure(args, env: dict[str, str], workdir: Path, what: str, profile: Path | None) -> None:
     registry_url = env["REGISTRY_DATABASE_URL"]
     system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
     system.prepare()
@@ -132,11 +133,11 @@ def measure(args, env: dict[str, str], workdir: Path, what: str) -> None:
     try:
         wrk(url, 3, args.connections)  # warm-up
         meter = CpuMeter(system_pids(system.processes))
-        profiles = start_profiles(system.processes, args.profile, args.seconds) if args.profile else []
+        profiles = start_profiles(system.processes, profile, args.seconds) if profile else []
         requests, rate, percentiles, report = wrk(url, args.seconds, args.connections)
         cpu = meter.ms_per(requests)
-        for profile in profiles:
-            profile.wait()
+        for sampler in profiles:
+            sampler.wait()
     finally:
         system.stop_all()
     print(report)
@@ -144,9 +145,9 @@ def measure(args, env: dict[str, str], workdir: Path, what: str) -> None:
           f"{rate:,.0f} requests/s (target ≥ 1,000), p50 {percentiles['50']:.1f} ms, p99 {percentiles['99']:.1f} ms "
           f"(target ≤ 40 ms)  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")  # fmt: skip
     print(f"CPU ms per request: {describe(cpu)}\n")
-    if args.profile:
+    if profile:
         for name in PROFILED:
-            print_profile(args.profile / f"{name}.txt")
+            print_profile(profile / f"{name}.txt")
 
 
 def main() -> None:
