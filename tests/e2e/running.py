@@ -55,15 +55,18 @@ def stopped(*systems: System) -> None:
 
 
 def system_environment(rabbit_vhosts, home: Path, settings: dict[str, str]) -> dict[str, str]:
-    """A vhost of its own with each service as its own broker user, the embedded databases in `home`, `settings`
-    on top."""
+    """A vhost of its own with each service as its own broker user, the embedded databases in `home` (never the
+    checkout's own `var/`, where `make run` keeps its data), `settings` on top."""
     operator_amqp_uri = rabbit_vhosts.create()
     return os.environ | {
         "DIASPORAHUB_AMQP_URI": operator_amqp_uri,
         **rabbit_vhosts.service_users_env(operator_amqp_uri),
         "ALERTS_DATA_KEY_FILE": str(home / "alerts-data.key"),
         "MESSAGING_MAIL_FOLDER": str(home / "mail"),
-        "SEARCH_DATABASE_URL": f"sqlite:///{home / 'search.sqlite3'}",
+        **{
+            f"{service.upper()}_DATABASE_URL": f"sqlite:///{home / f'{service}.sqlite3'}"
+            for service in ("registry", "search", "messaging", "alerts")
+        },
         # The suite signs up and logs in hundreds of people; at about 0.2 s of CPU a hash, the default profile
         # would cost minutes. test_production_configuration runs the default.
         "REGISTRY_PASSWORD_HASHING": "fast-for-tests-only",
