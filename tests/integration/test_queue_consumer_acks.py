@@ -1,4 +1,4 @@
-"""Acknowledgements that go together (servicekit.queue_consumer) never cover a message still being handled: killed
+"""A queue consumer's acknowledgements (servicekit.queue_consumer) never cover a message still being handled: killed
 while one event is being handled, a consumer gets that one again, and none of the events it had handled. Nor do they
 acknowledge a message twice when a socket write yields (RabbitMQ would close the channel and give back everything
 unacknowledged on it, carried out again)."""
