@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -37,7 +36,7 @@ from services.registry.service import RegistryService
 SESSION_LIFETIME = timedelta(days=1)
 # Every signed-in caller's password (deleting an account asks for it again), hashed quickly for the tests.
 CALLER_PASSWORD = "the caller's own password"
-FAST_PASSWORDS = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+FAST_PASSWORDS = Argon2Passwords.of_profile("fast-for-tests-only")
 CALLER_PASSWORD_HASH = FAST_PASSWORDS.hash(CALLER_PASSWORD)
 
 

@@ -5,7 +5,6 @@ from functools import partial
 
 import eventlet
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -21,7 +20,7 @@ from services.registry.db import AccountRecord, Base, LoginThrottleRecord, Sessi
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 PASSWORD = "Thingtlang ram 2025"
 POLICY = AccountPolicy()
-PASSWORDS = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+PASSWORDS = Argon2Passwords.of_profile("fast-for-tests-only")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from functools import partial
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -32,7 +31,7 @@ STEP = timedelta(seconds=30)
 PASSWORD = "Aizawl secretariat 2026"
 CELL_EMAIL = "duty.officer@mizoram.example.org"
 POLICY = AccountPolicy()
-PASSWORDS = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+PASSWORDS = Argon2Passwords.of_profile("fast-for-tests-only")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 from werkzeug.http import parse_cookie
 from werkzeug.test import EnvironBuilder
@@ -44,7 +43,7 @@ def gateway(store):
     registry = worker_factory(
         AccountService,
         unit_of_work=store,
-        passwords=Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)),
+        passwords=Argon2Passwords.of_profile("fast-for-tests-only"),
         account_policy=AccountPolicy(),
         clock=lambda: datetime.now(UTC),
     )

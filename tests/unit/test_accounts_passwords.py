@@ -2,8 +2,6 @@
 
 import time
 
-from argon2 import PasswordHasher
-
 from services.registry.accounts.passwords import Argon2Passwords
 
 PASSWORD = "Thingtlang ram 2025"
@@ -17,7 +15,7 @@ def test_the_default_is_argon2id_with_rfc_9106_low_memory_parameters():
 
 
 def test_a_hash_verifies_its_password_and_no_other():
-    passwords = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    passwords = Argon2Passwords.of_profile("fast-for-tests-only")
     password_hash = passwords.hash(PASSWORD)
 
     assert passwords.verify(password_hash, PASSWORD)
@@ -42,7 +40,7 @@ def test_an_unknown_account_takes_as_long_as_a_wrong_password():
 
 
 def test_a_hash_made_with_weaker_parameters_needs_rehashing():
-    weak = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)).hash(PASSWORD)
+    weak = Argon2Passwords.of_profile("fast-for-tests-only").hash(PASSWORD)
 
     assert Argon2Passwords().needs_rehash(weak)
     assert not Argon2Passwords().needs_rehash(Argon2Passwords().hash(PASSWORD))
@@ -55,7 +53,7 @@ def test_hashing_can_run_elsewhere():
         ran.append(function.__name__)
         return function(*args)
 
-    passwords = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), offload=offload)
+    passwords = Argon2Passwords.of_profile("fast-for-tests-only", offload=offload)
     assert passwords.verify(passwords.hash(PASSWORD), PASSWORD)
 
     assert ran == ["hash", "verify"]
@@ -82,9 +80,7 @@ def test_no_more_hashes_run_at_once_than_there_are_slots_and_one_left_waiting_is
             running[0] -= 1
         return function(*args)
 
-    passwords = Argon2Passwords(
-        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), offload=bounded(slow, slots, wait_seconds=0.2)
-    )
+    passwords = Argon2Passwords.of_profile("fast-for-tests-only", offload=bounded(slow, slots, wait_seconds=0.2))
     hashing = [threading.Thread(target=passwords.hash, args=(PASSWORD,)) for _ in range(2)]
     for thread in hashing:
         thread.start()

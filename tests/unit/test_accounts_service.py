@@ -42,7 +42,7 @@ class FakeClock:
 
 def fast_passwords() -> Argon2Passwords:
     """Still argon2id, with the smallest parameters, so that the suite stays quick."""
-    return Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    return Argon2Passwords.of_profile("fast-for-tests-only")
 
 
 @pytest.fixture
