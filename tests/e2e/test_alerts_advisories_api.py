@@ -73,6 +73,8 @@ def bangkok_world(system, cell_staff):
     assert person.request("POST", "/api/v1/individuals", json=profile).status_code == 201
     chosen = person.request("PUT", "/api/v1/advisories/subscription", json={"receive": True})
     assert chosen.status_code == 200, chosen.text
+    # Alerts hears of the profile's city from the registry's event, which may come after the subscription.
+    assert eventually(lambda: person.request("GET", "/api/v1/advisories/subscription").json().get("city") == "Bangkok")
     body = advisory_body()
     published = cell_staff.request("POST", "/api/v1/advisories", json=body)
     assert published.status_code == 201, published.text
