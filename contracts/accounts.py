@@ -130,3 +130,11 @@ class Principal(BaseModel):
     individual_id: UUID | None = None
     # Cell staff signed in before setting up their second factor: the registry lets such a session only enrol.
     must_enrol_second_factor: bool = False
+
+
+class TrustedPrincipal(Principal):
+    """A Principal as a service takes it from a trusted caller (the gateway, which had it from the registry and
+    validated it as a Principal): the e-mail address is taken as sent, already checked and normalised, since
+    checking it again (email_validator) cost about 80 µs of every call. Every other field is validated as before."""
+
+    email: str

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
-from contracts.accounts import Principal
+from contracts.accounts import TrustedPrincipal
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.events import (
     AccountDeletedV1,
@@ -71,7 +71,8 @@ from services.messaging.markup import render
 from services.messaging.metrics import deliveries_by_channel_and_state
 from services.messaging.settings import MessagingSettings, policy_of
 
-# Who is asking (a Principal) is believed only from the gateway, which resolved it from a session token.
+# Who is asking (a Principal) is believed only from the gateway, which resolved it from a session token: so it is
+# taken as a TrustedPrincipal, its e-mail address not checked again.
 FROM_THE_GATEWAY = ("gateway",)
 
 
@@ -141,7 +142,7 @@ class MessagingService(Pingable):
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def start_conversation(
-        self, principal: Principal, draft: ConversationDraft, idempotency_key: IdempotencyKey | None = None
+        self, principal: TrustedPrincipal, draft: ConversationDraft, idempotency_key: IdempotencyKey | None = None
     ) -> ConversationV1:
         # The sender's next poll (MESSAGING_DELIVERY_POLL_SECONDS) plans and sends its e-mails with others: a post does
         # not wake it, so that many posts share one claim and one SMTP connection; broadcasts and notifications wake it.
@@ -149,17 +150,17 @@ class MessagingService(Pingable):
                          render=render, policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def list_conversations(self, principal: Principal, query: ConversationQuery) -> ConversationList:
+    def list_conversations(self, principal: TrustedPrincipal, query: ConversationQuery) -> ConversationList:
         return self._use(handlers.list_conversations, principal=principal, query=query)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def get_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
+    def get_conversation(self, principal: TrustedPrincipal, conversation_id: str) -> ConversationV1:
         return self._use(handlers.get_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def post_message(
-        self, principal: Principal, conversation_id: str, draft: MessageDraft,
+        self, principal: TrustedPrincipal, conversation_id: str, draft: MessageDraft,
         idempotency_key: IdempotencyKey | None = None,
     ) -> MessageV1:  # fmt: skip
         return self._use(handlers.post_message, now=self.clock(), principal=principal,
@@ -167,26 +168,26 @@ class MessagingService(Pingable):
                          policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def archive_conversation(self, principal: Principal, conversation_id: str) -> ConversationV1:
+    def archive_conversation(self, principal: TrustedPrincipal, conversation_id: str) -> ConversationV1:
         return self._use(handlers.archive_conversation, principal=principal,
                          conversation_id=id_of(conversation_id, "conversation"))  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def inbox(self, principal: Principal, query: InboxQuery) -> Inbox:
+    def inbox(self, principal: TrustedPrincipal, query: InboxQuery) -> Inbox:
         return self._use(handlers.inbox, principal=principal, query=query)
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def mark_read(self, principal: Principal, message_id: str) -> None:
+    def mark_read(self, principal: TrustedPrincipal, message_id: str) -> None:
         self._use(handlers.mark_read, now=self.clock(), principal=principal, message_id=id_of(message_id, "message"))
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def report_message(self, principal: Principal, message_id: str, report: Report) -> None:
+    def report_message(self, principal: TrustedPrincipal, message_id: str, report: Report) -> None:
         self._use(moderation.report_message, now=self.clock(), principal=principal,
                   message_id=id_of(message_id, "message"), report=report)  # fmt: skip
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def broadcast(
-        self, principal: Principal, draft: BroadcastDraft, idempotency_key: IdempotencyKey | None = None
+        self, principal: TrustedPrincipal, draft: BroadcastDraft, idempotency_key: IdempotencyKey | None = None
     ) -> BroadcastV1:
         sent = self._use(broadcasts.broadcast, now=self.clock(), principal=principal, draft=draft, render=render,
                          policy=self.policy, idempotency_key=idempotency_key)  # fmt: skip
@@ -194,7 +195,7 @@ class MessagingService(Pingable):
         return sent
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def get_broadcast(self, principal: Principal, broadcast_id: str) -> BroadcastV1:
+    def get_broadcast(self, principal: TrustedPrincipal, broadcast_id: str) -> BroadcastV1:
         return self._use(broadcasts.get_broadcast, principal=principal, broadcast_id=id_of(broadcast_id, "broadcast"))
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=("alerts",))  # the services that notify associations
@@ -206,13 +207,13 @@ class MessagingService(Pingable):
         return receipt
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def get_notification_settings(self, principal: Principal, association_id: str) -> NotificationSettingsV1:
+    def get_notification_settings(self, principal: TrustedPrincipal, association_id: str) -> NotificationSettingsV1:
         return self._use(delivery.get_settings, principal=principal,
                          association_id=id_of(association_id, "association"))  # fmt: skip
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def put_notification_settings(
-        self, principal: Principal, association_id: str, settings: NotificationSettings
+        self, principal: TrustedPrincipal, association_id: str, settings: NotificationSettings
     ) -> NotificationSettingsV1:
         allow = self.settings.allow_private_webhooks
         return self._use(delivery.put_settings, now=self.clock(), principal=principal,
@@ -221,7 +222,7 @@ class MessagingService(Pingable):
                          new_secret=new_webhook_secret, new_key=new_unsubscribe_key)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def list_deliveries(self, principal: Principal, association_id: str, query: DeliveryQuery) -> DeliveryList:
+    def list_deliveries(self, principal: TrustedPrincipal, association_id: str, query: DeliveryQuery) -> DeliveryList:
         return self._use(delivery.list_deliveries, principal=principal,
                          association_id=id_of(association_id, "association"), query=query)  # fmt: skip
 
@@ -230,30 +231,30 @@ class MessagingService(Pingable):
         self._use(delivery.unsubscribe, now=self.clock(), key=key)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def get_member_notification_settings(self, principal: Principal) -> MemberNotificationSettingsV1:
+    def get_member_notification_settings(self, principal: TrustedPrincipal) -> MemberNotificationSettingsV1:
         return self._use(delivery.get_member_settings, principal=principal)
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
     def put_member_notification_settings(
-        self, principal: Principal, settings: MemberNotificationSettings
+        self, principal: TrustedPrincipal, settings: MemberNotificationSettings
     ) -> MemberNotificationSettingsV1:
         return self._use(delivery.put_member_settings, now=self.clock(), principal=principal, settings=settings,
                          new_key=new_unsubscribe_key)  # fmt: skip
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def my_reports(self, principal: Principal) -> ReportStatusList:
+    def my_reports(self, principal: TrustedPrincipal) -> ReportStatusList:
         return self._use(moderation.my_reports, principal=principal)
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def list_reports(self, principal: Principal, query: ReportQuery) -> ReportList:
+    def list_reports(self, principal: TrustedPrincipal, query: ReportQuery) -> ReportList:
         return self._use(moderation.list_reports, principal=principal, query=query)
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def decide_report(self, principal: Principal, report_id: str, decision: ReportDecision) -> ReportV1:
+    def decide_report(self, principal: TrustedPrincipal, report_id: str, decision: ReportDecision) -> ReportV1:
         return self._use(moderation.decide_report, now=self.clock(), principal=principal,
                          report_id=report_id_of(report_id), decision=decision)  # fmt: skip
 
     @rpc_write(expected_exceptions=EXPECTED_ERRORS, callers=FROM_THE_GATEWAY)
-    def block_sending(self, principal: Principal, association_id: str, block: SendingBlock) -> SendingBlockV1:
+    def block_sending(self, principal: TrustedPrincipal, association_id: str, block: SendingBlock) -> SendingBlockV1:
         return self._use(moderation.block_sending, now=self.clock(), principal=principal,
                          association_id=id_of(association_id, "association"), block=block)  # fmt: skip
