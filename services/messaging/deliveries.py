@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, Update, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import DeliveryV1
@@ -17,6 +17,32 @@ _MARK_SENT = (
     .values(state="sent", sent_at=bindparam("now", type_=_deliveries.c.sent_at.type), lease_token=None,
             lease_until=None, next_attempt_at=None)
 )  # fmt: skip
+
+
+def _claim(*, skip_locked: bool) -> Update:
+    """Built once (per dialect), with the claim's values as parameters: a sender claims every few rows."""
+    c = _deliveries.c
+    now = bindparam("claim_now", type_=c.next_attempt_at.type)
+    lease_over = or_(c.lease_until.is_(None), c.lease_until < now)
+    due = (
+        select(c.id)
+        .where(c.state == "queued", c.next_attempt_at <= now, lease_over)
+        .order_by(c.next_attempt_at)
+        .limit(bindparam("claim_limit"))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_deliveries)
+        .where(c.id.in_(due.scalar_subquery()), lease_over)
+        .values(lease_token=bindparam("claim_token"), attempts=c.attempts + 1,
+                lease_until=bindparam("claim_until", type_=c.lease_until.type))
+    )  # fmt: skip
+
+
+_CLAIM, _CLAIM_SKIPPING_LOCKED = _claim(skip_locked=False), _claim(skip_locked=True)
+_CLAIMED = select(_deliveries).where(_deliveries.c.lease_token == bindparam("claim_token"))
+_LEASED = select(_deliveries).where(_deliveries.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
 
 
 def delivery_of(record: DeliveryRecord) -> DeliveryV1:
@@ -49,46 +75,30 @@ class DeliveryRepository:
             delete(DeliveryRecord).where(DeliveryRecord.recipient == recipient, DeliveryRecord.state == "queued")
         ).rowcount
 
-    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRecord]:
+    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[Row]:
         """Due rows whose lease (if any) ran out, leased to this caller in one UPDATE; SKIP LOCKED on PostgreSQL
-        lets concurrent senders take different rows, SQLite's single writer serialises them.
+        lets concurrent senders take different rows, SQLite's single writer serialises them. Read as rows in Core,
+        as `leased` reads them: the ORM's objects cost more than the rest of claiming, for every delivery.
 
         The attempt is counted here, before anything is sent, so `attempts` is how many times a delivery may have
         gone out even when a sender dies (or its settling fails) between sending and settling."""
         token = str(uuid4())
-        due = (
-            select(DeliveryRecord.id)
-            .where(
-                DeliveryRecord.state == "queued",
-                DeliveryRecord.next_attempt_at <= now,
-                or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
-            )
-            .order_by(DeliveryRecord.next_attempt_at)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        self.session.execute(
-            update(DeliveryRecord)
-            .where(
-                DeliveryRecord.id.in_(due.scalar_subquery()),
-                or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
-            )
-            .values(lease_token=token, lease_until=now + lease, attempts=DeliveryRecord.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return list(self.session.scalars(select(DeliveryRecord).where(DeliveryRecord.lease_token == token)))
+        connection = self.session.connection()
+        claim = _CLAIM_SKIPPING_LOCKED if connection.dialect.name == "postgresql" else _CLAIM
+        connection.execute(claim, {"claim_now": now, "claim_limit": limit, "claim_token": token,
+                                   "claim_until": now + lease})  # fmt: skip
+        return connection.execute(_CLAIMED, {"claim_token": token}).all()
 
-    def leased(self, tokens: dict[UUID, str]) -> dict[UUID, DeliveryRecord]:
-        """The rows still leased with these tokens, read in one query (a row whose lease was lost is left out)."""
-        found: dict[UUID, DeliveryRecord] = {}
+    def leased(self, tokens: dict[UUID, str]) -> dict[UUID, Row]:
+        """The rows still leased with these tokens, read in one query (a row whose lease was lost is left out) and
+        locked until the transaction ends."""
+        found: dict[UUID, Row] = {}
         ids = list(tokens)
+        connection = self.session.connection()
         for start in range(0, len(ids), CHUNK):
-            for record in self.session.scalars(
-                select(DeliveryRecord).where(DeliveryRecord.id.in_(ids[start : start + CHUNK])).with_for_update()
-            ):
-                if record.lease_token == tokens[record.id] and record.state == "queued":
-                    found[record.id] = record
+            for row in connection.execute(_LEASED, {"ids": ids[start : start + CHUNK]}):
+                if row.lease_token == tokens[row.id] and row.state == "queued":
+                    found[row.id] = row
         return found
 
     def mark_sent(self, ids: list[UUID], now: datetime) -> None:
@@ -96,16 +106,16 @@ class DeliveryRepository:
         if ids:
             self.session.connection().execute(_MARK_SENT, {"ids": ids, "now": now})
 
-    @staticmethod
-    def mark_failed_attempt(record: DeliveryRecord, error: str, next_attempt_at: datetime | None) -> None:
+    def mark_failed_attempt(self, delivery_id: UUID, error: str, next_attempt_at: datetime | None) -> None:
         """Another attempt at `next_attempt_at`, or failed for good when it is None (the attempt was counted when
         it was claimed)."""
-        record.last_error = error[:2000]
-        record.lease_token, record.lease_until = None, None
-        if next_attempt_at is None:
-            record.state, record.next_attempt_at = "failed", None
-        else:
-            record.next_attempt_at = next_attempt_at
+        state = "queued" if next_attempt_at is not None else "failed"
+        self.session.connection().execute(
+            update(_deliveries)
+            .where(_deliveries.c.id == delivery_id)
+            .values(last_error=error[:2000], lease_token=None, lease_until=None, state=state,
+                    next_attempt_at=next_attempt_at)
+        )  # fmt: skip
 
     def of_recipient(self, recipient: str, state: str | None, limit: int = 200) -> list[DeliveryV1]:
         query = select(DeliveryRecord).where(DeliveryRecord.recipient == recipient)

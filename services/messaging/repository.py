@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import ConversationV1, InboxItem, MessageV1
@@ -21,6 +21,8 @@ from services.messaging.domain import party_of
 
 CHUNK = 500
 _INSERT_INBOX_COPY = insert(InboxRecord.__table__)
+_messages = MessageRecord.__table__
+_MESSAGES = select(_messages).where(_messages.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def message_of(record: MessageRecord) -> MessageV1:
@@ -130,9 +132,13 @@ class MessageRepository:
     def message(self, message_id: UUID) -> MessageRecord | None:
         return self.session.get(MessageRecord, message_id)
 
-    def messages(self, message_ids: set[UUID]) -> dict[UUID, MessageRecord]:
-        """Many at once (a sender's batch holds a post's deliveries, each of another message)."""
-        return self._by_ids(MessageRecord.id, list(message_ids))
+    def messages(self, message_ids: set[UUID]) -> dict[UUID, Row]:
+        """Many at once, as rows in Core (a sender's batch holds a post's deliveries, each of another message)."""
+        ids, found = list(message_ids), {}
+        connection = self.session.connection()
+        for start in range(0, len(ids), CHUNK):
+            found.update((row.id, row) for row in connection.execute(_MESSAGES, {"ids": ids[start : start + CHUNK]}))
+        return found
 
     def message_view(self, message_id: UUID) -> MessageV1:
         return message_of(self.session.get(MessageRecord, message_id))

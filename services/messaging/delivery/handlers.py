@@ -278,8 +278,8 @@ def settle(
             when = domain.next_attempt(
                 attempts=record.attempts, now=now, base=retrying.base, cap=retrying.cap, give_up_at=record.give_up_at
             )
-            work.deliveries.mark_failed_attempt(record, error, when)
-            if record.state == "failed":
+            work.deliveries.mark_failed_attempt(record.id, error, when)
+            if when is None:
                 failed += 1
                 log.warning("delivery %s failed for good after %d attempts: %s", record.id, record.attempts, error)
                 work.add_event(
