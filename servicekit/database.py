@@ -186,6 +186,36 @@ class UnitOfWork:
             self._on_events_committed()
 
 
+class ReadOnlyUnitOfWork:
+    """A unit of work for an entrypoint that only reads (`reads_only`): the repositories on one session, and none of
+    a writer's machinery (events, inbox, request record, commit). Closing the session ends its transaction, as a
+    rollback: a read has nothing to keep. Database errors of the block become Unavailable, as in UnitOfWork."""
+
+    def __init__(self, session_factory: Callable[[], Session], *, repositories: dict[str, Callable[[Session], object]]):
+        self._session_factory = session_factory
+        self._repositories = repositories
+        self.session: Session
+
+    def __enter__(self) -> "ReadOnlyUnitOfWork":
+        self.session = self._session_factory()
+        for name, repository in self._repositories.items():
+            setattr(self, name, repository(self.session))
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self.session.close()
+        unavailable = unavailable_instead(exc)
+        if unavailable is not None:
+            raise unavailable from exc
+
+
+def reads_only(method: Callable) -> Callable:
+    """Marks an entrypoint that writes nothing: the Database provider gives its workers ReadOnlyUnitOfWork, which
+    costs a read less CPU than UnitOfWork. Put it under the entrypoint's decorator (`@rpc(...)`)."""
+    method.reads_only = True
+    return method
+
+
 class Database(DependencyProvider):
     """Gives each worker `unit_of_work()`; optionally relays the service's outbox to the bus.
 
@@ -193,7 +223,8 @@ class Database(DependencyProvider):
     first records the event id and raises AlreadyHandled for a repeat, so a
     redelivered event changes nothing. In a worker started for an `rpc_write` request, units of work record the
     request with its first write and a repeat gets the first answer (servicekit.answered_requests); the metadata
-    then needs that table, whose old rows this provider purges.
+    then needs that table, whose old rows this provider purges. An entrypoint marked `reads_only` gets read-only
+    units of work.
     """
 
     def __init__(
@@ -215,6 +246,7 @@ class Database(DependencyProvider):
         self.checkpoints = None
 
     def setup(self) -> None:
+        self.read_only_methods = self._read_only_methods()
         self.engine = create_database_engine(self.settings_class().database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # With a relay process of its own (servicekit/relay.py), the service does not relay as well.
@@ -224,6 +256,7 @@ class Database(DependencyProvider):
         if not self.records_requests and any(getattr(e, "idempotent", False) for e in self.container.entrypoints):
             raise RuntimeError(f"{self.container.service_name}: rpc_write needs the answered_requests table")
         self.rpc_timeout_seconds = BusSettings().rpc_timeout_seconds
+        self.read_only_units = partial(ReadOnlyUnitOfWork, self.session_factory, repositories=self.repositories)
         if wal_checkpoints.checkpointed_file(self.engine):
             self.checkpointer = wal_checkpoints.WalCheckpointer(self.engine)
 
@@ -249,7 +282,26 @@ class Database(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> Callable[[], UnitOfWork]:
+    def _read_only_methods(self) -> frozenset[str]:
+        service_cls = self.container.service_cls
+        methods = {
+            entrypoint.method_name
+            for entrypoint in self.container.entrypoints
+            if getattr(getattr(service_cls, entrypoint.method_name), "reads_only", False)
+        }
+        # An rpc_write's units of work record its request, an event consumer's the event: they must not be skipped.
+        recording = {
+            entrypoint.method_name
+            for entrypoint in self.container.entrypoints
+            if getattr(entrypoint, "idempotent", False) or hasattr(entrypoint, "handling")
+        }
+        if recording & methods:
+            raise RuntimeError(f"{self.container.service_name}: {sorted(recording & methods)} cannot read only")
+        return frozenset(methods)
+
+    def get_dependency(self, worker_ctx) -> Callable[[], UnitOfWork | ReadOnlyUnitOfWork]:
+        if worker_ctx.entrypoint.method_name in self.read_only_methods:
+            return self.read_only_units
         handling = getattr(worker_ctx.entrypoint, "handling", lambda _ctx: None)(worker_ctx)
         wake_relay = self.relay.wake if self.relay is not None else (lambda: None)
         # The call id travels with the event, so logs link a request to what it caused.

@@ -14,6 +14,7 @@ from contracts.associations import (
     VerificationDecision,
 )
 from contracts.errors import EXPECTED_ERRORS
+from servicekit.database import reads_only
 from servicekit.rpc import rpc
 from servicekit.rpc_writes import rpc_write
 from services.registry.associations import handlers
@@ -45,6 +46,7 @@ class AssociationEntrypoints:
         )
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("token",))
+    @reads_only
     def get_association(self, token: str | None, association_id: str) -> AssociationV1:
         return handlers.get_association(
             unit_of_work=self.unit_of_work,
