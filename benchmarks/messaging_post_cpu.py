@@ -3,7 +3,7 @@
 # recorded, the handler, the answer dumped and stored), on SQLite or PostgreSQL, in this one process, and the
 # delivery sender's work after (CPU it spends in the same process, in batches): planning the posts' deliveries, then
 # sending them (e-mails to an SMTP server in its own process, as benchmarks/messaging.py sends them). It prints CPU
-# milliseconds and SQL statements per post, and with --profile the functions that took the most in either part; it
+# microseconds and SQL statements per post, and with --profile the functions that took the most in either part; it
 # asserts nothing. Time on a shared machine is noisy; process CPU is less so.
 #
 #     .venv/bin/python benchmarks/messaging_post_cpu.py
@@ -179,11 +179,11 @@ def main() -> None:
         finally:
             drop_scratch(url)
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"post_message on {backend}, {args.posts} posts: {cpu * 1000 / args.posts:.2f} CPU ms per post "
-          f"({wall * 1000 / args.posts:.2f} ms wall), {posting_statements / args.posts:.1f} SQL statements per post; "
-          f"the sender planning their deliveries: {planning_cpu * 1000 / args.posts:.2f} CPU ms per post, "
-          f"{planning_statements / args.posts:.2f} statements, sending them: {sending_cpu * 1000 / args.posts:.2f} "
-          f"CPU ms per post, {statements[0] / args.posts:.2f} statements; load average "
+    print(f"post_message on {backend}, {args.posts} posts: {cpu * 1e6 / args.posts:.0f} CPU µs per post "
+          f"({wall * 1e6 / args.posts:.0f} µs wall), {posting_statements / args.posts:.1f} SQL statements per post; "
+          f"the sender planning their deliveries: {planning_cpu * 1e6 / args.posts:.0f} CPU µs per post, "
+          f"{planning_statements / args.posts:.2f} statements, sending them: {sending_cpu * 1e6 / args.posts:.0f} "
+          f"CPU µs per post, {statements[0] / args.posts:.2f} statements; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
     if args.profile:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
