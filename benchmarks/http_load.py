@@ -1,8 +1,8 @@
 """Clients hammering the gateway on kept-alive connections, for the benchmarks: latencies, rate, failures.
 
 `drive` runs the clients as threads of the benchmark's own process, whose GIL and CPU are shared with the
-machine's other work: on 2 cores they take a part of what they measure. `drive_with_wrk` runs them in wrk (C, one
-thread and connection per client), where they cost little CPU and wait for no interpreter.
+machine's other work: on 2 cores they take a part of what they measure. `drive_with_wrk` runs them in wrk (C), where
+they cost little CPU and wait for no interpreter: every benchmark that loads the gateway over HTTP runs wrk through it.
 """
 
 import http.client
@@ -10,10 +10,10 @@ import json
 import shutil
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class WrkRun:
     rate: float
     p50: float
     p99: float
-    failures: int  # answers of 4xx or 5xx, and socket errors
+    failures: int  # answers other than 2xx or 3xx, and socket errors
 
 
 def wrk_available() -> bool:
@@ -83,7 +83,7 @@ def _lua_string(text: str) -> str:
 
 
 def _wrk_script(calls: list[Call]) -> str:
-    """Client number n (a wrk thread with one connection) repeats `calls[n % len(calls)]`."""
+    """wrk thread number n repeats `calls[n % len(calls)]` on each of its connections."""
     entries = []
     for call in calls:
         headers = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (call.headers or {}).items())
@@ -107,15 +107,20 @@ def _wrk_script(calls: list[Call]) -> str:
     ])  # fmt: skip
 
 
-def drive_with_wrk(port: int, calls: list[Call], clients: int, seconds: float, folder: Path) -> WrkRun:
-    """`clients` wrk clients for `seconds`, client n repeating `calls[n % len(calls)]` on its kept-alive connection."""
-    script = folder / "wrk_calls.lua"
-    script.write_text(_wrk_script(calls))
-    finished = subprocess.run(
-        ["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(script),
-         f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+def drive_with_wrk(
+    base_url: str, calls: list[Call], clients: int, seconds: float, *, threads: int | None = None
+) -> WrkRun:
+    """`clients` wrk connections for `seconds`, spread over `threads` wrk threads (one per client unless given);
+    thread n's connections repeat `calls[n % len(calls)]`, kept alive."""
+    threads = threads or clients
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_wrk_script(calls))
+        script.flush()
+        finished = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s", "-s", script.name,
+             base_url],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
     summary = json.loads(finished.stdout.strip().splitlines()[-1])
     return WrkRun(
         requests=summary["requests"],

@@ -18,7 +18,6 @@ prepare_green_runtime()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -32,7 +31,7 @@ import pyotp  # noqa: E402
 import requests  # noqa: E402
 from http_load import Call, drive, drive_with_wrk, percentile, wrk_available  # noqa: E402
 from kombu import Connection  # noqa: E402
-from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from process_cpu import CpuMeter, describe, load_average, system_pids  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
@@ -244,7 +243,8 @@ def run(args, workdir: Path) -> None:
             wrk = None
             if wrk_available():
                 meter = CpuMeter(system_pids(system.processes))
-                wrk = drive_with_wrk(port, posting_calls(conversations), args.clients, args.wrk_seconds, workdir)
+                posts = posting_calls(conversations)
+                wrk = drive_with_wrk(f"http://127.0.0.1:{port}", posts, args.clients, args.wrk_seconds)
                 wrk_cpu = meter.ms_per(wrk.requests)
             me_latencies, me_rate = time_posting(port, conversations, args.posts, args.clients, path="/api/v1/me")
         finally:
@@ -256,7 +256,7 @@ def run(args, workdir: Path) -> None:
     print(f"posting through the gateway, {args.clients} clients, {args.posts} posts: {rate:,.0f} requests/s "
           f"(target ≥ 300), p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
           f"(target ≤ 50 ms)")  # fmt: skip
-    print(f"CPU ms per post, each process (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}): "
+    print(f"CPU ms per post, each process (load average {load_average()}): "
           f"{describe(cpu)}")  # fmt: skip
     if wrk is None:
         print("posting with wrk: not measured, wrk is not installed")

@@ -22,17 +22,16 @@ import argparse  # noqa: E402
 import gzip  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
 from directory_sample import CITIES  # noqa: E402
+from http_load import Call, drive_with_wrk, wrk_available  # noqa: E402
 from memory import free_port  # noqa: E402
-from process_cpu import CpuMeter, system_pids  # noqa: E402
-from read_path import print_profile  # noqa: E402
+from process_cpu import CpuMeter, load_average, system_pids  # noqa: E402
+from py_spy import print_profile, start_sampling  # noqa: E402
 from registry_import import cell_staff_token  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
@@ -43,9 +42,7 @@ from services.catalogue import gateway_processes  # noqa: E402
 
 CLIENTS = 16
 BROWSER_ENCODINGS = "gzip, deflate, br"  # what Chromium sends: each page's cost includes compressing it
-ACCEPT_GZIP = f"Accept-Encoding: {BROWSER_ENCODINGS}"
 PASSWORD = "correct horse battery staple"
-UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def populate(api: str, cell: dict, count: int) -> str:
@@ -103,38 +100,6 @@ def wire_size(url: str) -> tuple[int, bytes]:
     return len(f"HTTP/1.1 {answer.status_code} {answer.reason}\r\n{headers}\r\n".encode()) + len(sent), body
 
 
-def wrk(url: str, seconds: int) -> dict[str, float]:
-    run = subprocess.run(
-        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "-H", ACCEPT_GZIP, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout)
-    latencies = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", run.stdout, re.MULTILINE))
-    if rate is None or len(latencies) < 2:
-        raise RuntimeError(f"wrk's output was not understood:\n{run.stdout}{run.stderr}")
-    figures = {"rate": float(rate.group(1))}
-    for percent, value in latencies.items():
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
-        figures[f"p{percent}"] = float(number) * UNIT_MS[unit]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
-    figures["non_2xx"] = float(errors.group(1)) if errors else 0.0
-    figures["requests"] = float(re.search(r"(\d+) requests in", run.stdout).group(1))
-    return figures
-
-
-def profile_gateway(pid: int, output: Path, seconds: int) -> subprocess.Popen:
-    """py-spy sampling the gateway (without pausing it) for `seconds`, its raw stacks written to `output`."""
-    py_spy = Path(sys.executable).parent / "py-spy"
-    return subprocess.Popen(
-        [str(py_spy), "record", "--pid", str(pid), "--duration", str(seconds), "--format", "raw",
-         "--output", str(output), "--nonblocking"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
 def busy_processes(per_request: dict[str, float]) -> str:
     """CPU ms per request of the processes that did noticeable work for it, and of the gateway processes together."""
     busy = ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items() if ms >= 0.05)
@@ -142,24 +107,21 @@ def busy_processes(per_request: dict[str, float]) -> str:
     return busy if len(gateways) < 2 else f"{busy}; the {len(gateways)} gateway processes together {sum(gateways):.2f}"
 
 
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def measure(system: System, name: str, path: str, args) -> None:
-    wrk(f"{system.url}{path}", 2)  # warm-up
+    page = [Call("GET", path, headers={"Accept-Encoding": BROWSER_ENCODINGS})]
+    drive_with_wrk(system.url, page, CLIENTS, 2, threads=2)  # warm-up
     meter = CpuMeter(system_pids(system.processes))
     profile_file = args.profile / f"{re.sub(r'[^a-z]+', '-', name.lower()).strip('-')}.txt" if args.profile else None
-    profiler = profile_gateway(system.processes["gateway"].pid, profile_file, args.seconds) if profile_file else None
-    figures = wrk(f"{system.url}{path}", args.seconds)
-    cpu = meter.ms_per(int(figures["requests"]))
-    if profiler is not None:
-        profiler.wait()
+    samplers = start_sampling({profile_file: system.processes["gateway"].pid} if profile_file else {}, args.seconds)
+    load = drive_with_wrk(system.url, page, CLIENTS, args.seconds, threads=2)
+    cpu = meter.ms_per(load.requests)
+    for sampler in samplers:
+        sampler.wait()
     page_bytes, first_visit_bytes = transferred(system.url, path)
-    failed = f", {figures['non_2xx']:.0f} not 2xx" if figures["non_2xx"] else ""
+    failed = f", {load.failures} failed" if load.failures else ""
     print(
-        f"{name:>26}: {figures['rate']:7.1f} requests/s, p50 {figures['p50']:6.1f} ms, "
-        f"p99 {figures['p99']:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
+        f"{name:>26}: {load.rate:7.1f} requests/s, p50 {load.p50:6.1f} ms, "
+        f"p99 {load.p99:6.1f} ms{failed}; {page_bytes / 1024:5.1f} KiB transferred "
         f"({first_visit_bytes / 1024:5.1f} KiB with its assets on a first visit)\n"
         f"{'':>28}CPU ms per request: {busy_processes(cpu)} [load average {load_average()}]",
         flush=True,
@@ -205,7 +167,7 @@ def run(args, workdir: Path) -> None:
 
 
 def main() -> None:
-    if shutil.which("wrk") is None:
+    if not wrk_available():
         sys.exit("benchmarks/pages.py needs wrk: apt-get install wrk")
     parser = argparse.ArgumentParser(description="The web pages under load, and what each transfers.")
     parser.add_argument("--associations", type=int, default=200)

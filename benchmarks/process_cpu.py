@@ -43,3 +43,8 @@ def system_pids(processes) -> dict[str, int]:
 
 def describe(per_request: dict[str, float]) -> str:
     return ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items())
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: a figure taken on a busy machine says so."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -11,17 +11,14 @@
 #     .venv/bin/python benchmarks/read_path.py --seconds 10 --profile /tmp/read-profile
 
 import argparse
-import os
-import re
-import shutil
-import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
+from http_load import Call, drive_with_wrk, wrk_available  # noqa: E402
+from process_cpu import CpuMeter, describe, load_average, system_pids  # noqa: E402
+from py_spy import print_profile, start_sampling  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
@@ -34,7 +31,6 @@ from services.registry.db import AssociationRecord  # noqa: E402
 from tests.messaging_servers import free_port  # noqa: E402
 
 PROFILED = ("gateway", "registry")
-UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def verified_association(database_url: str) -> str:
@@ -56,62 +52,6 @@ def verified_association(database_url: str) -> str:
     return str(association.id)
 
 
-def wrk(url: str, seconds: int, connections: int) -> tuple[int, float, dict[str, float], str]:
-    """Requests made, requests/s, latency percentiles (ms), and wrk's own report."""
-    report = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests = int(re.search(r"(\d+) requests in", report).group(1))
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
-    percentiles = {
-        percent: float(value) * UNIT_MS[unit]
-        for percent, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", report, re.MULTILINE)
-    }
-    return requests, rate, percentiles, report
-
-
-def start_profiles(processes, directory: Path, seconds: int, names=PROFILED) -> list[subprocess.Popen]:
-    """py-spy sampling each named process for `seconds`, raw stacks into DIRECTORY/<name>.txt."""
-    directory.mkdir(parents=True, exist_ok=True)
-    py_spy = Path(sys.executable).parent / "py-spy"
-    return [
-        subprocess.Popen(
-            [
-                str(py_spy),
-                "record",
-                "--pid",
-                str(processes[name].pid),
-                "--duration",
-                str(seconds),
-                "--format",
-                "raw",
-                "--output",
-                str(directory / f"{name}.txt"),
-                "--nonblocking",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for name in names
-    ]
-
-
-def print_profile(path: Path, top: int = 25) -> None:
-    """The frames most often on the stack (inclusive), as a share of the process's busy samples."""
-    inclusive, total = Counter(), 0
-    for line in filter(None, path.read_text().splitlines()):
-        stack, _, count = line.rpartition(" ")
-        total += int(count)
-        for frame in set(stack.split(";")):
-            inclusive[frame] += int(count)
-    print(f"\n{path.stem}: {total} samples; frames most often on the stack")
-    for frame, count in inclusive.most_common(top):
-        print(f"  {count / total:6.1%}  {frame[:140]}")
-
-
 def run(args, workdir: Path) -> None:
     """The read with every request an RPC to the registry (the gateway keeps no answers: what the target is about),
     then as deployed, where the gateway keeps anonymous reads for GATEWAY_PUBLIC_READ_CACHE_SECONDS."""
@@ -128,22 +68,24 @@ def measure(args, env: dict[str, str], workdir: Path, what: str, profile: Path |
     registry_url = env["REGISTRY_DATABASE_URL"]
     system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
     system.prepare()
-    url = f"{system.url}/api/v1/associations/{verified_association(registry_url)}"
+    path = f"/api/v1/associations/{verified_association(registry_url)}"
     system.start_all()
     try:
-        wrk(url, 3, args.connections)  # warm-up
+        read = [Call("GET", path)]
+        drive_with_wrk(system.url, read, args.connections, 3, threads=1)  # warm-up
         meter = CpuMeter(system_pids(system.processes))
-        profiles = start_profiles(system.processes, profile, args.seconds) if profile else []
-        requests, rate, percentiles, report = wrk(url, args.seconds, args.connections)
-        cpu = meter.ms_per(requests)
-        for sampler in profiles:
+        outputs = {profile / f"{name}.txt": system.processes[name].pid for name in PROFILED} if profile else {}
+        samplers = start_sampling(outputs, args.seconds)
+        load = drive_with_wrk(system.url, read, args.connections, args.seconds, threads=1)
+        cpu = meter.ms_per(load.requests)
+        for sampler in samplers:
             sampler.wait()
     finally:
         system.stop_all()
-    print(report)
+    failed = f", {load.failures} failed" if load.failures else ""
     print(f"GET /api/v1/associations/{{id}}, {what}, {args.connections} connections, {args.seconds} s: "
-          f"{rate:,.0f} requests/s (target ≥ 1,000), p50 {percentiles['50']:.1f} ms, p99 {percentiles['99']:.1f} ms "
-          f"(target ≤ 40 ms)  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]")  # fmt: skip
+          f"{load.rate:,.0f} requests/s (target ≥ 1,000), p50 {load.p50:.1f} ms, p99 {load.p99:.1f} ms "
+          f"(target ≤ 40 ms){failed}  [load average {load_average()}]")  # fmt: skip
     print(f"CPU ms per request: {describe(cpu)}\n")
     if profile:
         for name in PROFILED:
@@ -157,7 +99,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway and registry")
     add_broker_options(parser)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if not wrk_available():
         sys.exit("read_path.py needs wrk: apt-get install wrk")
     in_scratch_directory("read-path-bench-", lambda workdir: run(args, workdir))
 

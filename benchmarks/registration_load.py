@@ -19,7 +19,6 @@ prepare_green_runtime()
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
 import threading  # noqa: E402
@@ -30,8 +29,8 @@ from pathlib import Path  # noqa: E402
 
 from http_load import percentile  # noqa: E402
 from messaging import scratch_database  # noqa: E402
-from process_cpu import CpuMeter, describe, system_pids  # noqa: E402
-from read_path import print_profile, start_profiles  # noqa: E402
+from process_cpu import CpuMeter, describe, load_average, system_pids  # noqa: E402
+from py_spy import print_profile, start_sampling  # noqa: E402
 from registry_import import cell_staff_token  # noqa: E402
 from scratch_system import add_broker_options, in_scratch_directory, scratch_environment  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
@@ -221,7 +220,8 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
             idle.measure_polls(watcher)
         meter, started, polls = CpuMeter(pids), time.monotonic(), watcher.polls
         # Sampled for the first seconds of the run only: py-spy must stop before the clients do.
-        profiles = start_profiles(system.processes, profile, PROFILE_SECONDS, PROFILED) if profile else []
+        outputs = {profile / f"{name}.txt": system.processes[name].pid for name in PROFILED} if profile else {}
+        profiles = start_sampling(outputs, PROFILE_SECONDS)
         answered, rate, failures = register_all(port, clients, calls)
         cpu = meter.ms_per(count)
         run = {"seconds": time.monotonic() - started, "polls": watcher.polls - polls, "count": count}
@@ -240,7 +240,7 @@ def measure(system: System, registry_url: str, cell: dict, clients: int, count: 
           f"the Cell p50 {percentile(lags, 50):,.0f} ms, p99 {percentile(lags, 99):,.0f} ms, max {max(lags):,.0f} ms"
           f"{f'; {missing} never seen' if missing else ''}"
           f"{f'; {len(failures)} failed: {failures[0]}' if failures else ''}"
-          f"  [load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}]\n"
+          f"  [load average {load_average()}]\n"
           f"  CPU ms per registration: {describe(cpu)}  (all: {sum(cpu.values()):.1f})\n"
           f"  less what each process spends idle (timers, polling) and on the watcher's {run['polls']} polls: "
           f"{describe(busy)}  (all: {sum(busy.values()):.1f})", flush=True)  # fmt: skip

@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 
 import eventlet  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
-from read_path import print_profile  # noqa: E402
+from py_spy import print_profile  # noqa: E402
 from scratch_vhost import ScratchVhost  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
