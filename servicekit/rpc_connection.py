@@ -7,11 +7,12 @@ from contextlib import suppress
 from functools import partial
 from typing import Any
 
+import amqp
 import eventlet
 from amqp.exceptions import AMQPError
 from eventlet.event import Event
 from eventlet.semaphore import Semaphore
-from kombu import Connection, Consumer, Producer, Queue
+from kombu import Connection, Consumer, Queue
 from kombu.exceptions import KombuError
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
@@ -31,8 +32,20 @@ class BrokerNotAnswering(ConnectionError):
 
 
 CONNECTION_ERRORS = (OSError, AMQPError, KombuError)
+TRANSIENT = 1  # AMQP delivery mode: a request or reply lives for seconds and need not survive a broker restart
 # What a caller gets instead of a reply when the broker hands its request back: no queue is bound.
 RETURNED = object()
+
+
+def amqp_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    """A message's AMQP properties from a publish's keyword arguments, as kombu's publish makes them: `headers` are
+    AMQP's `application_headers`, `expiration` in seconds becomes the milliseconds, as a string, that AMQP wants;
+    `mandatory` is the publish's, not the message's."""
+    amqp_properties = {name: value for name, value in properties.items() if name not in ("mandatory", "headers")}
+    amqp_properties["application_headers"] = properties.get("headers") or {}
+    if (expiration := amqp_properties.get("expiration")) is not None:
+        amqp_properties["expiration"] = str(int(expiration * 1000))
+    return amqp_properties
 
 
 class RpcConnection(SharedExtension):
@@ -83,7 +96,7 @@ class RpcConnection(SharedExtension):
         # One greenthread writes on the connection at a time: frames of two messages must not interleave.
         self._lock = Semaphore()
         self._connection: Connection | None = None
-        self._producer: Producer | None = None
+        self._channel: amqp.Channel | None = None  # publishes; None while no connection is open
         self._reader: eventlet.greenthread.GreenThread | None = None
         self._reply_to: str | None = None
 
@@ -116,7 +129,7 @@ class RpcConnection(SharedExtension):
         self._discard()
 
     def _publish_retrying_once(self, body: bytes, routing_key: str, properties: dict[str, Any], **options) -> None:
-        opens_a_connection = self._producer is None
+        opens_a_connection = self._channel is None
         try:
             self._publish(body, routing_key, properties, **options)
         except CONNECTION_ERRORS as exc:
@@ -129,7 +142,7 @@ class RpcConnection(SharedExtension):
             self._publish(body, routing_key, properties, **options)
 
     def _publish(self, body: bytes, routing_key: str, properties: dict[str, Any], *, is_request: bool = False) -> None:
-        if self._producer is None:
+        if self._channel is None:
             self._connect()
         if is_request:
             # The reply queue of the connection open now: a new connection has a new queue.
@@ -138,7 +151,12 @@ class RpcConnection(SharedExtension):
             # called can trust it (servicekit.rpc's `callers=`).
             properties["user_id"] = self._user_id
         try:
-            self._producer.publish(body, routing_key=routing_key, delivery_mode="transient", **properties)
+            self._channel.basic_publish(
+                amqp.Message(body, delivery_mode=TRANSIENT, **amqp_properties(properties)),
+                exchange=self.exchange.name,
+                routing_key=routing_key,
+                mandatory=properties.get("mandatory", False),
+            )
         except BaseException:
             # Interrupted (an error, a caller's timeout), part of a message may be on the
             # wire: nothing more may be written after it on this connection.
@@ -160,12 +178,12 @@ class RpcConnection(SharedExtension):
         )
 
     def _open(self, connection: Connection) -> None:
-        """Opens the channel, the producer and the reply queue; sets them only once all are there."""
+        """Opens the channel it publishes on and the reply queue; sets them only once all are there."""
         channel = connection.channel()
         # Declared now, as the reply queue: a declaration waits for the broker's
         # answer, which the reader would take once it runs.
         self.exchange(channel).declare()
-        producer = Producer(channel, exchange=self.exchange, auto_declare=False, on_return=self._on_return)
+        channel.events["basic_return"].add(self._on_return)
         reply_to = None
         if self._replies_wanted:
             reply_to = str(uuid.uuid4())
@@ -184,7 +202,7 @@ class RpcConnection(SharedExtension):
                 accept=self.container.accept,
                 no_ack=True,
             ).consume()
-        self._connection, self._producer, self._reply_to = connection, producer, reply_to
+        self._connection, self._channel, self._reply_to = connection, channel, reply_to
 
     def _read(self, connection: Connection) -> None:
         """Reads `connection` until it breaks or is replaced."""
@@ -208,7 +226,7 @@ class RpcConnection(SharedExtension):
 
     def _discard(self, *, graceful: bool = False) -> None:
         connection, reader = self._connection, self._reader
-        self._connection = self._producer = self._reader = self._reply_to = None
+        self._connection = self._channel = self._reader = self._reply_to = None
         if reader is not None and reader is not eventlet.getcurrent():
             reader.kill()
         if connection is None:
