@@ -106,7 +106,7 @@ def cpu_us_per_call(call, calls: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description="CPU µs per call of the registry's get_association, in process")
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--database-url", help="an empty database (default: SQLite in a temporary directory)")
     arguments = parser.parse_args()
