@@ -135,6 +135,6 @@ class Principal(BaseModel):
 class TrustedPrincipal(Principal):
     """A Principal as a service takes it from a trusted caller (the gateway, which had it from the registry and
     validated it as a Principal): the e-mail address is taken as sent, already checked and normalised, since
-    checking it again (email_validator) cost about 80 µs of every call. Every other field is validated as before."""
+    checking it again (email_validator) cost about 30 µs of every call. Every other field is validated as before."""
 
     email: str
