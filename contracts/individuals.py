@@ -195,3 +195,13 @@ class VersionedIndividualProfile(BaseModel):
 
     individual: IndividualProfileV1
     version: int
+
+
+class VersionedMembership(BaseModel):
+    """A membership with its record's version (what `membership_changed.v1` carries as `aggregate_version`), anonymised
+    ones (`individual_id` None) included: `memberships_after`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    membership: MembershipV1
+    version: int

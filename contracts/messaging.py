@@ -318,9 +318,12 @@ class NotificationReceipt(BaseModel):
 
 
 class DirectoryRebuild(BaseModel):
+    """How many associations and memberships messaging read from the registry."""
+
     model_config = ConfigDict(frozen=True)
 
     associations: int
+    memberships: int
 
 
 class ReportV1(BaseModel):

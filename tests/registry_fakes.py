@@ -386,6 +386,11 @@ class InMemoryIndividuals:
         ordered = sorted(self.state.individuals.values(), key=lambda profile: profile["id"])
         return [dict(profile) for profile in ordered if after_id is None or profile["id"] > after_id][:limit]
 
+    def memberships_after(self, after_id: UUID | None, limit: int) -> list[tuple[MembershipV1, int]]:
+        ordered = sorted(self.state.memberships.values(), key=lambda row: row["id"])
+        page = [row for row in ordered if after_id is None or row["id"] > after_id][:limit]
+        return [(self._membership(row), row["version"]) for row in page]
+
     def accepted_association_ids_of(self, individual_ids: list[UUID]) -> dict[UUID, list[UUID]]:
         return {individual_id: self.accepted_association_ids(individual_id) for individual_id in individual_ids}
 

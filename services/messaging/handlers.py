@@ -6,7 +6,7 @@ principal, which the gateway got from the registry.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -21,6 +21,7 @@ from contracts.events import (
     MembershipChangedV1,
     MessagePostedV1,
 )
+from contracts.individuals import VersionedMembership
 from contracts.messaging import (
     ConversationDraft,
     ConversationList,
@@ -66,19 +67,32 @@ def forget_person(*, unit_of_work: Callable, event: IndividualDeletedV1) -> None
     log.info("forgot individual %s's member settings and %d queued deliveries", event.aggregate_id, dropped)
 
 
-def rebuild_directory(*, unit_of_work: Callable, associations_after: Callable[[str | None, int], list]) -> int:
-    """Page through the registry's associations; newer versions replace older ones, so events arriving meanwhile
-    are not undone."""
-    after, count = None, 0
-    while True:
-        page = [AssociationV1.model_validate(item) for item in associations_after(after, REBUILD_PAGE)]
-        if not page:
-            return count
+def rebuild_directory(
+    *, unit_of_work: Callable, associations_after: Callable[[str | None, int], list],
+    memberships_after: Callable[[str | None, int], list],
+) -> tuple[int, int]:  # fmt: skip
+    """Page through the registry's associations, then its memberships; newer versions replace older ones, so events
+    arriving meanwhile are not undone. Answers how many associations and memberships were read."""
+    associations = memberships = 0
+    for page in _pages(associations_after, AssociationV1.model_validate, key=lambda association: association.id):
         with unit_of_work() as work:
             for association in page:
                 work.directory.put_association(association, None)
-        count += len(page)
-        after = str(page[-1].id)
+        associations += len(page)
+    for page in _pages(memberships_after, VersionedMembership.model_validate, key=lambda item: item.membership.id):
+        with unit_of_work() as work:
+            for item in page:
+                work.directory.put_membership(item.membership, item.version)
+        memberships += len(page)
+    return associations, memberships
+
+
+def _pages(read_after: Callable[[str | None, int], list], parse: Callable, *, key: Callable) -> Iterator[list]:
+    """The registry's pages in id order, each item parsed, until an empty one."""
+    after = None
+    while page := [parse(item) for item in read_after(after, REBUILD_PAGE)]:
+        yield page
+        after = str(key(page[-1]))
 
 
 # conversations

@@ -131,11 +131,12 @@ class MessagingService(Pingable):
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def rebuild_directory(self) -> DirectoryRebuild:
-        """Read every association again from the registry (after a restore, or to start from nothing)."""
-        count = handlers.rebuild_directory(
-            unit_of_work=self.unit_of_work, associations_after=self.registry.associations_after
-        )
-        return DirectoryRebuild(associations=count)
+        """Read every association and membership again from the registry (after a restore, or from nothing)."""
+        associations, memberships = handlers.rebuild_directory(
+            unit_of_work=self.unit_of_work, associations_after=self.registry.associations_after,
+            memberships_after=self.registry.memberships_after,
+        )  # fmt: skip
+        return DirectoryRebuild(associations=associations, memberships=memberships)
 
     def _use(self, use_case, **arguments):
         return use_case(unit_of_work=self.unit_of_work, **arguments)

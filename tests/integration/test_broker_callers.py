@@ -61,7 +61,11 @@ def search(broker, container_factory, tmp_path, monkeypatch):  # noqa: F811
 
 @pytest.mark.parametrize(
     ("method", "rebuilders"),
-    [("individuals_after", ("search", "alerts")), ("associations_after", ("search", "messaging"))],
+    [
+        ("individuals_after", ("search", "alerts")),
+        ("associations_after", ("search", "messaging")),
+        ("memberships_after", ("messaging",)),
+    ],
 )
 def test_only_the_services_rebuilding_from_them_get_the_registry_s_pages(registry, as_service, method, rebuilders):
     for caller in rebuilders:
@@ -140,7 +144,7 @@ def test_messaging_rebuilds_its_directory_from_the_registry_as_its_own_user(
     monkeypatch.setenv("MESSAGING_PUBLIC_URL", "https://hub.example.org")
     container_factory(MessagingService, BusSettings(amqp_uri=broker.uri_of("messaging")).nameko_config()).start()
 
-    assert as_service("operator").call("messaging", "rebuild_directory") == {"associations": 0}
+    assert as_service("operator").call("messaging", "rebuild_directory") == {"associations": 0, "memberships": 0}
 
 
 def test_messaging_believes_who_is_asking_only_from_the_gateway(

@@ -272,6 +272,39 @@ class IndividualSuite(RegistrySuite):
         assert len(service.individuals_after(None, 0)) == 1
         assert len(service.individuals_after(None, 10**6)) == 2
 
+    def test_memberships_come_in_id_order_a_page_at_a_time_anonymised_ones_included(
+        self, service, registry, admin, association
+    ):
+        callers = [registry.sign_in() for _ in range(3)]
+        for caller in callers:
+            service.register_individual(caller.token, PERSON | {"membership_requests": [association["id"]]})
+        requests = [service.whoami(caller.token)["individual_id"] for caller in callers]
+        memberships = {
+            membership["individual_id"]: membership
+            for membership in service.association_memberships(admin.token, association["id"], {})["items"]
+        }
+        accepted = service.decide_membership(admin.token, memberships[requests[0]]["id"], {"decision": "accept"})
+        gone = service.decide_membership(admin.token, memberships[requests[1]]["id"], {"decision": "accept"})
+        service.delete_individual(callers[1].token, requests[1], {"password": CALLER_PASSWORD})
+
+        first = service.memberships_after(None, 2)
+        rest = service.memberships_after(first[-1]["membership"]["id"], 2)
+
+        assert [item["membership"]["id"] for item in first + rest] == sorted(m["id"] for m in memberships.values())
+        by_id = {item["membership"]["id"]: item for item in first + rest}
+        assert by_id[accepted["id"]] == {"membership": accepted, "version": 2}
+        assert by_id[gone["id"]] == {"membership": gone | {"individual_id": None}, "version": 2}
+        waiting = memberships[requests[2]]
+        assert by_id[waiting["id"]] == {"membership": {key: waiting[key] for key in accepted}, "version": 1}
+        assert service.memberships_after(rest[-1]["membership"]["id"], 2) == []
+
+    def test_a_page_of_memberships_is_clamped_to_between_one_and_a_thousand(self, service, registry, association):
+        for _ in range(2):
+            service.register_individual(registry.sign_in().token, PERSON | {"membership_requests": [association["id"]]})
+
+        assert len(service.memberships_after(None, 0)) == 1
+        assert len(service.memberships_after(None, 10**6)) == 2
+
 
 class TestInMemory(IndividualSuite):
     @pytest.fixture

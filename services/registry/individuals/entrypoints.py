@@ -15,7 +15,9 @@ from contracts.individuals import (
     MembershipQuery,
     MembershipV1,
     VersionedIndividualProfile,
+    VersionedMembership,
 )
+from servicekit.database import reads_only
 from servicekit.rpc import rpc
 from servicekit.rpc_writes import rpc_write
 from services.registry.individuals import handlers
@@ -133,5 +135,15 @@ class IndividualEntrypoints:
         return handlers.individuals_after(
             unit_of_work=self.unit_of_work,
             after_id=None if after_id is None else id_of(after_id, "individual"),
+            limit=max(1, min(limit, MAX_PAGE)),
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, callers=("messaging",))  # personal data: only its rebuilder
+    @reads_only
+    def memberships_after(self, after_id: str | None, limit: int) -> list[VersionedMembership]:
+        """For messaging rebuilding its directory; the gateway never exposes it. Anonymised memberships included."""
+        return handlers.memberships_after(
+            unit_of_work=self.unit_of_work,
+            after_id=None if after_id is None else id_of(after_id, "membership"),
             limit=max(1, min(limit, MAX_PAGE)),
         )

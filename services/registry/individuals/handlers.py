@@ -15,6 +15,7 @@ from contracts.individuals import (
     IndividualView,
     MembershipV1,
     VersionedIndividualProfile,
+    VersionedMembership,
 )
 from services.registry.accounts.domain import AccountPolicy
 from services.registry.accounts.handlers import authenticate, authenticate_if_signed_in, confirm_password
@@ -256,4 +257,13 @@ def individuals_after(*, unit_of_work: Callable, after_id: UUID | None, limit: i
                 individual=domain.public_profile(profile, accepted[profile["id"]]), version=profile["version"]
             )
             for profile in profiles
+        ]
+
+
+def memberships_after(*, unit_of_work: Callable, after_id: UUID | None, limit: int) -> list[VersionedMembership]:
+    """Every membership in id order with its version, for messaging rebuilding its directory from the registry."""
+    with unit_of_work() as work:
+        return [
+            VersionedMembership(membership=membership, version=version)
+            for membership, version in work.individuals.memberships_after(after_id, limit)
         ]

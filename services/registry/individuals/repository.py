@@ -111,6 +111,13 @@ class IndividualRepository:
             query = query.where(IndividualRecord.id > after_id)
         return [_profile(record) for record in self.session.scalars(query)]
 
+    def memberships_after(self, after_id: UUID | None, limit: int) -> list[tuple[MembershipV1, int]]:
+        """Every membership in id order with its version, anonymised ones included, a page at a time."""
+        query = select(MembershipRecord).order_by(MembershipRecord.id).limit(limit)
+        if after_id is not None:
+            query = query.where(MembershipRecord.id > after_id)
+        return [(_membership(record), record.version) for record in self.session.scalars(query)]
+
     def accepted_association_ids_of(self, individual_ids: list[UUID]) -> dict[UUID, list[UUID]]:
         """The accepted memberships of each of these individuals, in one query (none for nobody)."""
         found: dict[UUID, list[UUID]] = {individual_id: [] for individual_id in individual_ids}
