@@ -1,14 +1,15 @@
 """`diasporahub messaging rebuild-directory`: messaging reads the whole directory from the registry again.
 `diasporahub messaging verify-directory`: messaging's copy of the directory against the registry, read-only.
 
-The check reads messaging's database itself (its URL, as `backup` does) and the registry's `associations_after`
-pages, as messaging's rebuild does; it writes nothing. It compares what messaging keeps of each association
-(`directory_associations`); memberships and the admins of each association come from events the registry offers
-no export of, so they are not compared.
+The check reads messaging's database itself (its URL, as `backup` does) and the registry's `associations_after` and
+`memberships_after` pages, as messaging's rebuild does; it writes nothing. It compares what messaging keeps of each
+association (`directory_associations`) and of each membership (`directory_memberships`: status, individual and
+association). The admins of each association are not compared: the registry offers no export of them, and nothing
+in messaging reads them.
 """
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
@@ -19,18 +20,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.associations import AssociationV1
 from contracts.errors import DiasporaHubError
+from contracts.individuals import VersionedMembership
 from contracts.messaging import DirectoryRebuild
 from servicekit.rpc import call_service
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
-from services.messaging.db import DirectoryAssociation
-from services.messaging.directory import directory_columns
+from services.messaging.db import DirectoryAssociation, DirectoryMembership
+from services.messaging.directory import directory_columns, membership_columns
 from services.messaging.settings import MessagingSettings
 
 REBUILD_TIMEOUT_SECONDS = 600.0
 PAGE_SIZE = 500
 COMPARED = ("name", "status", "country", "city", "languages", "categories", "parent_id", "email")
 """The columns of `directory_associations` that come from the registry (services/messaging/directory.py)."""
+COMPARED_OF_MEMBERSHIPS = ("status", "individual_id", "association_id")
+"""The columns of `directory_memberships` that come from the registry."""
+Entry = Literal["association", "membership"]
+Stored = dict[UUID, tuple[dict, int]]
+"""Each entry's compared columns and version in messaging's directory, by id."""
 
 
 def rebuild_directory() -> int:
@@ -40,16 +47,20 @@ def rebuild_directory() -> int:
         print(f"diasporahub: the directory was not rebuilt: {exc.message}", file=sys.stderr)
         return 1
     rebuilt = DirectoryRebuild.model_validate(answer)
-    print(f"Messaging's directory rebuilt from the registry: {rebuilt.associations} associations.")
+    print(
+        f"Messaging's directory rebuilt from the registry: {rebuilt.associations} associations, "
+        f"{rebuilt.memberships} memberships."
+    )
     return 0
 
 
 @dataclass(frozen=True)
 class DirectoryDifference:
-    association_id: UUID
+    id: UUID
     kind: Literal["missing", "stale", "ahead", "differs", "extra"]
     directory_version: int | None = None
     registry_version: int | None = None
+    entry: Entry = "association"
 
     def __str__(self) -> str:
         held, known = self.directory_version, self.registry_version
@@ -60,30 +71,47 @@ class DirectoryDifference:
             "differs": f"differs between messaging's directory and the registry at the same version {held}",
             "extra": f"is in messaging's directory (version {held}) but not in the registry",
         }
-        return f"association {self.association_id} {explained[self.kind]}"
+        return f"{self.entry} {self.id} {explained[self.kind]}"
 
 
-def directory_differences(
-    stored: dict[UUID, tuple[dict, int]], registry: Iterable[AssociationV1]
-) -> list[DirectoryDifference]:
+def directory_differences(stored: Stored, registry: Iterable[AssociationV1]) -> list[DirectoryDifference]:
     """`stored`: each association's compared columns and version in messaging's directory. Read it before the
     registry: an event handled meanwhile can then only make the registry look newer, which a rebuild puts right."""
+    held = ((association.id, directory_columns(association), association.version) for association in registry)
+    return _differences(stored, held, "association")
+
+
+def membership_differences(stored: Stored, registry: Iterable[VersionedMembership]) -> list[DirectoryDifference]:
+    """As `directory_differences`, for memberships."""
+    held = ((item.membership.id, membership_columns(item.membership), item.version) for item in registry)
+    return _differences(stored, held, "membership")
+
+
+def _differences(stored: Stored, registry: Iterable[tuple[UUID, dict, int]], entry: Entry) -> list[DirectoryDifference]:
     stored = dict(stored)
     found = []
-    for association in registry:
-        columns, version = stored.pop(association.id, (None, None))
+    for key, known_columns, known in registry:
+        columns, version = stored.pop(key, (None, None))
         if version is None:
-            found.append(DirectoryDifference(association.id, "missing", registry_version=association.version))
-        elif version != association.version:
-            change = "stale" if version < association.version else "ahead"
-            found.append(DirectoryDifference(association.id, change, version, association.version))
-        elif columns != directory_columns(association):
-            found.append(DirectoryDifference(association.id, "differs", version, association.version))
-    found += [DirectoryDifference(key, "extra", directory_version=version) for key, (_, version) in stored.items()]
+            found.append(DirectoryDifference(key, "missing", registry_version=known, entry=entry))
+        elif version != known:
+            found.append(DirectoryDifference(key, "stale" if version < known else "ahead", version, known, entry))
+        elif columns != known_columns:
+            found.append(DirectoryDifference(key, "differs", version, known, entry))
+    found += [
+        DirectoryDifference(key, "extra", directory_version=version, entry=entry)
+        for key, (_, version) in stored.items()
+    ]
     return found
 
 
-def stored_directory(database_url: str) -> dict[UUID, tuple[dict, int]]:
+@dataclass(frozen=True)
+class StoredDirectory:
+    associations: Stored
+    memberships: Stored
+
+
+def stored_directory(database_url: str) -> StoredDirectory:
     """Messaging's directory, opened read-only (a SQLite file in `mode=ro`, a PostgreSQL read-only transaction)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -93,27 +121,45 @@ def stored_directory(database_url: str) -> dict[UUID, tuple[dict, int]]:
         engine = create_engine(url)
         options = {"postgresql_readonly": True}
     columns = [getattr(DirectoryAssociation, name) for name in COMPARED]
+    kept_of_memberships = [getattr(DirectoryMembership, name) for name in COMPARED_OF_MEMBERSHIPS]
     try:
         with engine.connect().execution_options(**options) as connection:
             rows = connection.execute(select(DirectoryAssociation.id, DirectoryAssociation.version, *columns)).all()
+            memberships = connection.execute(
+                select(DirectoryMembership.id, DirectoryMembership.version, *kept_of_memberships)
+            ).all()
     finally:
         engine.dispose()
-    return {
-        row.id: ({name: list(value) if name in ("languages", "categories") else value
-                  for name, value in zip(COMPARED, row[2:], strict=True)}, row.version)
-        for row in rows
-    }  # fmt: skip
+    return StoredDirectory(
+        associations={
+            row.id: ({name: list(value) if name in ("languages", "categories") else value
+                      for name, value in zip(COMPARED, row[2:], strict=True)}, row.version)
+            for row in rows
+        },
+        memberships={
+            row.id: (dict(zip(COMPARED_OF_MEMBERSHIPS, row[2:], strict=True)), row.version) for row in memberships
+        },
+    )  # fmt: skip
 
 
-def registry_associations(registry: RpcClient) -> Iterator[AssociationV1]:
+def _registry_pages(registry: RpcClient, method: str, parse: Callable, key: Callable) -> Iterator:
     after_id = None
     while True:
-        page = [AssociationV1.model_validate(item) for item in
-                registry.call("registry", "associations_after", after_id, PAGE_SIZE)]  # fmt: skip
+        page = [parse(item) for item in registry.call("registry", method, after_id, PAGE_SIZE)]
         yield from page
         if len(page) < PAGE_SIZE:
             return
-        after_id = str(page[-1].id)
+        after_id = str(key(page[-1]))
+
+
+def registry_associations(registry: RpcClient) -> Iterator[AssociationV1]:
+    return _registry_pages(registry, "associations_after", AssociationV1.model_validate, lambda item: item.id)
+
+
+def registry_memberships(registry: RpcClient) -> Iterator[VersionedMembership]:
+    return _registry_pages(
+        registry, "memberships_after", VersionedMembership.model_validate, lambda item: item.membership.id
+    )
 
 
 def verify_directory() -> int:
@@ -126,9 +172,10 @@ def verify_directory() -> int:
         return 2
     try:
         with RpcClient(BusSettings()) as registry:
-            found = directory_differences(stored, registry_associations(registry))
+            found = directory_differences(stored.associations, registry_associations(registry))
+            found += membership_differences(stored.memberships, registry_memberships(registry))
     except DiasporaHubError as exc:
-        print(f"diasporahub messaging: the registry's associations could not be read: {exc.message}", file=sys.stderr)
+        print(f"diasporahub messaging: the registry's directory could not be read: {exc.message}", file=sys.stderr)
         return 2
     for difference in found:
         print(difference)

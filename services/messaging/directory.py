@@ -52,6 +52,15 @@ def directory_columns(association: AssociationV1) -> dict:
     }
 
 
+def membership_columns(membership: MembershipV1) -> dict:
+    """What the directory keeps of a membership besides its version (also what `verify` compares)."""
+    return {
+        "status": membership.status,
+        "individual_id": membership.individual_id,
+        "association_id": membership.association_id,
+    }
+
+
 class DirectoryRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -74,22 +83,28 @@ class DirectoryRepository:
                 record.admin_account_ids = [kept for kept in record.admin_account_ids if kept != gone]
 
     def put_membership(self, membership: MembershipV1, version: int) -> bool:
+        """Keep the newest version only; at the same version, only the registry's anonymisation applies (it empties
+        `individual_id` without a new version when the person deletes their profile)."""
         stored = self.session.get(DirectoryMembership, membership.id, with_for_update=True)
-        columns = {
-            "individual_id": membership.individual_id,
-            "association_id": membership.association_id,
-            "status": membership.status,
-            "version": version,
-        }
+        columns = {**membership_columns(membership), "version": version}
         if stored is None:
             self.session.add(DirectoryMembership(id=membership.id, **columns))
             return True
-        if stored.version >= version:
+        anonymised = stored.individual_id is not None and membership.individual_id is None
+        if stored.version > version or (stored.version == version and not anonymised):
             return False
         self.session.execute(
             update(DirectoryMembership).where(DirectoryMembership.id == membership.id).values(**columns)
         )
         return True
+
+    def anonymise_memberships(self, individual_id: UUID) -> None:
+        """The person deleted their profile: their memberships stay, without them, as in the registry."""
+        self.session.execute(
+            update(DirectoryMembership)
+            .where(DirectoryMembership.individual_id == individual_id)
+            .values(individual_id=None)
+        )
 
     def associations(self, ids: list[UUID]) -> dict[UUID, DirectoryEntry]:
         found: dict[UUID, DirectoryEntry] = {}

@@ -60,9 +60,11 @@ def project_membership(*, unit_of_work: Callable, event: MembershipChangedV1) ->
 
 def forget_person(*, unit_of_work: Callable, event: IndividualDeletedV1) -> None:
     """A person deleted their profile and account: their address and name go, and e-mails not yet sent to them with
-    them (a repeat finds nothing left to forget). A delivery being sent at this moment may still go out."""
+    them (a repeat finds nothing left to forget); their memberships stay, anonymised, as the registry keeps them. A
+    delivery being sent at this moment may still go out."""
     with unit_of_work() as work:
         work.messages.forget_member_settings(event.aggregate_id)
+        work.directory.anonymise_memberships(event.aggregate_id)
         dropped = work.deliveries.drop_queued(domain.individual_party(event.aggregate_id))
     log.info("forgot individual %s's member settings and %d queued deliveries", event.aggregate_id, dropped)
 

@@ -1,12 +1,16 @@
 """`diasporahub messaging verify-directory` (and so `diasporahub verify`): messaging's copy of the directory against a
 registry answering over the real broker, on SQLite and PostgreSQL; it reports every difference and writes nothing."""
 
+from datetime import UTC, datetime
+from uuid import uuid4
+
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
+from contracts.individuals import MembershipV1
 from diasporahub import messaging
 from servicekit.migrations import upgrade
-from services.messaging.db import DirectoryAssociation
+from services.messaging.db import DirectoryAssociation, DirectoryMembership
 from services.messaging.directory import DirectoryRepository
 from tests.integration.test_search_maintenance import association, registry  # noqa: F401 (the fixture)
 
@@ -22,6 +26,20 @@ def kept_by_messaging(database_url: str, *associations, version: int | None = No
     engine.dispose()
 
 
+def memberships_kept_by_messaging(database_url: str, *memberships: tuple[MembershipV1, int]) -> None:
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        for membership, version in memberships:
+            DirectoryRepository(session).put_membership(membership, version)
+        session.commit()
+    engine.dispose()
+
+
+def membership(association_id, status: str = "accepted", **fields) -> MembershipV1:
+    return MembershipV1(**{"id": uuid4(), "individual_id": uuid4(), "association_id": association_id,
+                           "status": status, "requested_at": datetime(2026, 3, 1, tzinfo=UTC)} | fields)  # fmt: skip
+
+
 def directory_rows(database_url: str) -> list[tuple]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -29,6 +47,7 @@ def directory_rows(database_url: str) -> list[tuple]:
             select(DirectoryAssociation.id, DirectoryAssociation.name, DirectoryAssociation.version)
             .order_by(DirectoryAssociation.id)
         ).all()  # fmt: skip
+        rows += connection.execute(select(DirectoryMembership).order_by(DirectoryMembership.id)).all()
     engine.dispose()
     return [tuple(row) for row in rows]
 
@@ -50,6 +69,12 @@ def test_every_difference_is_reported_and_nothing_is_written(database_url, monke
             update(DirectoryAssociation).where(DirectoryAssociation.id == differs.id).values(city="Aizawl")
         )
     engine.dispose()
+    stale_m, differs_m, ahead_m, missing_m, same_m = [membership(same.id) for _ in range(5)]
+    anonymised = differs_m.model_copy(update={"individual_id": None})
+    registry.extend_memberships([(stale_m.model_copy(update={"status": "withdrawn"}), 3), (anonymised, 2),
+                                 (ahead_m, 1), (missing_m, 1), (same_m, 2)])  # fmt: skip
+    extra_m = membership(same.id, status="requested")
+    memberships_kept_by_messaging(database_url, (stale_m, 2), (differs_m, 2), (ahead_m, 4), (same_m, 2), (extra_m, 1))
     before = directory_rows(database_url)
 
     assert messaging.verify_directory() == 1
@@ -61,8 +86,13 @@ def test_every_difference_is_reported_and_nothing_is_written(database_url, monke
         f"association {ahead.id} is at version 5 in messaging's directory, only 1 in the registry",
         f"association {missing.id} is in the registry (version 1) but not in messaging's directory",
         f"association {extra.id} is in messaging's directory (version 1) but not in the registry",
+        f"membership {stale_m.id} is at version 2 in messaging's directory, 3 in the registry",
+        f"membership {differs_m.id} differs between messaging's directory and the registry at the same version 2",
+        f"membership {ahead_m.id} is at version 4 in messaging's directory, only 1 in the registry",
+        f"membership {missing_m.id} is in the registry (version 1) but not in messaging's directory",
+        f"membership {extra_m.id} is in messaging's directory (version 1) but not in the registry",
     ])  # fmt: skip
-    assert lines[-1] == "5 differences between messaging's directory and the registry"
+    assert lines[-1] == "10 differences between messaging's directory and the registry"
     assert directory_rows(database_url) == before
 
 
@@ -77,6 +107,14 @@ def test_a_directory_kept_from_the_registry_agrees_with_it(database_url, monkeyp
     ]
     registry.extend(held)
     kept_by_messaging(database_url, *held)
+    memberships = [
+        (membership(parent.id), 2),
+        (membership(parent.id, status="requested"), 1),
+        (membership(parent.id, individual_id=None), 2),
+        (membership(held[1].id, status="declined"), 2),
+    ]
+    registry.extend_memberships(memberships)
+    memberships_kept_by_messaging(database_url, *memberships)
 
     assert messaging.verify_directory() == 0
 

@@ -23,7 +23,13 @@ from contracts.events import (
 )
 from contracts.topology import PUBLISHED
 from servicekit.outbox import TABLE_NAME
-from services.messaging.db import Base, DeliveryRecord, DirectoryAssociation, MemberSettingsRecord
+from services.messaging.db import (
+    Base,
+    DeliveryRecord,
+    DirectoryAssociation,
+    DirectoryMembership,
+    MemberSettingsRecord,
+)
 from tests.integration.search_contract.events import association_event, publish
 from tests.integration.test_messaging_retries_members_reports import _broadcast_to_all, member, rows
 from tests.integration.test_messaging_service import (  # noqa: F401 (its fixtures, used by name)
@@ -120,6 +126,10 @@ def test_a_person_who_deleted_their_account_is_written_to_no_more(amqp_uri, rpc,
     )
     wait_until(lambda: rows(messaging_env, member_settings) == [])
     assert rows(messaging_env, select(DeliveryRecord.id).where(DeliveryRecord.recipient == party)) == []
+    membership = select(DirectoryMembership.individual_id, DirectoryMembership.status)
+    assert rows(messaging_env, membership.where(DirectoryMembership.association_id == directory["a"])) == [
+        (None, "accepted")
+    ]
 
 
 def test_an_admin_who_deleted_their_account_leaves_their_associations_admins(amqp_uri, messaging, messaging_env):

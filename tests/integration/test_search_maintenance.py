@@ -8,7 +8,7 @@ import pytest
 
 from contracts.accounts import Principal
 from contracts.associations import AssociationV1
-from contracts.individuals import IndividualProfileV1
+from contracts.individuals import IndividualProfileV1, MembershipV1
 from contracts.search import AssociationQuery, IndividualQuery
 from servicekit.migrations import upgrade
 from servicekit.rpc import rpc
@@ -24,11 +24,13 @@ CELL = IndividualAudience.of(
 
 class RegistryExport:
     """The registry's `associations_after` and `individuals_after` as search relies on them: AssociationV1 dicts,
-    and `{"individual": IndividualProfileV1, "version": …}` dicts, in id order, page by page."""
+    and `{"individual": IndividualProfileV1, "version": …}` dicts, in id order, page by page; and its
+    `memberships_after` (`{"membership": MembershipV1, "version": …}`), as messaging's directory check reads it."""
 
     name = "registry"
     associations: list[dict] = []
     individuals: list[dict] = []
+    memberships: list[dict] = []
 
     @rpc
     def associations_after(self, after_id=None, limit=500):
@@ -39,6 +41,11 @@ class RegistryExport:
     def individuals_after(self, after_id=None, limit=500):
         ordered = sorted(RegistryExport.individuals, key=lambda item: item["individual"]["id"])
         return [item for item in ordered if after_id is None or item["individual"]["id"] > after_id][:limit]
+
+    @rpc
+    def memberships_after(self, after_id=None, limit=500):
+        ordered = sorted(RegistryExport.memberships, key=lambda item: item["membership"]["id"])
+        return [item for item in ordered if after_id is None or item["membership"]["id"] > after_id][:limit]
 
 
 def association(name: str, *, version: int = 1, **fields) -> AssociationV1:
@@ -82,8 +89,9 @@ def individual(name: str, *, version: int = 1, **fields) -> tuple[IndividualProf
 @pytest.fixture
 def registry(nameko_config, container_factory):
     """Fill `registry.extend(...)` with the associations, `registry.extend_individuals(...)` with the individuals
-    (each a profile and its version) the registry holds."""
-    RegistryExport.associations, RegistryExport.individuals = [], []
+    (each a profile and its version), `registry.extend_memberships(...)` with the memberships (each with its
+    version) the registry holds."""
+    RegistryExport.associations, RegistryExport.individuals, RegistryExport.memberships = [], [], []
     container_factory(RegistryExport, nameko_config).start()
     held: list[AssociationV1] = []
     held_individuals: list[tuple[IndividualProfileV1, int]] = []
@@ -98,6 +106,12 @@ def registry(nameko_config, container_factory):
             RegistryExport.individuals = [
                 {"individual": profile.model_dump(mode="json"), "version": version}
                 for profile, version in held_individuals
+            ]
+
+        def extend_memberships(self, memberships: list[tuple[MembershipV1, int]]) -> None:
+            RegistryExport.memberships += [
+                {"membership": membership.model_dump(mode="json"), "version": version}
+                for membership, version in memberships
             ]
 
     return Registry()
