@@ -59,7 +59,8 @@ def provider(registry):
 
 
 def test_get_association_gets_read_only_units_of_work_and_the_writes_the_writers(provider):
-    assert isinstance(provider.get_dependency(worker_of("get_association"))(), ReadOnlyUnitOfWork)
+    for reader in ("get_association", "memberships_after"):
+        assert isinstance(provider.get_dependency(worker_of(reader))(), ReadOnlyUnitOfWork)
     for writer in ("register_association", "update_association", "association_history", "prune_sent_events"):
         assert isinstance(provider.get_dependency(worker_of(writer))(), UnitOfWork)
 
