@@ -41,10 +41,11 @@ from servicekit.database import UnitOfWork, create_database_engine  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from services.messaging import handlers, planning  # noqa: E402
 from services.messaging.db import Base  # noqa: E402
-from services.messaging.delivery.sender import REPOSITORIES, DeliverySender  # noqa: E402
+from services.messaging.delivery.sender import REPOSITORIES, DeliveryRounds  # noqa: E402
 from services.messaging.domain import Policy  # noqa: E402
 from services.messaging.markup import render  # noqa: E402
 from services.messaging.service import MessagingService  # noqa: E402
+from services.messaging.settings import MessagingSettings  # noqa: E402
 from tests.messaging_servers import SmtpServer  # noqa: E402
 
 BODY = "A message posted by the benchmark, with *a little* Markdown."
@@ -136,8 +137,7 @@ def main() -> None:
 
             os.environ["MESSAGING_DATABASE_URL"] = url
             os.environ["MESSAGING_SMTP_HOST"], os.environ["MESSAGING_SMTP_PORT"] = "127.0.0.1", str(smtp.port)
-            sender = DeliverySender()
-            sender.setup()
+            sender = DeliveryRounds(MessagingSettings())
             event.listen(sender.engine, "before_cursor_execute", count_statement)
 
             def plan_all() -> None:
@@ -174,7 +174,7 @@ def main() -> None:
             send_all()
             sending_cpu = time.process_time() - sending_cpu
             profiler.disable()
-            sender.stop()
+            sender.close()
             engine.dispose()
         finally:
             drop_scratch(url)

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from services.catalogue import process_environment, processes, relay_environment
+from services.catalogue import process_environment, processes, relay_environment, sender_environment
 
 
 class StartFailed(Exception):
@@ -30,8 +30,8 @@ class System:
         gateway_processes: int = 1,
     ):
         self.listen = listen
-        # Each outbox is relayed by a process of its own, which the services are told.
-        self.env = dict(os.environ if env is None else env) | relay_environment()
+        # Each outbox is relayed, and messaging's deliveries sent, by a process of its own, which the services are told.
+        self.env = dict(os.environ if env is None else env) | relay_environment() | sender_environment()
         self.log_dir = log_dir
         # `gateway_processes` gateways share the one address (`gateway`, `gateway-2`…), each started again alone.
         self.plan = processes(listen, gateway_processes)

@@ -34,6 +34,10 @@ class ServiceEntry:
     relay: bool = False
     """Its outbox is published by a process of its own, `<name>-relay` (servicekit/relay.py), which keeps up while
     the service is busy; the service is told (`<NAME>_OUTBOX_RELAY=process`) not to relay as well."""
+    sender: str | None = None
+    """The module (run with `python -m`) of a process of its own, `<name>-sender`, that sends what the service queued
+    to go out (messaging's e-mails and webhooks), so that its sends never hold up requests; the service is told
+    (`<NAME>_DELIVERY_SENDER=process`) not to send as well."""
 
     def runner_arguments(self, listen: str) -> list[str]:
         """What follows `python -m` to run it in a process of its own."""
@@ -52,6 +56,16 @@ class ServiceEntry:
         if not self.relay or self.settings is None:
             raise ValueError(f"the {self.name} service has no relay process")
         return ["servicekit.relay", self.name, self.settings]
+
+    @property
+    def sender_name(self) -> str:
+        return f"{self.name}-sender"
+
+    def sender_arguments(self) -> list[str]:
+        """What follows `python -m` to run its sender in a process of its own."""
+        if self.sender is None:
+            raise ValueError(f"the {self.name} service has no sender process")
+        return [self.sender]
 
     def load(self) -> type:
         return _load(self.entry)
@@ -89,6 +103,7 @@ CATALOGUE: tuple[ServiceEntry, ...] = (
         migrations="services.messaging",
         pinged=True,
         relay=True,
+        sender="services.messaging.delivery.process",
     ),
     ServiceEntry(
         "alerts",
@@ -115,7 +130,7 @@ def service(name: str) -> ServiceEntry:
 
 
 def processes(listen: str, gateway_processes: int = 1) -> dict[str, list[str]]:
-    """Every process of the system by name, in the order they start (each service, then its relay), with what
+    """Every process of the system by name, in the order they start (each service, its relay, its sender), with what
     follows `python -m` to run it. The HTTP service runs in `gateway_processes` processes on the one address:
     `gateway`, `gateway-2`…"""
     started: dict[str, list[str]] = {}
@@ -124,6 +139,8 @@ def processes(listen: str, gateway_processes: int = 1) -> dict[str, list[str]]:
             started[name] = entry.runner_arguments(listen)
         if entry.relay:
             started[entry.relay_name] = entry.relay_arguments()
+        if entry.sender:
+            started[entry.sender_name] = entry.sender_arguments()
     return started
 
 
@@ -162,6 +179,11 @@ def process_environment(name: str, env: Mapping[str, str]) -> dict[str, str]:
 def relay_environment() -> dict[str, str]:
     """What tells each service with a relay process not to relay in its own process as well."""
     return {f"{entry.name.upper()}_OUTBOX_RELAY": "process" for entry in CATALOGUE if entry.relay}
+
+
+def sender_environment() -> dict[str, str]:
+    """What tells each service with a sender process not to send in its own process as well."""
+    return {f"{entry.name.upper()}_DELIVERY_SENDER": "process" for entry in CATALOGUE if entry.sender}
 
 
 def with_databases() -> tuple[ServiceEntry, ...]:

@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services.catalogue import CATALOGUE, ServiceEntry, processes, relay_environment  # noqa: E402
+from services.catalogue import CATALOGUE, ServiceEntry, processes, relay_environment, sender_environment  # noqa: E402
 
 K8S = Path(__file__).resolve().parent
 HEADER = "# Written by deploy/k8s/generate.py from services/catalogue.py: edit those, then run it again.\n"
@@ -104,7 +104,7 @@ def service_container(entry: ServiceEntry) -> dict:
     ports = [{"name": "metrics", "containerPort": METRICS_PORT}]
     if entry.http:
         ports.insert(0, {"name": "http", "containerPort": HTTP_PORT})
-    told = relay_environment()
+    told = relay_environment() | sender_environment()
     relay_told = [{"name": name, "value": told[name]} for name in told if name.startswith(f"{entry.name.upper()}_")]
     return {
         "args": entry.runner_arguments(f"0.0.0.0:{HTTP_PORT}"),
@@ -124,6 +124,18 @@ def relay_container(entry: ServiceEntry) -> dict:
     return {
         "args": entry.relay_arguments(),
         "env": [{"name": f"{entry.name.upper()}_RELAY_METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
+        "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+        "startupProbe": probe("/metrics", "metrics", 2, 30),
+        "readinessProbe": probe("/metrics", "metrics", 5, 3),
+        "livenessProbe": probe("/metrics", "metrics", 10, 6),
+    }
+
+
+def sender_container(entry: ServiceEntry) -> dict:
+    """services/messaging/delivery/process.py sends the service's e-mails and webhooks; its /metrics is its probe."""
+    return {
+        "args": entry.sender_arguments(),
+        "env": [{"name": f"{entry.name.upper()}_SENDER_METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
         "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
         "startupProbe": probe("/metrics", "metrics", 2, 30),
         "readinessProbe": probe("/metrics", "metrics", 5, 3),
@@ -185,12 +197,16 @@ def disruption_budget(name: str) -> dict:
 
 
 def process_deployments() -> list[dict]:
-    """Every process of services/catalogue.py's `processes()`: each service, then its relay if it has one."""
+    """Every process of services/catalogue.py's `processes()`: each service, then its relay and its sender if it has
+    them."""
     made = []
     for entry in CATALOGUE:
         made += [deployment(entry.name, entry, service_container(entry)), disruption_budget(entry.name)]
         if entry.relay:
             made += [deployment(entry.relay_name, entry, relay_container(entry)), disruption_budget(entry.relay_name)]
+        if entry.sender:
+            sender = deployment(entry.sender_name, entry, sender_container(entry))
+            made += [sender, disruption_budget(entry.sender_name)]
     return made
 
 

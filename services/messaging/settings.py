@@ -8,6 +8,8 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import DatabaseSettings
 from services.messaging.domain import Policy
 
+SENDER_PROCESS = "process"
+
 
 class MessagingSettings(DatabaseSettings):
     """With no `MESSAGING_SMTP_HOST`, e-mails are written as .eml files to `MESSAGING_MAIL_FOLDER`."""
@@ -31,7 +33,11 @@ class MessagingSettings(DatabaseSettings):
     retry_window_seconds: float = Field(default=24 * 3600.0, gt=0)
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)
-    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    # `process`: the deliveries are sent by the messaging-sender process (services/messaging/delivery/process.py),
+    # as `diasporahub run`, compose and Kubernetes set it; `service`: by a green thread of the service's process.
+    delivery_sender: str = Field(default="service", pattern=f"^(service|{SENDER_PROCESS})$")
+    # A sender process looks for due deliveries this often: an urgent notification waits at most this long.
+    delivery_poll_seconds: float = Field(default=0.5, gt=0)
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=8, ge=1, le=64)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)

@@ -99,6 +99,14 @@ def test_every_service_is_live_and_ready_on_its_metrics_port(after_a_journey):
         assert set(checks) >= {"broker", *store} and all(checks.values()), (entry.name, checks)
 
 
+def test_every_relay_and_the_delivery_sender_serve_their_process_metrics(after_a_journey):
+    apart = [name for name in processes("") if name.endswith(("-relay", "-sender"))]
+
+    assert "messaging-sender" in apart
+    for name in apart:
+        assert [s for s in samples(after_a_journey[name]) if s.name == "process_cpu_seconds_total"] != [], name
+
+
 def test_each_service_times_its_rpc_methods_and_the_gateway_its_routes(after_a_journey):
     registry, search, messaging, gateway = (
         samples(after_a_journey[name]) for name in ("registry", "search", "messaging", "gateway")

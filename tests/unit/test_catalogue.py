@@ -96,7 +96,7 @@ def test_the_supervisor_starts_the_catalogue_in_order(tmp_path, monkeypatch):
     system.start_all()
 
     assert started == list(processes("127.0.0.1:9000"))
-    assert [name for name in started if not name.endswith("-relay")] == [entry.name for entry in CATALOGUE]
+    assert [name for name in started if not name.endswith(("-relay", "-sender"))] == [e.name for e in CATALOGUE]
     assert started.index("registry-relay") == started.index("registry") + 1
 
 
@@ -111,9 +111,20 @@ def test_services_with_an_outbox_have_a_relay_process_and_the_supervisor_tells_t
         "REGISTRY_OUTBOX_RELAY": "process",
         "MESSAGING_OUTBOX_RELAY": "process",
         "ALERTS_OUTBOX_RELAY": "process",
+        "MESSAGING_DELIVERY_SENDER": "process",
     }
     with pytest.raises(ValueError):
         service("gateway").relay_arguments()
+
+
+def test_messaging_s_deliveries_are_sent_by_a_process_of_its_own_started_after_its_relay():
+    plan = processes("127.0.0.1:9000")
+
+    assert [entry.name for entry in CATALOGUE if entry.sender] == ["messaging"]
+    assert plan["messaging-sender"] == ["services.messaging.delivery.process"]
+    assert list(plan).index("messaging-sender") == list(plan).index("messaging-relay") + 1
+    with pytest.raises(ValueError):
+        service("registry").sender_arguments()
 
 
 def test_the_supervisor_imports_no_service_bus_or_database_library():

@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from services.catalogue import CATALOGUE, relay_environment, with_databases
+from services.catalogue import CATALOGUE, relay_environment, sender_environment, with_databases
 
 COMPOSE_FILE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
 COMPOSE_LISTEN = "0.0.0.0:8000"
@@ -43,6 +43,21 @@ def test_every_outbox_relay_of_the_catalogue_runs_in_its_own_service_and_the_ser
             assert relay["command"] == entry.relay_arguments(), entry.name
             assert f"{entry.name.upper()}_AMQP_URI" in relay["environment"], entry.name
             assert services[entry.name]["environment"].items() >= relay_environment().items(), entry.name
+
+
+def test_messaging_s_sender_runs_in_its_own_service_and_messaging_is_told_not_to_send_as_well():
+    services = compose_services()
+    senders = {entry.sender_name: entry for entry in CATALOGUE if entry.sender}
+
+    assert set(senders) == {"messaging-sender"}
+    for name, entry in senders.items():
+        assert services[name]["command"] == entry.sender_arguments()
+        assert services[name]["depends_on"]["prepare"] == {"condition": "service_completed_successfully"}
+        assert (
+            services[name]["environment"]["MESSAGING_DATABASE_URL"]
+            == services[entry.name]["environment"]["MESSAGING_DATABASE_URL"]
+        )
+        assert services[entry.name]["environment"].items() >= sender_environment().items(), entry.name
 
 
 def test_the_compose_file_runs_no_service_the_catalogue_does_not_list():

@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.catalogue import CATALOGUE, processes, relay_environment, with_databases
+from services.catalogue import CATALOGUE, processes, relay_environment, sender_environment, with_databases
 
 K8S = Path(__file__).parents[2] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30.0"  # the oldest Kubernetes still supported by its makers that these manifests target
@@ -84,7 +84,7 @@ def test_services_are_probed_on_their_own_health_and_told_when_a_relay_process_p
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}, entry.name
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", entry.name
         assert environment[f"{entry.name.upper()}_METRICS_LISTEN"] == "0.0.0.0:9100", entry.name
-        for variable, value in relay_environment().items():
+        for variable, value in (relay_environment() | sender_environment()).items():
             if variable.startswith(f"{entry.name.upper()}_"):
                 assert environment[variable] == value, entry.name
 
@@ -94,7 +94,9 @@ def test_each_service_reads_only_its_own_secret_and_prepare_reads_them_all(produ
     job = of_kind(production, "Job")["diasporahub-prepare"]
 
     for entry in CATALOGUE:
-        for name in (entry.name, entry.relay_name) if entry.relay else (entry.name,):
+        own_processes = [entry.name, *([entry.relay_name] if entry.relay else []),
+                         *([entry.sender_name] if entry.sender else [])]  # fmt: skip
+        for name in own_processes:
             sources = container_of(deployments[name])["envFrom"]
             secrets = [source["secretRef"]["name"] for source in sources if "secretRef" in source]
             assert secrets == [f"diasporahub-{entry.name}"], name

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from services.messaging.delivery.handlers import Outgoing
-from services.messaging.delivery.sender import DeliverySender
+from services.messaging.delivery.sender import DeliveryRounds
 from services.messaging.settings import MessagingSettings
 
 
@@ -25,16 +25,17 @@ class BrokenMailer:
         raise RuntimeError("the mailer broke")
 
 
-def sender_with(mailer) -> DeliverySender:
-    sender = DeliverySender()
-    sender.settings = MessagingSettings(allow_private_webhooks=False, delivery_concurrency=2)
+def sender_with(mailer, tmp_path) -> DeliveryRounds:
+    settings = MessagingSettings(database_url=f"sqlite:///{tmp_path / 'messaging.sqlite3'}",
+                                 allow_private_webhooks=False, delivery_concurrency=2)  # fmt: skip
+    sender = DeliveryRounds(settings)
     sender.mailer = mailer
     return sender
 
 
-def test_a_mailer_that_raises_fails_its_emails_and_the_rest_of_the_batch_still_gets_results():
+def test_a_mailer_that_raises_fails_its_emails_and_the_rest_of_the_batch_still_gets_results(tmp_path):
     batch = [outgoing(), outgoing(), outgoing(email=None), outgoing("webhook", webhook_url="http://127.0.0.1:1/x")]
-    results = dict((item.delivery_id, error) for item, error in sender_with(BrokenMailer())._send(batch))
+    results = dict((item.delivery_id, error) for item, error in sender_with(BrokenMailer(), tmp_path)._send(batch))
 
     assert set(results) == {item.delivery_id for item in batch}
     assert "the mailer broke" in results[batch[0].delivery_id] and "the mailer broke" in results[batch[1].delivery_id]

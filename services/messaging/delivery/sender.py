@@ -1,7 +1,18 @@
-"""The nameko provider that sends due deliveries in the background of every messaging process.
+"""Messaging's delivery sender: plans the deliveries of posted messages, claims the due ones, sends them (SMTP,
+webhooks) and settles them, round after round.
 
-Each process claims its own batch (services/messaging/deliveries.py leases the rows), so several processes may
-run side by side; sends go out concurrently on a few green threads, one SMTP connection each.
+It runs in a process of its own, `messaging-sender` (services/messaging/delivery/process.py), so that posts never
+wait on the messaging service's hub behind a batch of SMTP sends; `diasporahub run`, compose and Kubernetes start it
+and tell the service so (`MESSAGING_DELIVERY_SENDER=process`). Unset, the service runs it as a green thread of its
+own process (the DeliverySender provider), as some tests do.
+
+Each sender claims its own batch (services/messaging/deliveries.py leases the rows), so several may run side by
+side; sends go out concurrently on a few green threads, one SMTP connection each.
+
+How soon a notification goes out: in the service's process, `notify` and `broadcast` wake the sender at once. In a
+process of its own nothing wakes it (as nothing wakes a relay process): it looks for due deliveries every
+`MESSAGING_DELIVERY_POLL_SECONDS` (0.5 s), so an urgent notification is claimed at most that long after it was
+committed, plus whatever is left of a round under way (measured: in the SMTP server 0.49-0.53 s after `notify`).
 """
 
 import logging
@@ -29,7 +40,7 @@ from services.messaging.moderation_repository import ModerationRepository
 from services.messaging.planning import plan_posted_messages
 from services.messaging.posting_repository import PostingRepository
 from services.messaging.repository import MessageRepository
-from services.messaging.settings import MessagingSettings, policy_of
+from services.messaging.settings import SENDER_PROCESS, MessagingSettings, policy_of
 
 log = logging.getLogger(__name__)
 FORGET_KEYS_EVERY_SECONDS = 3600.0
@@ -48,12 +59,39 @@ REPOSITORIES = {
 
 
 class DeliverySender(DependencyProvider):
+    """Runs the DeliveryRounds in the service's process, unless a sender process runs them
+    (`MESSAGING_DELIVERY_SENDER=process`); `wake()` then does nothing, the process polling instead."""
+
     def setup(self) -> None:
-        self.settings = MessagingSettings()
-        self.engine = create_database_engine(self.settings.database_url)
+        settings = MessagingSettings()
+        self.rounds = None if settings.delivery_sender == SENDER_PROCESS else DeliveryRounds(settings)
+
+    def start(self) -> None:
+        if self.rounds is not None:
+            self.container.spawn_managed_thread(self.rounds.run, identifier="delivery_sender")
+
+    def stop(self) -> None:
+        if self.rounds is not None:
+            self.rounds.stop()
+            self.rounds.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> "DeliverySender":
+        return self
+
+    def wake(self) -> None:
+        if self.rounds is not None:
+            self.rounds.wake()
+
+
+class DeliveryRounds:
+    def __init__(self, settings: MessagingSettings):
+        self.settings = s = settings
+        self.engine = create_database_engine(s.database_url)
         self.unit_of_work = partial(UnitOfWork, sessionmaker(self.engine, expire_on_commit=False), Base.metadata,
                                     repositories=REPOSITORIES)  # fmt: skip
-        s = self.settings
         self.retrying = handlers.Retrying(
             base=timedelta(seconds=s.retry_base_seconds), cap=timedelta(seconds=s.retry_max_seconds),
             lease=timedelta(seconds=s.delivery_lease_seconds), batch=s.delivery_batch,
@@ -64,21 +102,16 @@ class DeliverySender(DependencyProvider):
         self._stopping = False
         self._forget_keys_at = 0.0
 
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self.run, identifier="delivery_sender")
-
     def stop(self) -> None:
+        """`run()` returns once the round under way is settled (what it claimed and did not settle waits for its
+        lease to run out, then goes to the next claim)."""
         self._stopping = True
         self._wake.set()
+
+    def close(self) -> None:
         self.engine.dispose()
         if isinstance(self.mailer, SmtpMailer):
             self.mailer.close()
-
-    def kill(self) -> None:
-        self.stop()
-
-    def get_dependency(self, worker_ctx) -> "DeliverySender":
-        return self
 
     def wake(self) -> None:
         self._wake.set()
