@@ -249,6 +249,9 @@ class Database(DependencyProvider):
         self.read_only_methods = self._read_only_methods()
         self.engine = create_database_engine(self.settings_class().database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions of rpc_write workers note their writes through listeners on their class
+        # (servicekit.answered_requests): a sessionmaker of their own spares other workers' statements those.
+        self.recording_session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # With a relay process of its own (servicekit/relay.py), the service does not relay as well.
         if self.relay_outbox and not outbox.relays_in_its_own_process(self.container.service_name):
             self.relay = outbox.OutboxRelay(self.engine, self.metadata, self.container.config["AMQP_URI"])
@@ -309,7 +312,7 @@ class Database(DependencyProvider):
         request = self._request_record(worker_ctx)
         return partial(
             UnitOfWork,
-            self.session_factory,
+            self.session_factory if request is None else self.recording_session_factory,
             self.metadata,
             repositories=self.repositories,
             handling=handling,
@@ -323,7 +326,7 @@ class Database(DependencyProvider):
         if request_id is None:
             return None
         record = answered_requests.RequestRecord(
-            self.session_factory,
+            self.recording_session_factory,
             self.metadata,
             request_id=request_id,
             method=f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}",

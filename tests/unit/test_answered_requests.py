@@ -6,7 +6,7 @@ from functools import partial
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import registry, sessionmaker
 
 from contracts.errors import Conflict, NotFound
 from servicekit.answered_requests import (
@@ -21,6 +21,14 @@ from servicekit.database import UnitOfWork, create_database_engine
 METADATA = MetaData()
 NOTES = Table("notes", METADATA, Column("id", Integer, primary_key=True), Column("text", String(50)))
 add_answered_requests_table(METADATA)
+
+
+class Note:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+registry(metadata=METADATA).map_imperatively(Note, NOTES)
 
 
 @pytest.fixture
@@ -62,6 +70,29 @@ def test_a_unit_of_work_that_only_reads_records_nothing_and_the_first_that_write
     assert [(row.request_id, row.method, row.answer) for row in stored(engine, METADATA.tables[TABLE_NAME])] == [
         ("request-1", "notes.add", None)
     ]
+
+
+def test_a_write_flushed_by_the_orm_before_commit_records_the_request(engine, sessions):
+    """Flushed, the note is no longer pending at commit: the session's flush is what tells the record it wrote."""
+    record, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.add(Note("flushed"))
+        work.session.flush()
+        assert not work.session.new
+
+    assert record.recorded
+    assert [row.request_id for row in stored(engine, METADATA.tables[TABLE_NAME])] == ["request-1"]
+
+
+def test_a_unit_of_work_without_a_request_records_nothing_on_sessions_that_note_writes(engine, sessions):
+    _record, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.execute(select(NOTES)).all()
+    with UnitOfWork(sessions, METADATA) as work:
+        work.session.execute(insert(NOTES).values(text="no request"))
+
+    assert [row.text for row in stored(engine, NOTES)] == ["no request"]
+    assert stored(engine, METADATA.tables[TABLE_NAME]) == []
 
 
 def test_a_repeated_request_writes_nothing_and_gets_the_first_answer(engine, sessions):
