@@ -53,8 +53,8 @@ REQUEST_ID_KEY = "rpc_request_id"
 REQUEST_RECORD_ATTRIBUTE = "answered_request_record"
 _WROTE = "answered_requests.wrote"
 _POLL_SECONDS = 0.1
-# Session classes (one per sessionmaker) whose sessions note their writes: listening on each session cost more than
-# the request's look-up.
+# Session classes (one per sessionmaker) whose sessions note their writes: listening on each session cost about as
+# much CPU as the request's look-up (some 40 µs).
 _WATCHED_SESSION_CLASSES: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -129,9 +129,9 @@ class RequestRecord:
     def keep_answer(self, result: Any, exc_info) -> None:
         """Stored before the reply is sent; if it cannot be, a later delivery is told Conflict, never run again.
 
-        In a transaction of its own on the driver's connection: through an SQLAlchemy Connection it cost each write
-        about 40 µs more CPU, and a failure here is logged, not raised, so SQLAlchemy's wrapping of errors is not
-        needed (the pool still checks the connection out, pings it and rolls it back on return as for any other)."""
+        On the driver's connection: through an SQLAlchemy Connection it cost each write about 40 µs more CPU, and a
+        failure here is logged, not raised, so SQLAlchemy's wrapping of errors is not needed (the pool still checks
+        the connection out, pings it and rolls it back on return as for any other)."""
         answer = {"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None}
         keep = _keep_answer_statement(self._table, self._engine.dialect)
         try:
@@ -139,10 +139,7 @@ class RequestRecord:
             parameters = tuple(values[name] for name in keep.positiontup) if keep.positional else values
             connection = self._engine.raw_connection()
             try:
-                cursor = connection.cursor()
-                cursor.execute(keep.string, parameters)
-                cursor.close()
-                connection.commit()
+                _update_alone(connection, keep.string, parameters, on_postgresql=keep.dialect.name == "postgresql")
             finally:
                 connection.close()
         except Exception:
@@ -188,6 +185,28 @@ def _keep_answer_statement(table: Table, dialect: Dialect) -> Compiled:
     # Not named after a column: an UPDATE keeps those names for the values it sets.
     keep = update(table).where(table.c.request_id == bindparam("the_request_id"))
     return keep.values(answer=bindparam("the_answer")).compile(dialect=dialect)
+
+
+def _update_alone(connection, statement: str, parameters, *, on_postgresql: bool) -> None:
+    """One UPDATE in a transaction of its own. On PostgreSQL in autocommit, where a single statement is atomic
+    anyway: that spares BEGIN's and COMMIT's round trips (about 65 µs of CPU); SQLite's are in the process."""
+    cursor = connection.cursor()
+    if not on_postgresql:
+        cursor.execute(statement, parameters)
+        cursor.close()
+        connection.commit()
+        return
+    driver = connection.dbapi_connection
+    driver.autocommit = True
+    try:
+        cursor.execute(statement, parameters)
+        cursor.close()
+    finally:
+        try:
+            driver.autocommit = False
+        except Exception:
+            connection.invalidate()  # never back in the pool in autocommit
+            raise
 
 
 def _watch_writes(session_class: type[Session]) -> None:

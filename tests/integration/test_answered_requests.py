@@ -8,9 +8,10 @@ import pytest
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
+from sqlalchemy.orm import sessionmaker
 
-from servicekit.answered_requests import add_answered_requests_table
-from servicekit.database import Database
+from servicekit.answered_requests import RequestRecord, add_answered_requests_table
+from servicekit.database import Database, UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.rpc_writes import rpc_write
 from servicekit.settings import DatabaseSettings
@@ -176,3 +177,27 @@ def test_an_answer_holding_secrets_is_not_kept_and_a_repeat_is_told_to_start_aga
     assert rows(url, "SELECT secret FROM keys") == [(first["result"],)]
     assert again["error"]["exc_type"] == "Conflict" and "start again" in again["error"]["value"]
     assert first["result"] not in str(rows(url, "SELECT answer FROM answered_requests"))
+
+
+def test_a_stored_answer_comes_back_and_leaves_its_connection_transactional(database_url):
+    """The answer is stored on the driver's connection (in autocommit on PostgreSQL): the pool's next unit of work,
+    on that same connection, still rolls back what it wrote before failing."""
+    engine = create_database_engine(database_url)
+    KEYRING.create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    try:
+        first = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
+        with UnitOfWork(sessions, KEYRING, request=first) as work:
+            work.session.execute(insert(KEYS).values(secret="kept"))
+        first.keep_answer({"secret": "kept", "ids": [1, 2]}, None)
+        with pytest.raises(RuntimeError), UnitOfWork(sessions, KEYRING) as work:
+            work.session.execute(insert(KEYS).values(secret="rolled back"))
+            raise RuntimeError("failed after writing")
+
+        again = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
+        assert again.earlier_answer() == ({"secret": "kept", "ids": [1, 2]}, None)
+        assert engine.pool.checkedout() == 0
+        with engine.connect() as connection:
+            assert connection.execute(KEYS.select()).all() == [(1, "kept")]
+    finally:
+        engine.dispose()
