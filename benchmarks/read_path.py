@@ -9,8 +9,10 @@
 #
 #     .venv/bin/python benchmarks/read_path.py
 #     .venv/bin/python benchmarks/read_path.py --seconds 10 --profile /tmp/read-profile
+#     .venv/bin/python benchmarks/read_path.py --gateway-processes 1   # default: as diasporahub run
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from contracts.associations import AssociationV1  # noqa: E402
 from diasporahub.system import System  # noqa: E402
 from servicekit.database import create_database_engine  # noqa: E402
 from servicekit.sqltypes import utcnow  # noqa: E402
+from services.catalogue import gateway_processes  # noqa: E402
 from services.registry.db import AssociationRecord  # noqa: E402
 from tests.messaging_servers import free_port  # noqa: E402
 
@@ -66,7 +69,8 @@ def run(args, workdir: Path) -> None:
 
 def measure(args, env: dict[str, str], workdir: Path, what: str, profile: Path | None) -> None:
     registry_url = env["REGISTRY_DATABASE_URL"]
-    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log")
+    system = System(listen=f"127.0.0.1:{free_port()}", env=env, log_dir=workdir / "log",
+                    gateway_processes=args.gateway_processes)  # fmt: skip
     system.prepare()
     path = f"/api/v1/associations/{verified_association(registry_url)}"
     system.start_all()
@@ -83,7 +87,8 @@ def measure(args, env: dict[str, str], workdir: Path, what: str, profile: Path |
     finally:
         system.stop_all()
     failed = f", {load.failures} failed" if load.failures else ""
-    print(f"GET /api/v1/associations/{{id}}, {what}, {args.connections} connections, {args.seconds} s: "
+    print(f"GET /api/v1/associations/{{id}}, {what}, {args.gateway_processes} gateway processes, "
+          f"{args.connections} connections, {args.seconds} s: "
           f"{load.rate:,.0f} requests/s (target ≥ 1,000), p50 {load.p50:.1f} ms, p99 {load.p99:.1f} ms "
           f"(target ≤ 40 ms){failed}  [load average {load_average()}]")  # fmt: skip
     print(f"CPU ms per request: {describe(cpu)}\n")
@@ -97,6 +102,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile", type=Path, help="a directory for py-spy's samples of the gateway and registry")
+    parser.add_argument(
+        "--gateway-processes",
+        type=int,
+        default=gateway_processes(os.environ),
+        help="gateway processes sharing the port (default: as diasporahub run, GATEWAY_PROCESSES or one per core)",
+    )
     add_broker_options(parser)
     args = parser.parse_args()
     if not wrk_available():
