@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, Update, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, Update, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.messaging import DeliveryV1
@@ -41,6 +41,21 @@ def _claim(*, skip_locked: bool) -> Update:
 
 
 _CLAIM, _CLAIM_SKIPPING_LOCKED = _claim(skip_locked=False), _claim(skip_locked=True)
+# A queued row come due, leased or not: what a claim would look at. Read without taking a write lock.
+_ANY_DUE = (
+    select(_deliveries.c.id)
+    .where(_deliveries.c.state == "queued",
+           _deliveries.c.next_attempt_at <= bindparam("now", type_=_deliveries.c.next_attempt_at.type))
+    .limit(1)
+)  # fmt: skip
+
+
+def any_due(connection: Connection, now: datetime) -> bool:
+    """Whether a claim at `now` may find something: never False when it would (a row under another sender's lease
+    makes it True)."""
+    return connection.execute(_ANY_DUE, {"now": now}).first() is not None
+
+
 _CLAIMED = select(_deliveries).where(_deliveries.c.lease_token == bindparam("claim_token"))
 _LEASED = select(_deliveries).where(_deliveries.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
 

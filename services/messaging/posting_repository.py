@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from services.messaging.db import (
     ConversationRecord,
@@ -164,3 +164,11 @@ class PostingRepository:
             .execute(_COUNT_MESSAGE, {"conversation_id": conversation_id, "now": now})
             .scalar_one()
         )
+
+
+_ANY_UNPLANNED = select(MessageRecord.id).where(MessageRecord.deliveries_planned.is_(False)).limit(1)
+
+
+def any_unplanned(connection: Connection) -> bool:
+    """Whether a message waits for its deliveries to be planned (read without taking a write lock)."""
+    return connection.execute(_ANY_UNPLANNED).first() is not None

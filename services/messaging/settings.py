@@ -37,7 +37,7 @@ class MessagingSettings(DatabaseSettings):
     # as `diasporahub run`, compose and Kubernetes set it; `service`: by a green thread of the service's process.
     delivery_sender: str = Field(default="service", pattern=f"^(service|{SENDER_PROCESS})$")
     # A sender process looks for due deliveries this often: an urgent notification waits at most this long.
-    delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_poll_seconds: float = Field(default=0.1, gt=0)
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=8, ge=1, le=64)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)

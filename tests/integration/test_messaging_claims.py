@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from servicekit.database import create_database_engine
 from servicekit.migrations import upgrade
-from services.messaging.deliveries import DeliveryRepository
+from services.messaging.deliveries import DeliveryRepository, any_due
 
 NOW = datetime.now(UTC)
 
@@ -65,3 +65,33 @@ def test_on_postgresql_a_concurrent_claim_skips_the_rows_another_holds(postgres_
 
     assert len(taken) == 20 and len(rest) == 10
     assert not {row.id for row in taken} & {row.id for row in rest}
+
+
+def test_a_sender_s_look_finds_work_whenever_a_claim_would(database_url):
+    """`any_due` may say yes for nothing (a row under another sender's lease) but never no when a claim finds a row:
+    an idle sender only looks, and would otherwise leave that delivery waiting."""
+    upgrade("services.messaging", database_url)
+    engine = create_database_engine(database_url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with engine.connect() as connection:
+        nothing_queued = any_due(connection, NOW)
+    with sessions() as session:
+        queue(session, 1)
+    with engine.connect() as connection:
+        queued = any_due(connection, NOW)
+        not_yet_due = any_due(connection, NOW - timedelta(minutes=1))
+    with sessions() as session:
+        DeliveryRepository(session).claim_due(now=NOW, lease=timedelta(seconds=60), limit=10)
+        session.commit()
+    with engine.connect() as connection:
+        leased = any_due(connection, NOW)
+    with sessions() as session:
+        sent = DeliveryRepository(session).claim_due(now=NOW + timedelta(minutes=5), lease=timedelta(seconds=60),
+                                                     limit=10)  # fmt: skip
+        DeliveryRepository(session).mark_sent([row.id for row in sent], NOW)
+        session.commit()
+    with engine.connect() as connection:
+        all_sent = any_due(connection, NOW + timedelta(minutes=5))
+    engine.dispose()
+
+    assert (nothing_queued, queued, not_yet_due, leased, all_sent) == (False, True, False, True, False)

@@ -19,7 +19,7 @@ from services.messaging.db import Base, DeliveryRecord, MessageRecord
 from services.messaging.delivery.sender import REPOSITORIES
 from services.messaging.domain import Policy
 from services.messaging.markup import render
-from services.messaging.posting_repository import PostingRepository
+from services.messaging.posting_repository import PostingRepository, any_unplanned
 
 POLICY = Policy(posts_per_minute=1000, retry_window=timedelta(hours=1))
 
@@ -96,3 +96,16 @@ def test_on_postgresql_two_senders_planning_at_once_take_different_messages(post
 
     assert (len(taken), len(skipped_to), len(left)) == (6, 4, 0)
     assert not set(taken) & set(skipped_to)
+
+
+def test_a_sender_s_look_finds_posts_waiting_to_be_planned(database_url):
+    engine, unit_of_work, _ = a_conversation_of_three(database_url, posts=2)
+    with engine.connect() as connection:
+        waiting = any_unplanned(connection)
+    with unit_of_work() as work:
+        work.posting.claim_unplanned(100)
+    with engine.connect() as connection:
+        all_planned = any_unplanned(connection)
+    engine.dispose()
+
+    assert (waiting, all_planned) == (True, False)
