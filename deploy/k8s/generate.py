@@ -119,28 +119,26 @@ def service_container(entry: ServiceEntry) -> dict:
     }
 
 
-def relay_container(entry: ServiceEntry) -> dict:
-    """servicekit/relay.py publishes the service's outbox; its /metrics (servicekit/event_metrics.py) is its probe."""
+def metrics_probed_container(args: list[str], listen_setting: str) -> dict:
+    """A process with no HTTP of its own but its /metrics (servicekit/event_metrics.py), which is its probe."""
     return {
-        "args": entry.relay_arguments(),
-        "env": [{"name": f"{entry.name.upper()}_RELAY_METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
+        "args": args,
+        "env": [{"name": listen_setting, "value": f"0.0.0.0:{METRICS_PORT}"}],
         "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
         "startupProbe": probe("/metrics", "metrics", 2, 30),
         "readinessProbe": probe("/metrics", "metrics", 5, 3),
         "livenessProbe": probe("/metrics", "metrics", 10, 6),
     }
+
+
+def relay_container(entry: ServiceEntry) -> dict:
+    """servicekit/relay.py publishes the service's outbox."""
+    return metrics_probed_container(entry.relay_arguments(), f"{entry.name.upper()}_RELAY_METRICS_LISTEN")
 
 
 def sender_container(entry: ServiceEntry) -> dict:
-    """services/messaging/delivery/process.py sends the service's e-mails and webhooks; its /metrics is its probe."""
-    return {
-        "args": entry.sender_arguments(),
-        "env": [{"name": f"{entry.name.upper()}_SENDER_METRICS_LISTEN", "value": f"0.0.0.0:{METRICS_PORT}"}],
-        "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
-        "startupProbe": probe("/metrics", "metrics", 2, 30),
-        "readinessProbe": probe("/metrics", "metrics", 5, 3),
-        "livenessProbe": probe("/metrics", "metrics", 10, 6),
-    }
+    """services/messaging/delivery/process.py sends the service's e-mails and webhooks."""
+    return metrics_probed_container(entry.sender_arguments(), f"{entry.name.upper()}_SENDER_METRICS_LISTEN")
 
 
 def deployment(name: str, entry: ServiceEntry, specific: dict) -> dict:

@@ -18,17 +18,8 @@ from services.registry.associations.repository import AssociationRepository
 from services.registry.db import AssociationRecord, Base
 from services.registry.service import RegistryService
 from services.registry.settings import RegistrySettings
+from tests.integration.test_registry_associations import MWA
 from tests.registry_fakes import DatabaseRegistry, registry_worker
-
-MWA = {
-    "name": "Mizo Welfare Association Dubai",
-    "country": "AE",
-    "city": "Dubai",
-    "languages": ["lus", "en"],
-    "email": "mwa.dubai@example.org",
-    "website": "https://mwa-dubai.example.org",
-    "office_bearers": [{"name": "Lalthanzara", "title": "President", "term_start": "2025-01-01"}],
-}
 
 
 def set_up(service_cls) -> Database:
