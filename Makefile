@@ -40,6 +40,11 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/pages.py
 	$(VENV)/bin/python benchmarks/registration_load.py
 	$(VENV)/bin/python benchmarks/read_path.py  # needs wrk (Debian: apt-get install wrk)
+	$(VENV)/bin/python benchmarks/messaging.py
+	$(VENV)/bin/python benchmarks/alerts.py
+	$(VENV)/bin/python benchmarks/registry_read.py
+	$(VENV)/bin/python benchmarks/messaging_post_cpu.py
+	$(VENV)/bin/python benchmarks/loopback_wakeups.py
 
 clean:
 	rm -rf $(VENV) var
