@@ -70,16 +70,25 @@ class DeliverySender(DependencyProvider):
         self.rounds = None if settings.delivery_sender == SENDER_PROCESS else DeliveryRounds(settings)
 
     def start(self) -> None:
+        self.running = None
         if self.rounds is not None:
-            self.container.spawn_managed_thread(self.rounds.run, identifier="delivery_sender")
+            self.running = self.container.spawn_managed_thread(self.rounds.run, identifier="delivery_sender")
 
     def stop(self) -> None:
+        """After the round under way: closing the engine or the mailer under it would leave it stuck on a connection
+        another green thread closed (the service's stop then never ended)."""
         if self.rounds is not None:
             self.rounds.stop()
+            if self.running is not None:
+                self.running.wait()
             self.rounds.close()
 
     def kill(self) -> None:
-        self.stop()
+        if self.rounds is not None:
+            self.rounds.stop()
+            if self.running is not None:
+                self.running.kill()
+            self.rounds.close()
 
     def get_dependency(self, worker_ctx) -> "DeliverySender":
         return self
@@ -113,8 +122,7 @@ class DeliveryRounds:
         self._wake.set()
 
     def close(self) -> None:
-        if self._looking is not None:
-            self._looking.close()
+        """Once `run()` has returned."""
         self.engine.dispose()
         if isinstance(self.mailer, SmtpMailer):
             self.mailer.close()
@@ -123,20 +131,26 @@ class DeliveryRounds:
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            planned = claimed = 0
-            try:
-                if self._work_waiting():
-                    planned = self._in_transactions(
-                        partial(plan_posted_messages, unit_of_work=self.unit_of_work, policy=self.policy)
-                    )
-                    claimed = self.send_due()
-                self._forget_old_keys()
-            except Exception:
-                log.exception("planning or sending deliveries failed; trying again")
-            if planned < self.retrying.batch and claimed < self.retrying.batch:
-                self._wake.wait(self.settings.delivery_poll_seconds)
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                planned = claimed = 0
+                try:
+                    if self._work_waiting():
+                        planned = self._in_transactions(
+                            partial(plan_posted_messages, unit_of_work=self.unit_of_work, policy=self.policy)
+                        )
+                        claimed = self.send_due()
+                    self._forget_old_keys()
+                except Exception:
+                    log.exception("planning or sending deliveries failed; trying again")
+                if planned < self.retrying.batch and claimed < self.retrying.batch:
+                    self._wake.wait(self.settings.delivery_poll_seconds)
+        finally:
+            if self._looking is not None:
+                # Not closed: a look cut short (the thread killed) may have left a statement under way on it.
+                self._looking.invalidate()
+                self._looking = None
 
     def _work_waiting(self) -> bool:
         """Two indexed reads on a connection kept for them: planning and claiming each take the write lock even when
