@@ -26,16 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.testing.services import worker_factory  # noqa: E402
+from read_path import verified_association  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from contracts.associations import AssociationV1  # noqa: E402
 from servicekit.database import Database, create_database_engine  # noqa: E402
 from servicekit.migrations import upgrade  # noqa: E402
 from servicekit.settings import BusSettings  # noqa: E402
 from services.registry.accounts.handlers import token_hash  # noqa: E402
 from services.registry.associations import handlers  # noqa: E402
 from services.registry.associations.entrypoints import association_id_of  # noqa: E402
-from services.registry.db import AccountRecord, AssociationRecord, SessionRecord  # noqa: E402
+from services.registry.db import AccountRecord, SessionRecord  # noqa: E402
 from services.registry.service import RegistryService  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 
@@ -43,30 +43,13 @@ WARM_UP_CALLS = 200
 
 
 def fill(database_url: str) -> tuple[str, str]:
-    """One verified association (as benchmarks/read_path.py writes it), and one signed-in account's token."""
+    """The verified association benchmarks/read_path.py reads, and one signed-in account's token."""
     now = datetime.now(UTC)
-    association = AssociationV1.model_validate({
-        "id": "5f0c1e2a-4b7d-4f51-9a51-3c0e8b0d2a11", "name": "Mizo Welfare Association Dubai", "country": "AE",
-        "city": "Dubai", "languages": ["lus", "en"], "email": "mwa@example.org", "status": "verified", "version": 2,
-        "registered_at": now, "updated_at": now, "verification_due_at": now + timedelta(days=365),
-    })  # fmt: skip
     account_id, token = uuid4(), secrets.token_urlsafe(16)
     upgrade("services.registry", database_url)
+    association_id = verified_association(database_url)
     engine = create_database_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(
-            insert(AssociationRecord).values(
-                id=association.id,
-                name=association.name,
-                country=association.country,
-                status=association.status,
-                version=association.version,
-                registered_at=now,
-                updated_at=now,
-                verification_due_at=association.verification_due_at,
-                document=association.model_dump(mode="json"),
-            )
-        )
         connection.execute(
             insert(AccountRecord).values(
                 id=account_id,
@@ -82,9 +65,8 @@ def fill(database_url: str) -> tuple[str, str]:
                 token_hash=token_hash(token), account_id=account_id, created_at=now, expires_at=now + timedelta(days=1)
             )
         )
-        # fmt: skip
     engine.dispose()
-    return str(association.id), token
+    return association_id, token
 
 
 def set_up_provider() -> Database:
