@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     event,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +54,9 @@ REQUEST_ID_KEY = "rpc_request_id"
 REQUEST_RECORD_ATTRIBUTE = "answered_request_record"
 _WROTE = "answered_requests.wrote"
 _POLL_SECONDS = 0.1
+_SQLITE_CHANGES = "answered_requests.sqlite_changes_at_begin"
+# PostgreSQL 9.6 and later; NULL until the transaction writes.
+_TRANSACTION_ID_IF_ASSIGNED = text("SELECT txid_current_if_assigned()")
 # Session classes (one per sessionmaker) whose sessions note their writes: listening on each session cost about as
 # much CPU as the request's look-up (some 40 µs).
 _WATCHED_SESSION_CLASSES: weakref.WeakSet = weakref.WeakSet()
@@ -105,17 +109,20 @@ class RequestRecord:
         if self.recorded:
             return
         statements = _statements(self._table, session.get_bind().dialect.name)
-        if session.connection().scalar(statements.recorded, {"the_request_id": self.request_id}):
+        connection = session.connection()
+        if connection.scalar(statements.recorded, {"the_request_id": self.request_id}):
             session.close()
             raise AlreadyCarriedOut(f"request {self.request_id} to {self.method} was carried out before")
         _watch_writes(type(session))
+        if connection.dialect.name == "sqlite":
+            session.info[_SQLITE_CHANGES] = connection.connection.driver_connection.total_changes
 
     def record_if_written(self, session: Session, *, raised_events: bool) -> None:
         """In the unit of work's transaction: the request is recorded with its first write."""
         if self.recorded:
             return
         wrote = raised_events or session.info.get(_WROTE) or session.new or session.dirty or session.deleted
-        if not wrote:
+        if not wrote and not _wrote_past_the_orm(session):
             return
         engine = session.get_bind()
         record = _statements(self._table, engine.dialect.name).record
@@ -216,6 +223,16 @@ def _watch_writes(session_class: type[Session]) -> None:
     event.listen(session_class, "after_flush", _note_write)
     event.listen(session_class, "do_orm_execute", _note_written_statement)
     _WATCHED_SESSION_CLASSES.add(session_class)
+
+
+def _wrote_past_the_orm(session: Session) -> bool:
+    """Whether the transaction changed rows through statements the session's events do not see (Core on
+    `session.connection()`), asked of the database: SQLite counts each connection's changed rows, PostgreSQL gives a
+    transaction its id at its first write. Asked only when nothing else showed a write."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return connection.connection.driver_connection.total_changes != session.info.get(_SQLITE_CHANGES)
+    return connection.scalar(_TRANSACTION_ID_IF_ASSIGNED) is not None
 
 
 def _note_write(session: Session, _flush_context) -> None:

@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 from sqlalchemy.orm import sessionmaker
 
-from servicekit.answered_requests import RequestRecord, add_answered_requests_table
+from servicekit.answered_requests import AlreadyCarriedOut, RequestRecord, add_answered_requests_table
 from servicekit.database import Database, UnitOfWork, create_database_engine
 from servicekit.migrations import upgrade
 from servicekit.rpc_writes import rpc_write
@@ -201,3 +201,25 @@ def test_a_stored_answer_comes_back_and_leaves_its_connection_transactional(data
             assert connection.execute(KEYS.select()).all() == [(1, "kept")]
     finally:
         engine.dispose()
+
+
+def test_a_write_past_the_orm_records_the_request_and_a_read_does_not(database_url):
+    """Core on the session's connection bypasses the session's events; the database tells whether the transaction
+    wrote (SQLite's count of changed rows, PostgreSQL's transaction id), so a repeat is still refused."""
+    engine = create_database_engine(database_url)
+    KEYRING.create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    try:
+        first = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
+        with UnitOfWork(sessions, KEYRING, request=first) as work:
+            work.session.connection().execute(KEYS.select()).all()
+        recorded_after_a_read = first.recorded
+        with UnitOfWork(sessions, KEYRING, request=first) as work:
+            work.session.connection().execute(insert(KEYS).values(secret="past the ORM"))
+        repeat = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
+        with pytest.raises(AlreadyCarriedOut), UnitOfWork(sessions, KEYRING, request=repeat):
+            pass
+    finally:
+        engine.dispose()
+
+    assert (recorded_after_a_read, first.recorded) == (False, True)

@@ -139,3 +139,16 @@ def test_records_older_than_kept_are_purged(engine, sessions):
     assert purge_answered(engine, METADATA, kept_for=timedelta(hours=1)) == 0
     assert purge_answered(engine, METADATA, kept_for=timedelta(seconds=-1)) == 1
     assert stored(engine, METADATA.tables[TABLE_NAME]) == []
+
+
+def test_a_write_the_session_s_events_do_not_see_still_records_the_request(engine, sessions):
+    """Core on the session's connection bypasses the ORM's events: the database's own count of changed rows tells."""
+    record, unit_of_work = worker(sessions)
+    with unit_of_work() as work:
+        work.session.connection().execute(select(NOTES)).all()
+    read_only = record.recorded
+    with unit_of_work() as work:
+        work.session.connection().execute(insert(NOTES).values(text="past the ORM"))
+
+    assert (read_only, record.recorded) == (False, True)
+    assert [row.request_id for row in stored(engine, METADATA.tables[TABLE_NAME])] == ["request-1"]
