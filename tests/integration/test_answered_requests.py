@@ -179,47 +179,49 @@ def test_an_answer_holding_secrets_is_not_kept_and_a_repeat_is_told_to_start_aga
     assert first["result"] not in str(rows(url, "SELECT answer FROM answered_requests"))
 
 
-def test_a_stored_answer_comes_back_and_leaves_its_connection_transactional(database_url):
+@pytest.fixture
+def keyring(database_url):
+    """The keyring's tables on each backend, and its sessions."""
+    engine = create_database_engine(database_url)
+    KEYRING.create_all(engine)
+    yield engine, sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def delivery_of_request_1(sessions) -> RequestRecord:
+    """The record a delivery of the same request (the same correlation id) gets."""
+    return RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
+
+
+def test_a_stored_answer_comes_back_and_leaves_its_connection_transactional(keyring):
     """The answer is stored on the driver's connection (in autocommit on PostgreSQL): the pool's next unit of work,
     on that same connection, still rolls back what it wrote before failing."""
-    engine = create_database_engine(database_url)
-    KEYRING.create_all(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    try:
-        first = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
-        with UnitOfWork(sessions, KEYRING, request=first) as work:
-            work.session.execute(insert(KEYS).values(secret="kept"))
-        first.keep_answer({"secret": "kept", "ids": [1, 2]}, None)
-        with pytest.raises(RuntimeError), UnitOfWork(sessions, KEYRING) as work:
-            work.session.execute(insert(KEYS).values(secret="rolled back"))
-            raise RuntimeError("failed after writing")
+    engine, sessions = keyring
+    first = delivery_of_request_1(sessions)
+    with UnitOfWork(sessions, KEYRING, request=first) as work:
+        work.session.execute(insert(KEYS).values(secret="kept"))
+    first.keep_answer({"secret": "kept", "ids": [1, 2]}, None)
+    with pytest.raises(RuntimeError), UnitOfWork(sessions, KEYRING) as work:
+        work.session.execute(insert(KEYS).values(secret="rolled back"))
+        raise RuntimeError("failed after writing")
 
-        again = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
-        assert again.earlier_answer() == ({"secret": "kept", "ids": [1, 2]}, None)
-        assert engine.pool.checkedout() == 0
-        with engine.connect() as connection:
-            assert connection.execute(KEYS.select()).all() == [(1, "kept")]
-    finally:
-        engine.dispose()
+    assert delivery_of_request_1(sessions).earlier_answer() == ({"secret": "kept", "ids": [1, 2]}, None)
+    assert engine.pool.checkedout() == 0
+    with engine.connect() as connection:
+        assert connection.execute(KEYS.select()).all() == [(1, "kept")]
 
 
-def test_a_write_past_the_orm_records_the_request_and_a_read_does_not(database_url):
+def test_a_write_past_the_orm_records_the_request_and_a_read_does_not(keyring):
     """Core on the session's connection bypasses the session's events; the database tells whether the transaction
     wrote (SQLite's count of changed rows, PostgreSQL's transaction id), so a repeat is still refused."""
-    engine = create_database_engine(database_url)
-    KEYRING.create_all(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    try:
-        first = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
-        with UnitOfWork(sessions, KEYRING, request=first) as work:
-            work.session.connection().execute(KEYS.select()).all()
-        recorded_after_a_read = first.recorded
-        with UnitOfWork(sessions, KEYRING, request=first) as work:
-            work.session.connection().execute(insert(KEYS).values(secret="past the ORM"))
-        repeat = RequestRecord(sessions, KEYRING, request_id="request-1", method="keyring.new_key", wait_seconds=0.2)
-        with pytest.raises(AlreadyCarriedOut), UnitOfWork(sessions, KEYRING, request=repeat):
-            pass
-    finally:
-        engine.dispose()
+    _engine, sessions = keyring
+    first = delivery_of_request_1(sessions)
+    with UnitOfWork(sessions, KEYRING, request=first) as work:
+        work.session.connection().execute(KEYS.select()).all()
+    recorded_after_a_read = first.recorded
+    with UnitOfWork(sessions, KEYRING, request=first) as work:
+        work.session.connection().execute(insert(KEYS).values(secret="past the ORM"))
 
     assert (recorded_after_a_read, first.recorded) == (False, True)
+    with pytest.raises(AlreadyCarriedOut), UnitOfWork(sessions, KEYRING, request=delivery_of_request_1(sessions)):
+        pass
