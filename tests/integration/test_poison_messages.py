@@ -22,12 +22,7 @@ from tests.integration.test_event_consumer import publish, search_database  # no
     ids=["not JSON", "unknown version"],
 )
 def test_a_poison_message_is_dead_lettered_and_the_consumer_stays_up(
-    bus,
-    amqp_uri,
-    container_factory,
-    search_database,
-    body,
-    routing_key,  # noqa: F811
+    bus, amqp_uri, container_factory, search_database, body, routing_key  # noqa: F811
 ):
     container = container_factory(SearchService, BusSettings(amqp_uri=amqp_uri).nameko_config())
     container.start()
