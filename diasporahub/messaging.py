@@ -9,8 +9,9 @@ in messaging reads them.
 """
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from contracts.associations import AssociationV1
 from contracts.errors import DiasporaHubError
 from contracts.individuals import VersionedMembership
 from contracts.messaging import DirectoryRebuild
+from servicekit.paging import pages_after
 from servicekit.rpc import call_service
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
@@ -142,24 +144,17 @@ def stored_directory(database_url: str) -> StoredDirectory:
     )  # fmt: skip
 
 
-def _registry_pages(registry: RpcClient, method: str, parse: Callable, key: Callable) -> Iterator:
-    after_id = None
-    while True:
-        page = [parse(item) for item in registry.call("registry", method, after_id, PAGE_SIZE)]
-        yield from page
-        if len(page) < PAGE_SIZE:
-            return
-        after_id = str(key(page[-1]))
-
-
 def registry_associations(registry: RpcClient) -> Iterator[AssociationV1]:
-    return _registry_pages(registry, "associations_after", AssociationV1.model_validate, lambda item: item.id)
+    read_after = partial(registry.call, "registry", "associations_after")
+    for page in pages_after(read_after, AssociationV1.model_validate, key=lambda item: item.id, size=PAGE_SIZE):
+        yield from page
 
 
 def registry_memberships(registry: RpcClient) -> Iterator[VersionedMembership]:
-    return _registry_pages(
-        registry, "memberships_after", VersionedMembership.model_validate, lambda item: item.membership.id
-    )
+    read_after = partial(registry.call, "registry", "memberships_after")
+    parse = VersionedMembership.model_validate
+    for page in pages_after(read_after, parse, key=lambda item: item.membership.id, size=PAGE_SIZE):
+        yield from page
 
 
 def verify_directory() -> int:

@@ -6,7 +6,7 @@ principal, which the gateway got from the registry.
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -32,6 +32,7 @@ from contracts.messaging import (
     MessageDraft,
     MessageV1,
 )
+from servicekit.paging import pages_after
 from services.messaging import domain
 from services.messaging.domain import Policy
 from services.messaging.idempotency import earlier_result
@@ -76,25 +77,21 @@ def rebuild_directory(
     """Page through the registry's associations, then its memberships; newer versions replace older ones, so events
     arriving meanwhile are not undone. Answers how many associations and memberships were read."""
     associations = memberships = 0
-    for page in _pages(associations_after, AssociationV1.model_validate, key=lambda association: association.id):
+    for page in pages_after(
+        associations_after, AssociationV1.model_validate, key=lambda item: item.id, size=REBUILD_PAGE
+    ):
         with unit_of_work() as work:
             for association in page:
                 work.directory.put_association(association, None)
         associations += len(page)
-    for page in _pages(memberships_after, VersionedMembership.model_validate, key=lambda item: item.membership.id):
+    for page in pages_after(
+        memberships_after, VersionedMembership.model_validate, key=lambda item: item.membership.id, size=REBUILD_PAGE
+    ):
         with unit_of_work() as work:
             for item in page:
                 work.directory.put_membership(item.membership, item.version)
         memberships += len(page)
     return associations, memberships
-
-
-def _pages(read_after: Callable[[str | None, int], list], parse: Callable, *, key: Callable) -> Iterator[list]:
-    """The registry's pages in id order, each item parsed, until an empty one."""
-    after = None
-    while page := [parse(item) for item in read_after(after, REBUILD_PAGE)]:
-        yield page
-        after = str(key(page[-1]))
 
 
 # conversations

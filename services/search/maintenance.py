@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Literal
 from uuid import UUID
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from contracts.associations import AssociationV1
 from contracts.errors import Unavailable
 from contracts.individuals import IndividualProfileV1
+from servicekit.paging import pages_after
 from servicekit.rpc_client import RpcClient
 from servicekit.settings import BusSettings
 from services.search.documents import AssociationDocument, IndividualDocument
@@ -111,13 +113,9 @@ def batches(items: Iterable, size: int) -> Iterator[list]:
 
 def registry_records(registry: RpcClient, kind: Kind, page_size: int = PAGE_SIZE) -> Iterator[Record]:
     """Every record of this kind the registry holds, read lazily one page at a time."""
-    after_id = None
-    while True:
-        page = [kind.record(item) for item in registry.call("registry", kind.registry_method, after_id, page_size)]
+    read_after = partial(registry.call, "registry", kind.registry_method)
+    for page in pages_after(read_after, kind.record, key=lambda record: record.id, size=page_size):
         yield from page
-        if len(page) < page_size:
-            return
-        after_id = str(page[-1].id)
 
 
 def reindex(engine: Engine, kind: Kind, records: Iterable[Record], *, progress: Progress = lambda done: None) -> int:

@@ -10,6 +10,7 @@ from contracts.associations import Location
 from contracts.errors import NotFound
 from contracts.events import IndividualDeletedV1, IndividualEvent
 from contracts.individuals import IndividualProfileV1, VersionedIndividualProfile
+from servicekit.paging import pages_after
 from services.alerts.advisories.domain import Person
 
 LocateCity = Callable[[str, str], Location | None]
@@ -42,16 +43,14 @@ def rebuild(
 ) -> int:
     """Page through the registry's individuals (those registered before alerts ran, or after a restore); newer
     versions replace older ones, so events arriving meanwhile are not undone, and choices stay."""
-    after, count = None, 0
-    while True:
-        page = [VersionedIndividualProfile.model_validate(item) for item in individuals_after(after, REBUILD_PAGE)]
-        if not page:
-            return count
+    count = 0
+    parse = VersionedIndividualProfile.model_validate
+    for page in pages_after(individuals_after, parse, key=lambda item: item.individual.id, size=REBUILD_PAGE):
         with unit_of_work() as work:
             for item in page:
                 work.advisory_people.project(_person(item.individual, locate_city), version=item.version)
         count += len(page)
-        after = str(page[-1].individual.id)
+    return count
 
 
 def _own_profile(principal: Principal) -> UUID:
