@@ -3,7 +3,19 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import Connection, Row, Update, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from contracts.messaging import DeliveryV1
@@ -19,17 +31,17 @@ _MARK_SENT = (
 )  # fmt: skip
 
 
+def _come_due(now: BindParameter) -> tuple[ColumnElement[bool], ...]:
+    """A queued row whose next attempt is due, leased or not: what a claim looks among, and a look finds."""
+    return _deliveries.c.state == "queued", _deliveries.c.next_attempt_at <= now
+
+
 def _claim(*, skip_locked: bool) -> Update:
     """Built once (per dialect), with the claim's values as parameters: a sender claims every few rows."""
     c = _deliveries.c
     now = bindparam("claim_now", type_=c.next_attempt_at.type)
     lease_over = or_(c.lease_until.is_(None), c.lease_until < now)
-    due = (
-        select(c.id)
-        .where(c.state == "queued", c.next_attempt_at <= now, lease_over)
-        .order_by(c.next_attempt_at)
-        .limit(bindparam("claim_limit"))
-    )
+    due = select(c.id).where(*_come_due(now), lease_over).order_by(c.next_attempt_at).limit(bindparam("claim_limit"))
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
     return (
@@ -41,13 +53,10 @@ def _claim(*, skip_locked: bool) -> Update:
 
 
 _CLAIM, _CLAIM_SKIPPING_LOCKED = _claim(skip_locked=False), _claim(skip_locked=True)
-# A queued row come due, leased or not: what a claim would look at. Read without taking a write lock.
+# Read without taking a write lock.
 _ANY_DUE = (
-    select(_deliveries.c.id)
-    .where(_deliveries.c.state == "queued",
-           _deliveries.c.next_attempt_at <= bindparam("now", type_=_deliveries.c.next_attempt_at.type))
-    .limit(1)
-)  # fmt: skip
+    select(_deliveries.c.id).where(*_come_due(bindparam("now", type_=_deliveries.c.next_attempt_at.type))).limit(1)
+)
 
 
 def any_due(connection: Connection, now: datetime) -> bool:
